@@ -1,0 +1,3 @@
+"""Evaluation toolkit for UK employment-support programmes."""
+
+__version__ = "0.1.0"

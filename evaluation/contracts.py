@@ -1,0 +1,467 @@
+"""Data contracts: load the YAML contracts, coerce raw tables to their types, validate them.
+
+A contract (one YAML file per table in `data_contracts/`) declares every column's type,
+whether it may be blank, allowed values or range, uniqueness and cross-table rules.
+Column checks run through pandera; cross-table rules are ours. Every broken rule becomes a
+`Finding` naming table, column, rule, number of rows and the first offending rows, where
+rows are numbered from 1 at the first data row (in a CSV file, line = row + 1).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+import yaml
+
+from evaluation.errors import ContractError, Finding
+
+ColumnType = Literal["string", "integer", "number", "boolean", "date", "category"]
+TABLES = (
+    "delivery_plan",
+    "participants",
+    "comparison_pool",
+    "outcomes_monthly",
+    "area_panel",
+    "spend",
+)
+MAX_EXAMPLES = 5
+TRUE_WORDS = {"1", "true", "yes", "y"}
+FALSE_WORDS = {"0", "false", "no", "n"}
+
+
+def contracts_dir() -> Path:
+    """Folder of contract YAML files: $EVALUATION_CONTRACTS or the repository's data_contracts/."""
+    override = os.environ.get("EVALUATION_CONTRACTS")
+    return Path(override) if override else Path(__file__).resolve().parents[1] / "data_contracts"
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    name: str
+    type: ColumnType
+    description: str
+    nullable: bool = False
+    required: bool = True
+    allowed: tuple[str, ...] | None = None
+    range: tuple[Any, Any] | None = None
+    pattern: str | None = None
+    first_of_month: bool = False
+
+    def bounds(self) -> tuple[Any, Any] | None:
+        """The range with dates parsed and 'today' resolved."""
+        if self.range is None:
+            return None
+        low, high = self.range
+        if self.type != "date":
+            return low, high
+        return tuple(_date_bound(v) for v in (low, high))
+
+
+def _date_bound(value: Any) -> pd.Timestamp:
+    return pd.Timestamp(date.today()) if value == "today" else pd.Timestamp(value)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step of the retention funnel, as declared in the participants contract."""
+
+    name: str
+    column: str
+    label: str
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    name: str
+    kind: str
+    columns: tuple[str, ...]
+    description: str
+    references: Mapping[str, Any] | None = None
+    days: int | None = None
+    group: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Contract:
+    table: str
+    description: str
+    columns: Mapping[str, ColumnSpec]
+    primary_key: tuple[str, ...] = ()
+    rules: tuple[RuleSpec, ...] = ()
+    stages: tuple[Stage, ...] = ()
+
+    @property
+    def n_rules(self) -> int:
+        """Number of checkable rules: column rules plus uniqueness plus cross-table rules."""
+        per_column = sum(
+            1 + (not c.nullable) + (c.allowed is not None) + (c.range is not None)
+            + (c.pattern is not None) + c.first_of_month + c.required
+            for c in self.columns.values()
+        )
+        return per_column + bool(self.primary_key) + len(self.rules)
+
+
+def load_contract(path: Path) -> Contract:
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    columns = {
+        name: ColumnSpec(
+            name=name,
+            type=spec["type"],
+            description=spec.get("description", ""),
+            nullable=spec.get("nullable", False),
+            required=spec.get("required", True),
+            allowed=tuple(spec["allowed"]) if "allowed" in spec else None,
+            range=tuple(spec["range"]) if "range" in spec else None,
+            pattern=spec.get("pattern"),
+            first_of_month=spec.get("first_of_month", False),
+        )
+        for name, spec in raw["columns"].items()
+    }
+    rules = tuple(
+        RuleSpec(
+            name=r["name"],
+            kind=r["kind"],
+            columns=tuple(r["columns"]),
+            description=r.get("description", ""),
+            references=r.get("references"),
+            days=r.get("days"),
+            group=tuple(r.get("group", ())),
+        )
+        for r in raw.get("rules", [])
+    )
+    stages = tuple(Stage(**s) for s in raw.get("stages", []))
+    return Contract(
+        table=raw["table"],
+        description=raw.get("description", "").strip(),
+        columns=columns,
+        primary_key=tuple(raw.get("primary_key", ())),
+        rules=rules,
+        stages=stages,
+    )
+
+
+def load_contracts(folder: Path | None = None) -> dict[str, Contract]:
+    """Every contract in the folder, keyed by table name."""
+    folder = Path(folder) if folder else contracts_dir()
+    contracts = {c.table: c for c in map(load_contract, sorted(folder.glob("*.yaml")))}
+    missing = [t for t in TABLES if t not in contracts]
+    if missing:
+        raise FileNotFoundError(f"No contract for table(s) {missing} in {folder}")
+    return contracts
+
+
+# --- findings helpers -------------------------------------------------------------------
+
+
+def _finding(table, column, rule, mask, values=None, advice="") -> Finding | None:
+    """A Finding for the rows selected by a boolean mask, or None if no row is selected."""
+    flags = pd.Series(mask).astype("boolean").fillna(False).to_numpy(dtype=bool)
+    return _finding_at(table, column, rule, np.flatnonzero(flags), values, advice)
+
+
+def _finding_at(table, column, rule, positions, values=None, advice="") -> Finding | None:
+    """A Finding for rows at the given 0-based positions; rows are reported 1-based."""
+    positions = np.unique(np.asarray(positions, dtype=int))
+    if len(positions) == 0:
+        return None
+    shown = positions[:MAX_EXAMPLES]
+    examples = tuple(_example(values.iloc[p]) for p in shown) if values is not None else ()
+    return Finding(table, column, rule, len(positions), tuple(int(p) + 1 for p in shown), examples, advice)
+
+
+def _example(value: Any) -> Any:
+    """A readable example value; a row of several columns is shown as 'a / b / c'."""
+    if isinstance(value, pd.Series):
+        return " / ".join("blank" if pd.isna(v) else str(_plain(v)) for v in value)
+    return _plain(value)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+# --- coercion ---------------------------------------------------------------------------
+
+
+def _blank(raw: pd.Series) -> pd.Series:
+    """True where a raw value is missing or an empty string."""
+    return raw.isna() | raw.astype("string").str.strip().eq("").fillna(True)
+
+
+def _coerce_column(raw: pd.Series, spec: ColumnSpec, table: str) -> tuple[pd.Series, list[Finding]]:
+    blank = _blank(raw)
+    text = raw.astype("string").str.strip()
+    findings: list[Finding] = []
+    if spec.type in ("string", "category"):
+        return text.where(~blank, pd.NA).astype(object).where(~blank, None), findings
+    if spec.type == "date":
+        parsed = _parse_dates(raw, text)
+        bad = parsed.isna() & ~blank
+        serial = text.str.fullmatch(r"\d{5}(\.0+)?").fillna(False)
+        advice = "Write dates as YYYY-MM-DD."
+        if (bad & serial).any():
+            advice += " Some values look like Excel date serial numbers: format the column as a date before export."
+        findings.append(_finding(table, spec.name, "type: date (YYYY-MM-DD)", bad, raw, advice))
+        return parsed, findings
+    if spec.type == "boolean":
+        lowered = text.str.lower()
+        parsed = pd.Series(np.where(lowered.isin(TRUE_WORDS), 1, np.where(lowered.isin(FALSE_WORDS), 0, -1)),
+                           index=raw.index)
+        bad = (parsed == -1) & ~blank
+        findings.append(_finding(table, spec.name, "type: boolean (0 or 1)", bad, raw, "Use 1 for yes and 0 for no."))
+        return parsed.where(~blank & ~bad, pd.NA).astype("Int8"), findings
+    numbers = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce").astype("float64")
+    bad = numbers.isna() & ~blank
+    findings.append(_finding(table, spec.name, f"type: {spec.type}", bad, raw, "Use digits only, without units or text."))
+    if spec.type == "integer":
+        fractional = numbers.notna() & (numbers % 1 != 0)
+        findings.append(_finding(table, spec.name, "type: integer (whole number)", fractional, raw))
+        return numbers.where(~fractional).round().astype("Int64"), findings
+    return numbers, findings
+
+
+def _parse_dates(raw: pd.Series, text: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        return pd.to_datetime(raw).dt.tz_localize(None).astype("datetime64[ns]")
+    as_objects = raw.map(lambda v: pd.Timestamp(v) if isinstance(v, (date, pd.Timestamp)) else pd.NaT)
+    iso = pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+    return as_objects.where(as_objects.notna(), iso).astype("datetime64[ns]")
+
+
+def coerce_table(raw: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame, list[Finding]]:
+    """Convert a raw table to the contract's types; report columns missing, unknown or mistyped."""
+    table = contract.table
+    findings: list[Finding] = []
+    if len(raw) == 0:
+        findings.append(Finding(table, None, "table is not empty", 0, advice="The file has a header but no rows."))
+    raw = raw.rename(columns=lambda c: str(c).strip())
+    unknown = [c for c in raw.columns if c not in contract.columns]
+    for name in unknown:
+        close = difflib.get_close_matches(name, contract.columns, n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else " It is not in the contract and is ignored."
+        warnings.warn(f"{table}: column '{name}' is not in the contract and was dropped.{hint}", stacklevel=3)
+    duplicated = raw.columns[raw.columns.duplicated()].unique()
+    for name in duplicated:
+        findings.append(Finding(table, name, "column appears once", 0, advice="Remove the repeated column."))
+    raw = raw.loc[:, ~raw.columns.duplicated()]
+    typed = {}
+    for name, spec in contract.columns.items():
+        if name not in raw.columns:
+            if spec.required:
+                close = difflib.get_close_matches(name, unknown, n=1)
+                advice = f"Found '{close[0]}': rename it to '{name}'." if close else spec.description
+                findings.append(Finding(table, name, "required column present", 0, advice=advice))
+            continue
+        typed[name], column_findings = _coerce_column(raw[name].reset_index(drop=True), spec, table)
+        findings += column_findings
+    return pd.DataFrame(typed), [f for f in findings if f is not None]
+
+
+# --- column rules via pandera -----------------------------------------------------------
+
+
+def _pandera_schema(contract: Contract, present: list[str]) -> pa.DataFrameSchema:
+    columns = {}
+    for name, spec in contract.columns.items():
+        if name not in present:
+            continue
+        checks = []
+        if spec.allowed is not None:
+            checks.append(pa.Check.isin(list(spec.allowed), name=f"allowed values: {', '.join(spec.allowed)}"))
+        if (bounds := spec.bounds()) is not None:
+            low, high = bounds
+            shown = f"{_plain(low)} to {_plain(high)}" if spec.type == "date" else f"{low} to {high}"
+            if spec.range and spec.range[1] == "today":
+                shown = f"{_plain(low)} to today (no future dates)"
+            checks.append(pa.Check.in_range(low, high, name=f"range: {shown}"))
+        if spec.pattern:
+            checks.append(pa.Check.str_matches(spec.pattern, name=f"format: {spec.pattern}"))
+        if spec.first_of_month:
+            checks.append(pa.Check(lambda s: s.dt.day == 1, element_wise=False, name="first day of a month"))
+        columns[name] = pa.Column(None, checks=checks, nullable=spec.nullable, required=False)
+    return pa.DataFrameSchema(columns)
+
+
+def _column_findings(frame: pd.DataFrame, contract: Contract) -> list[Finding]:
+    schema = _pandera_schema(contract, list(frame.columns))
+    try:
+        schema.validate(frame, lazy=True)
+        return []
+    except pa.errors.SchemaErrors as errors:
+        cases = errors.failure_cases
+    findings = []
+    for (column, check), group in cases.groupby(["column", "check"], sort=False, dropna=False):
+        rule = "not blank" if check == "not_nullable" else str(check)
+        positions = pd.to_numeric(group["index"], errors="coerce").dropna().astype(int).unique()
+        values = frame[column] if column in frame else None
+        advice = contract.columns[column].description if column in contract.columns else ""
+        findings.append(_finding_at(contract.table, column, rule, positions, values, advice))
+    return [f for f in findings if f is not None]
+
+
+def _key_findings(frame: pd.DataFrame, contract: Contract) -> list[Finding]:
+    key = [c for c in contract.primary_key if c in frame]
+    if not key or len(key) < len(contract.primary_key):
+        return []
+    repeated = frame.duplicated(key, keep=False)
+    label = " + ".join(key)
+    finding = _finding(contract.table, label, f"unique: {label}", repeated, frame[key],
+                       "Each combination may appear once; remove or merge the repeated rows.")
+    return [finding] if finding else []
+
+
+# --- cross-table rules ------------------------------------------------------------------
+
+
+def _rule_findings(rule: RuleSpec, table: str, frame: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> list[Finding]:
+    if any(c not in frame for c in rule.columns):
+        return []
+    check = RULE_CHECKS[rule.kind]
+    found = check(rule, frame, tables)
+    if found is None:
+        return []
+    mask, values = found
+    finding = _finding(table, ", ".join(rule.columns), rule.name, mask, values, rule.description)
+    return [finding] if finding else []
+
+
+def _reference_values(rule: RuleSpec, tables: Mapping[str, pd.DataFrame]) -> pd.Series | None:
+    names = rule.references["table"]
+    names = [names] if isinstance(names, str) else names
+    column = rule.references["columns"][0]
+    present = [tables[n][column] for n in names if n in tables and column in tables[n]]
+    return pd.concat(present, ignore_index=True) if present else None
+
+
+def _check_foreign_key(rule, frame, tables):
+    known = _reference_values(rule, tables)
+    if known is None:
+        return None
+    column = frame[rule.columns[0]]
+    return (~column.isin(set(known.dropna())) & column.notna()).to_numpy(), column
+
+
+def _check_disjoint(rule, frame, tables):
+    other = _reference_values(rule, tables)
+    if other is None:
+        return None
+    column = frame[rule.columns[0]]
+    return column.isin(set(other.dropna())).to_numpy(), column
+
+
+def _check_covered_by(rule, frame, tables):
+    """Rows of the referenced table whose key never appears here (reported against that table)."""
+    other = _reference_values(rule, tables)
+    if other is None:
+        return None
+    missing = ~other.isin(set(frame[rule.columns[0]]))
+    return missing.to_numpy(), other
+
+
+def _check_dates_in_order(rule, frame, tables):
+    dates = frame[list(rule.columns)]
+    running = dates.iloc[:, 0]
+    bad = pd.Series(False, index=frame.index)
+    for name in rule.columns[1:]:
+        later = dates[name]
+        bad |= (later < running).fillna(False)
+        running = running.where(later.isna() | (running > later), later).where(running.notna(), later)
+    return bad.to_numpy(), dates
+
+
+def _check_min_gap(rule, frame, tables):
+    start, end = (frame[c] for c in rule.columns)
+    gap = (end - start).dt.days
+    bad = (gap < rule.days).fillna(False)
+    return bad.to_numpy(), gap
+
+
+def _check_required_together(rule, frame, tables):
+    present = frame[list(rule.columns)].notna()
+    bad = present.any(axis=1) & ~present.all(axis=1)
+    return bad.to_numpy(), frame[list(rule.columns)]
+
+
+def _check_constant_within(rule, frame, tables):
+    column = rule.columns[0]
+    counts = frame.groupby(list(rule.group), dropna=False)[column].transform(lambda s: s.nunique(dropna=False))
+    return (counts > 1).to_numpy(), frame[column]
+
+
+RULE_CHECKS = {
+    "foreign_key": _check_foreign_key,
+    "disjoint": _check_disjoint,
+    "covered_by": _check_covered_by,
+    "dates_in_order": _check_dates_in_order,
+    "min_gap_days": _check_min_gap,
+    "required_together": _check_required_together,
+    "constant_within": _check_constant_within,
+}
+
+
+def _rule_table(rule: RuleSpec, table: str) -> str:
+    """covered_by rules report rows of the referenced table."""
+    return rule.references["table"] if rule.kind == "covered_by" else table
+
+
+# --- public entry points ----------------------------------------------------------------
+
+
+def validate_table(frame: pd.DataFrame, contract: Contract) -> list[Finding]:
+    """Column and uniqueness findings for one typed table."""
+    return _column_findings(frame, contract) + _key_findings(frame, contract)
+
+
+def validate_tables(tables: Mapping[str, pd.DataFrame], contracts: Mapping[str, Contract]) -> list[Finding]:
+    """Cross-table findings over a set of typed tables."""
+    findings = []
+    for name, frame in tables.items():
+        for rule in contracts[name].rules:
+            findings += _rule_findings(rule, _rule_table(rule, name), frame, tables)
+    return findings
+
+
+def check_tables(raw_tables: Mapping[str, pd.DataFrame], contracts: Mapping[str, Contract] | None = None) -> dict[str, pd.DataFrame]:
+    """Coerce and validate raw tables; return typed tables or raise one ContractError with every finding."""
+    contracts = contracts or load_contracts()
+    findings: list[Finding] = []
+    typed = {}
+    for name, raw in raw_tables.items():
+        frame, coercion = coerce_table(raw, contracts[name])
+        findings += coercion + validate_table(frame, contracts[name])
+        typed[name] = frame
+    findings += validate_tables(typed, contracts)
+    if findings:
+        raise ContractError(findings)
+    return typed
+
+
+__all__ = [
+    "ColumnSpec",
+    "Contract",
+    "ContractError",
+    "RuleSpec",
+    "Stage",
+    "TABLES",
+    "check_tables",
+    "coerce_table",
+    "load_contract",
+    "load_contracts",
+    "validate_table",
+    "validate_tables",
+]

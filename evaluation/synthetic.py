@@ -1,0 +1,473 @@
+"""A seeded synthetic programme modelled on the North East CA Economic Inactivity Trailblazer.
+
+It writes a complete, contract-valid input folder with known true effects, so estimators can
+be checked against the truth. The data-generating process, in brief:
+
+* A population of economically inactive residents of the 7 local authorities, with health
+  conditions, caring, parenthood, age, neurodivergence, tenure, veteran status and time out of
+  work. Each activity recruits from it with probabilities that depend on these observed
+  characteristics (targeting), so participants differ from non-participants and a naive
+  comparison is biased; the rest form the comparison pool.
+* Monthly employment is a two-state Markov chain whose stationary probability p_i(t) depends on
+  the same characteristics, a person effect and a common calendar trend, with persistence
+  `rho`. Taking part adds `tau` to p_i(t) from the referral month on, so the marginal effect
+  h months after referral is exactly tau * (1 - rho ** (h + 1)) (see `effect_at`).
+* Stage dates follow from engagement draws and from the employment path (a job start is the
+  first month in work after support started), so retention from referral to job start is
+  well below 50%.
+* An area panel (7 programme areas plus comparator areas outside the programme, quarterly from
+  2022) carries the system-level activities, with a known effect on the employment rate.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+PROGRAMME_NAME = "North East CA Economic Inactivity Trailblazer (synthetic)"
+PROGRAMME_SLUG = "ne_ca_synthetic"
+FIRST_MONTH = pd.Timestamp("2024-07-01")
+LAST_MONTH = pd.Timestamp("2026-10-01")
+AS_OF = pd.Timestamp("2026-10-31")
+REFERRALS_END = pd.Timestamp("2026-03-31")
+PERSISTENCE = 0.8
+
+PROGRAMME_AREAS = {
+    "E06000047": "County Durham",
+    "E08000037": "Gateshead",
+    "E08000021": "Newcastle upon Tyne",
+    "E08000022": "North Tyneside",
+    "E06000057": "Northumberland",
+    "E08000023": "South Tyneside",
+    "E08000024": "Sunderland",
+}
+COMPARATOR_AREAS = {
+    "E06000001": "Hartlepool",
+    "E06000002": "Middlesbrough",
+    "E06000003": "Redcar and Cleveland",
+    "E06000004": "Stockton-on-Tees",
+    "E06000005": "Darlington",
+    "E06000063": "Cumberland",
+    "E06000064": "Westmorland and Furness",
+    "E06000006": "Halton",
+    "E08000011": "Knowsley",
+    "E08000012": "Liverpool",
+    "E08000013": "St. Helens",
+    "E08000014": "Sefton",
+    "E08000015": "Wirral",
+    "E06000008": "Blackburn with Darwen",
+    "E06000009": "Blackpool",
+    "E06000010": "Kingston upon Hull",
+    "E06000012": "North East Lincolnshire",
+    "E06000013": "North Lincolnshire",
+}
+PRIMARY_CARE_AREAS = ("E08000021", "E08000024")
+
+
+@dataclass(frozen=True)
+class ActivityTruth:
+    """The documented true effect of one activity."""
+
+    tau: float  # long-run change in the monthly probability of being in work (individual designs)
+    targeting: dict  # extra log-odds of selection per characteristic
+    note: str
+
+
+# Individual-level activities: true effects on the probability of being in work.
+INDIVIDUAL_TRUTH = {
+    "local_infrastructure": ActivityTruth(0.05, {"health": 0.6}, "modest positive effect"),
+    "childcare_grant": ActivityTruth(0.08, {"parent": 4.0, "health": 0.5}, "positive, small group"),
+    "placements_young_adults": ActivityTruth(0.12, {"young": 4.0}, "large positive effect"),
+    "placements_neurodivergent": ActivityTruth(0.10, {"neurodivergent": 4.0}, "positive effect"),
+    "women": ActivityTruth(0.06, {"female": 5.0, "health": 0.8}, "positive effect"),
+    "social_housing_tenants": ActivityTruth(0.04, {"social_housing": 4.0}, "small positive effect"),
+    "primary_care_pilot": ActivityTruth(0.0, {"health": 2.5}, "no effect (true zero)"),
+    "vcse_small_grants": ActivityTruth(0.03, {"health": 1.0, "long_out": 1.0}, "small positive effect"),
+    "employers": ActivityTruth(-0.02, {"health": 0.8}, "small negative effect (lock-in)"),
+}
+# Area-level activities: true effects on the employment rate (percentage points).
+AREA_TRUTH = {
+    "service_redesign": (1.0, ("2025-07-01", "2025-10-01", "2026-01-01")),
+    "carers_vcse": (0.3, ("2025-07-01",)),
+}
+
+
+def effect_at(tau: float, months_after_referral: int, rho: float = PERSISTENCE) -> float:
+    """True effect on the probability of being in work h months after the referral month."""
+    return tau * (1 - rho ** (months_after_referral + 1))
+
+
+def delivery_plan() -> pd.DataFrame:
+    """The North East CA delivery plan shipped with the package (13 activities)."""
+    source = resources.files("evaluation.data").joinpath("ne_ca_delivery_plan.csv")
+    with source.open("r", encoding="utf-8") as handle:
+        plan = pd.read_csv(handle, parse_dates=["planned_start"])
+    plan["target_job_outcomes"] = pd.array([pd.NA] * len(plan), dtype="Int64")
+    plan["target_participants"] = plan["target_participants"].astype("Int64")
+    return plan
+
+
+# --- people --------------------------------------------------------------------------------
+
+
+def _population(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    """Economically inactive residents of the programme areas, with their characteristics."""
+    age = np.clip(np.round(rng.choice([20, 30, 42, 56], n, p=[0.14, 0.18, 0.28, 0.40]) + rng.normal(0, 4.5, n)), 16, 64)
+    health = rng.choice(
+        ["none", "mental_health", "musculoskeletal", "other_physical", "multiple"], n, p=[0.3, 0.25, 0.2, 0.1, 0.15]
+    )
+    has_health = health != "none"
+    female = rng.random(n) < 0.55
+    frame = pd.DataFrame(
+        {
+            "age": age.astype(int),
+            "sex": np.where(female, "female", "male"),
+            "ethnic_group": rng.choice(
+                ["white", "mixed", "asian", "black", "other", "not_stated"], n, p=[0.88, 0.02, 0.04, 0.02, 0.01, 0.03]
+            ),
+            "health_condition": health,
+            "disabled": (rng.random(n) < np.where(has_health, 0.45, 0.08)).astype(int),
+            "carer": (rng.random(n) < np.where(female, 0.16, 0.09)).astype(int),
+            "parent": (rng.random(n) < np.where((age < 50) & female, 0.45, 0.12)).astype(int),
+            "neurodivergent": (rng.random(n) < np.where(age < 35, 0.14, 0.06)).astype(int),
+            "veteran": (rng.random(n) < np.where(~female & (age > 40), 0.07, 0.005)).astype(int),
+            "social_housing": (rng.random(n) < 0.24).astype(int),
+            "benefit_status": rng.choice(
+                ["none", "universal_credit", "esa", "pip_only", "other"], n, p=[0.3, 0.4, 0.12, 0.1, 0.08]
+            ),
+            "months_since_last_worked": np.where(
+                rng.random(n) < 0.1, 600, np.minimum(rng.gamma(1.4, 22, n).astype(int), 480)
+            ),
+            "la_code": rng.choice(list(PROGRAMME_AREAS), n, p=[0.24, 0.09, 0.15, 0.11, 0.15, 0.07, 0.19]),
+        }
+    )
+    return frame
+
+
+def _employability(people: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
+    """Each person's log-odds of being in work in a month, before any programme effect."""
+    health_effect = people["health_condition"].map(
+        {"none": 0.0, "mental_health": -0.5, "musculoskeletal": -0.4, "other_physical": -0.4, "multiple": -0.9}
+    )
+    out_of_work = np.log1p(np.minimum(people["months_since_last_worked"], 240))
+    return (
+        0.6
+        + health_effect.to_numpy()
+        - 0.5 * people["disabled"].to_numpy()
+        - 0.3 * people["carer"].to_numpy()
+        - 0.2 * people["parent"].to_numpy()
+        + 0.3 * (people["age"] < 25).to_numpy()
+        - 0.4 * (people["age"] >= 55).to_numpy()
+        - 0.35 * out_of_work.to_numpy()
+        + rng.normal(0, 0.4, len(people))
+    )
+
+
+def _selection_log_odds(people: pd.DataFrame, targeting: dict) -> np.ndarray:
+    traits = {
+        "health": (people["health_condition"] != "none").to_numpy(),
+        "parent": people["parent"].to_numpy() == 1,
+        "young": (people["age"] < 25).to_numpy(),
+        "neurodivergent": people["neurodivergent"].to_numpy() == 1,
+        "female": (people["sex"] == "female").to_numpy(),
+        "social_housing": people["social_housing"].to_numpy() == 1,
+        "long_out": (people["months_since_last_worked"] > 24).to_numpy(),
+    }
+    base = 0.4 * traits["long_out"] + 0.3 * people["disabled"].to_numpy() - 0.3 * (people["age"] >= 55).to_numpy()
+    return base + sum(weight * traits[name] for name, weight in targeting.items())
+
+
+def _referral_dates(rng: np.random.Generator, n: int, start: pd.Timestamp) -> pd.Series:
+    """Referral dates from the activity's start to 31 March 2026, ramping up in the first months."""
+    days = (REFERRALS_END - start).days
+    offsets = np.floor(days * np.sqrt(rng.random(n)) ** 0.8).astype(int)
+    return pd.Series(start + pd.to_timedelta(offsets, unit="D"))
+
+
+def _recruit(rng, population, available, plan_row, truth) -> np.ndarray:
+    """Indices of the people recruited to one activity, chosen with targeting weights."""
+    target = int(plan_row["target_participants"])
+    n = int(round(target * rng.uniform(1.05, 1.35)))
+    eligible = available.copy()
+    if plan_row["activity_id"] == "primary_care_pilot":
+        eligible &= population["la_code"].isin(PRIMARY_CARE_AREAS).to_numpy()
+    weights = np.exp(_selection_log_odds(population, truth.targeting)) * eligible
+    return rng.choice(len(population), size=n, replace=False, p=weights / weights.sum())
+
+
+# --- employment paths ----------------------------------------------------------------------
+
+
+def _months() -> pd.DatetimeIndex:
+    return pd.date_range(FIRST_MONTH, LAST_MONTH, freq="MS")
+
+
+def _employment_paths(rng, log_odds, referral_index, tau) -> np.ndarray:
+    """Monthly in-work indicators (people x months) from the persistence chain."""
+    months = _months()
+    n, t = len(log_odds), len(months)
+    trend = np.linspace(0.0, 0.15, t)
+    p = 0.03 + 0.5 / (1 + np.exp(-(log_odds[:, None] + trend[None, :])))
+    treated_now = np.arange(t)[None, :] >= referral_index[:, None]
+    p = np.clip(p + tau[:, None] * treated_now, 0, 1)
+    draws = rng.random((n, t))
+    employed = np.zeros((n, t), dtype=np.int8)
+    employed[:, 0] = draws[:, 0] < p[:, 0]
+    for m in range(1, t):
+        stay = p[:, m] + PERSISTENCE * (1 - p[:, m])
+        enter = p[:, m] * (1 - PERSISTENCE)
+        employed[:, m] = draws[:, m] < np.where(employed[:, m - 1] == 1, stay, enter)
+    return employed
+
+
+def _benefit_paths(rng, people, employed) -> np.ndarray:
+    claimant = people["benefit_status"].isin(["universal_credit", "esa"]).to_numpy()[:, None]
+    chance = np.where(employed == 1, 0.25, 0.92) * claimant + 0.03
+    return (rng.random(employed.shape) < chance).astype(np.int8)
+
+
+# --- stage dates ---------------------------------------------------------------------------
+
+
+def _stage_dates(rng, referred: pd.Series, employed_after: np.ndarray) -> pd.DataFrame:
+    """Engagement, support start, job start, sustainment and withdrawal, consistent with employment."""
+    n = len(referred)
+    months = _months()
+    engaged = referred + pd.to_timedelta(rng.integers(2, 25, n), unit="D")
+    engaged = engaged.where(rng.random(n) < 0.82)
+    started = engaged + pd.to_timedelta(rng.integers(5, 35, n), unit="D")
+    started = started.where(engaged.notna() & (rng.random(n) < 0.8))
+    job_start = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]")
+    sustained_13 = job_start.copy()
+    sustained_26 = job_start.copy()
+    last = len(months) - 1
+    for i in np.flatnonzero(started.notna().to_numpy()):
+        first = months.searchsorted(started.iloc[i].replace(day=1)) + 1
+        in_work = np.flatnonzero(employed_after[i, first:]) + first
+        if len(in_work) == 0 or rng.random() > 0.9:  # some job starts are never reported
+            continue
+        m = in_work[0]
+        day = months[m] + pd.Timedelta(days=int(rng.integers(0, 27)))
+        job_start.iloc[i] = day
+        run = _run_length(employed_after[i, m:])
+        if run >= 4 and m + 3 <= last:
+            sustained_13.iloc[i] = day + pd.Timedelta(days=91)
+        if run >= 7 and m + 6 <= last:
+            sustained_26.iloc[i] = day + pd.Timedelta(days=182)
+    for dates in (sustained_13, sustained_26):
+        dates[dates > AS_OF] = pd.NaT
+    withdrawn = _withdrawals(rng, referred, engaged, job_start)
+    return pd.DataFrame(
+        {
+            "engaged_date": engaged,
+            "started_date": started,
+            "job_start_date": job_start,
+            "sustained_13w_date": sustained_13,
+            "sustained_26w_date": sustained_26,
+            **withdrawn,
+        }
+    )
+
+
+def _run_length(path: np.ndarray) -> int:
+    """Number of consecutive months in work from the start of the path."""
+    gaps = np.flatnonzero(path == 0)
+    return int(gaps[0]) if len(gaps) else len(path)
+
+
+def _withdrawals(rng, referred, engaged, job_start) -> dict:
+    n = len(referred)
+    leaves = job_start.isna().to_numpy() & (rng.random(n) < 0.45)
+    anchor = engaged.fillna(referred)
+    date = (anchor + pd.to_timedelta(rng.integers(7, 120, n), unit="D")).where(leaves)
+    date = date.where(date <= AS_OF)
+    reasons = rng.choice(
+        ["health_worsened", "lost_contact", "caring_responsibilities", "declined_support", "moved_away", "other"],
+        n,
+        p=[0.3, 0.3, 0.12, 0.14, 0.06, 0.08],
+    )
+    return {"withdrawn_date": date, "withdrawal_reason": pd.Series(reasons).where(date.notna(), None)}
+
+
+# --- area panel and spend ------------------------------------------------------------------
+
+
+def _area_panel(rng, plan: pd.DataFrame) -> pd.DataFrame:
+    periods = pd.date_range("2022-01-01", "2026-07-01", freq="QS")
+    areas = {**PROGRAMME_AREAS, **COMPARATOR_AREAS}
+    level = {code: rng.normal(24.5 if code in PROGRAMME_AREAS else 22.5, 2.0) for code in areas}
+    trend = -0.12 * np.arange(len(periods)) + 0.5 * np.sin(np.arange(len(periods)) / 2)
+    frames = []
+    for activity_id, (effect, starts) in AREA_TRUTH.items():
+        if activity_id not in set(plan["activity_id"]):
+            continue
+        waves = np.resize(np.array(starts, dtype="datetime64[ns]"), len(PROGRAMME_AREAS))
+        start_of = dict(zip(PROGRAMME_AREAS, pd.to_datetime(waves), strict=True))
+        for code in areas:
+            start = start_of.get(code, pd.NaT)
+            treated = (periods >= start) if pd.notna(start) else np.zeros(len(periods), bool)
+            inactivity = level[code] + trend + rng.normal(0, 1.2, len(periods)) - effect * treated
+            unemployment = rng.normal(3.8, 0.4, len(periods))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "activity_id": activity_id,
+                        "la_code": code,
+                        "period": periods,
+                        "economic_inactivity_rate": inactivity.round(2),
+                        "employment_rate": (100 - inactivity - unemployment).round(2),
+                        "claimant_count": rng.poisson(7000 if code in PROGRAMME_AREAS else 5000, len(periods)),
+                        "first_treated_period": start,
+                    }
+                )
+            )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _spend(rng, plan: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for _, row in plan.iterrows():
+        months = pd.date_range(row["actual_start"].replace(day=1), "2026-03-01", freq="MS")
+        shape = np.minimum(np.arange(1, len(months) + 1), 3) * rng.uniform(0.8, 1.2, len(months))
+        total = row["budget_gbp"] * rng.uniform(0.7, 1.02)
+        rows.append(pd.DataFrame({"activity_id": row["activity_id"], "month": months,
+                                  "spend_gbp": (total * shape / shape.sum()).round(2)}))
+    return pd.concat(rows, ignore_index=True)
+
+
+# --- the programme -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SyntheticProgramme:
+    """The generated tables and the truth behind them."""
+
+    tables: dict
+    true_effects: pd.DataFrame
+    seed: int
+
+
+def generate(seed: int = 2025, *, scale: float = 1.0, pool_size: int | None = None) -> SyntheticProgramme:
+    """Generate the synthetic programme in memory. `scale` shrinks or grows every activity."""
+    rng = np.random.default_rng(seed)
+    plan = delivery_plan()
+    delay = rng.integers(0, 40, len(plan))
+    plan["actual_start"] = plan["planned_start"] + pd.to_timedelta(delay, unit="D")
+    scaled = plan["target_participants"].astype("Float64") * scale
+    plan_for_recruiting = plan.assign(target_participants=scaled.round().astype("Int64"))
+    n_recruited = int(np.nansum(scaled.to_numpy(dtype=float, na_value=np.nan)) * 1.35) + 1
+    pool_size = pool_size or int(max(8 * n_recruited, 2000))
+    population = _population(rng, pool_size + n_recruited)
+    log_odds = _employability(population, rng)
+    available = np.ones(len(population), dtype=bool)
+    referral_index = np.full(len(population), 10**6)
+    tau = np.zeros(len(population))
+    members = []
+    for _, row in plan_for_recruiting.iterrows():
+        truth = INDIVIDUAL_TRUTH.get(row["activity_id"])
+        if truth is None or pd.isna(row["target_participants"]):
+            continue
+        chosen = _recruit(rng, population, available, row, truth)
+        available[chosen] = False
+        referred = _referral_dates(rng, len(chosen), row["actual_start"])
+        referral_index[chosen] = _months().searchsorted(referred.dt.to_period("M").dt.to_timestamp())
+        tau[chosen] = truth.tau
+        members.append(pd.DataFrame({"row": chosen, "activity_id": row["activity_id"], "referred_date": referred}))
+    members = pd.concat(members, ignore_index=True)
+    employed = _employment_paths(rng, log_odds, referral_index, tau)
+    on_benefit = _benefit_paths(rng, population, employed)
+    person_ids = np.array([f"P{seed % 1000:03d}{i:07d}" for i in rng.permutation(len(population))])
+    participants = _participants(rng, population, members, employed, person_ids)
+    pool_rows = np.flatnonzero(available)
+    comparison_pool = population.iloc[pool_rows].assign(person_id=person_ids[pool_rows])
+    comparison_pool = comparison_pool[["person_id", *population.columns]].reset_index(drop=True)
+    keep = np.concatenate([members["row"].to_numpy(), pool_rows])
+    outcomes = _outcomes(rng, person_ids[keep], employed[keep], on_benefit[keep])
+    tables = {
+        "delivery_plan": plan[["activity_id", "activity_name", "priority", "budget_gbp", "target_participants",
+                               "target_job_outcomes", "geography", "planned_start", "actual_start",
+                               "impact_design", "description"]],
+        "participants": participants,
+        "comparison_pool": comparison_pool,
+        "outcomes_monthly": outcomes,
+        "area_panel": _area_panel(rng, plan),
+        "spend": _spend(rng, plan),
+    }
+    return SyntheticProgramme(tables=tables, true_effects=true_effects_table(plan), seed=seed)
+
+
+def _participants(rng, population, members, employed, person_ids) -> pd.DataFrame:
+    rows = members["row"].to_numpy()
+    people = population.iloc[rows].reset_index(drop=True)
+    referred = members["referred_date"].reset_index(drop=True)
+    stages = _stage_dates(rng, referred, employed[rows])
+    sources = rng.choice(
+        ["jobcentre", "gp_or_health", "self", "local_authority", "vcse", "employer", "other"],
+        len(rows),
+        p=[0.3, 0.2, 0.15, 0.12, 0.15, 0.04, 0.04],
+    )
+    frame = pd.concat(
+        [
+            pd.DataFrame({"person_id": person_ids[rows], "activity_id": members["activity_id"].to_numpy()}),
+            people,
+            pd.DataFrame({"referral_source": sources, "referred_date": referred}),
+            stages,
+        ],
+        axis=1,
+    )
+    return frame.sort_values(["activity_id", "referred_date", "person_id"]).reset_index(drop=True)
+
+
+def _outcomes(rng, person_ids, employed, on_benefit) -> pd.DataFrame:
+    months = _months()
+    n, t = employed.shape
+    earnings = np.where(employed == 1, np.round(rng.lognormal(np.log(1100), 0.45, (n, t)), 2), 0.0)
+    return pd.DataFrame(
+        {
+            "person_id": np.repeat(person_ids, t),
+            "month": np.tile(months, n),
+            "employed": employed.ravel(),
+            "on_out_of_work_benefit": on_benefit.ravel(),
+            "earnings_gbp": earnings.ravel(),
+        }
+    )
+
+
+def true_effects_table(plan: pd.DataFrame) -> pd.DataFrame:
+    """One row per activity: the true effect and what it is an effect on."""
+    rows = []
+    for activity_id in plan["activity_id"]:
+        if activity_id in INDIVIDUAL_TRUTH:
+            truth = INDIVIDUAL_TRUTH[activity_id]
+            rows.append({"activity_id": activity_id, "effect_on": "probability of being in work",
+                         "long_run_effect": truth.tau, "effect_6m": effect_at(truth.tau, 6),
+                         "effect_12m": effect_at(truth.tau, 12), "note": truth.note})
+        elif activity_id in AREA_TRUTH:
+            effect = AREA_TRUTH[activity_id][0]
+            rows.append({"activity_id": activity_id, "effect_on": "area employment rate (percentage points)",
+                         "long_run_effect": effect, "effect_6m": effect, "effect_12m": effect,
+                         "note": "system-level activity"})
+        else:
+            rows.append({"activity_id": activity_id, "effect_on": "none (descriptive activity)",
+                         "long_run_effect": np.nan, "effect_6m": np.nan, "effect_12m": np.nan,
+                         "note": "no counterfactual estimate"})
+    return pd.DataFrame(rows)
+
+
+def write(folder: str | Path, seed: int = 2025, *, scale: float = 1.0, pool_size: int | None = None) -> Path:
+    """Generate and write a complete input folder; returns the folder."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    programme = generate(seed, scale=scale, pool_size=pool_size)
+    for name, frame in programme.tables.items():
+        frame.to_csv(folder / f"{name}.csv", index=False, date_format="%Y-%m-%d")
+    programme.true_effects.to_csv(folder / "true_effects.csv", index=False)
+    metadata = {"name": PROGRAMME_NAME, "slug": PROGRAMME_SLUG, "as_of": AS_OF.date().isoformat(),
+                "synthetic": True, "seed": seed, "scale": scale}
+    (folder / "programme.json").write_text(json.dumps(metadata, indent=2), encoding="utf-8")
+    return folder

@@ -1,0 +1,115 @@
+"""The `evaluation` command: validate an input folder, generate the synthetic programme, run reports."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+from evaluation import synthetic
+from evaluation.errors import ContractError
+from evaluation.programme import load_programme
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="evaluation", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    validate = commands.add_parser("validate", help="check an input folder against the data contracts")
+    validate.add_argument("path", type=Path)
+
+    generate = commands.add_parser("synthetic", help="write the built-in synthetic programme to a folder")
+    generate.add_argument("out", type=Path)
+    generate.add_argument("--seed", type=int, default=2025)
+    generate.add_argument("--scale", type=float, default=1.0, help="multiply every activity's size")
+
+    run = commands.add_parser("run", help="render process and impact reports for every activity")
+    run.add_argument("path", type=Path, nargs="?", help="input folder (default: a fresh synthetic programme)")
+    run.add_argument("--out", type=Path, default=Path("reports"))
+    run.add_argument("--as-of", dest="as_of", help="interim update: use only what was known on this date")
+    run.add_argument("--activity", action="append", help="rerun only this activity (repeatable)")
+    run.add_argument("--seed", type=int, default=2025)
+    run.add_argument("--workers", type=int, default=2)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    handler = {"validate": _validate, "synthetic": _synthetic, "run": _run}[args.command]
+    try:
+        return handler(args)
+    except ContractError as error:
+        print(_findings_report(error), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (FileNotFoundError, KeyError, ValueError) as error:
+        print(f"evaluation: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _findings_report(error: ContractError) -> str:
+    lines = [f"The input does not meet the data contracts: {len(error.findings)} finding(s).", ""]
+    for table in sorted(error.tables):
+        lines.append(f"Table {table}:")
+        for finding in (f for f in error.findings if f.table == table):
+            lines.append(f"  - {finding.describe()}")
+        lines.append("")
+    lines.append("Rows are numbered from 1 at the first data row (in a CSV file, line = row + 1).")
+    return "\n".join(lines)
+
+
+def _validate(args) -> int:
+    warn_if_in_git_repository(args.path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        programme = load_programme(args.path)
+    for warning in caught:
+        print(f"warning: {warning.message}", file=sys.stderr)
+    counts = ", ".join(f"{name} {len(frame):,} rows" for name, frame in programme.tables.items())
+    print(f"{args.path}: all data-contract rules pass ({counts}).")
+    return EXIT_OK
+
+
+def _synthetic(args) -> int:
+    folder = synthetic.write(args.out, args.seed, scale=args.scale)
+    print(f"Wrote the synthetic programme (seed {args.seed}) to {folder}")
+    return EXIT_OK
+
+
+def _run(args) -> int:
+    from evaluation.runner import run  # papermill import is slow; only the run command needs it
+
+    if args.path is None:
+        folder = Path(tempfile.mkdtemp(prefix="evaluation-synthetic-"))
+        args.path = synthetic.write(folder, args.seed)
+        print(f"No input folder given: generated the synthetic programme in {args.path}")
+    else:
+        warn_if_in_git_repository(args.path)
+    summary = run(args.path, args.out, as_of=args.as_of, seed=args.seed, activities=args.activity,
+                  workers=args.workers)
+    print(summary.text())
+    print(f"Open {summary.out_dir / 'index.html'}")
+    return EXIT_OK if summary.ok else EXIT_FAILED
+
+
+def warn_if_in_git_repository(path: Path) -> bool:
+    """Warn when personal data sits inside a git working tree, where it could be committed."""
+    try:
+        inside = subprocess.run(
+            ["git", "-C", str(Path(path).resolve()), "rev-parse", "--is-inside-work-tree"],
+            capture_output=True, text=True, timeout=10, check=False,
+        ).stdout.strip() == "true"
+    except (OSError, subprocess.SubprocessError):
+        return False
+    if inside:
+        print(f"warning: {path} is inside a git repository. Keep personal data outside version control "
+              "(see docs/data_handling.md).", file=sys.stderr)
+    return inside
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,233 @@
+"""Run the report notebooks with papermill, once per activity, and publish them atomically.
+
+Each report is executed and rendered in a staging folder and moved into place only when both
+the executed notebook and its HTML exist, so a failed run never overwrites the last good report.
+A failing activity never stops the others; its failed notebook is kept under `_failed/`.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import papermill
+from tqdm import tqdm
+
+from evaluation.errors import RunFailure
+from evaluation.programme import Programme, load_programme
+from evaluation.report.render import page, render_notebook
+
+NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+ACTIVITY_NOTEBOOKS = {"process": "process_evaluation.ipynb", "impact": "impact_evaluation.ipynb"}
+SUMMARY_NOTEBOOK = "programme_summary.ipynb"
+KERNEL = "python3"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One notebook to execute: which template, for which activity, with which parameters."""
+
+    kind: str
+    activity_id: str | None
+    template: Path
+    parameters: dict
+
+    @property
+    def stem(self) -> str:
+        return f"{self.activity_id}_{self.kind}" if self.activity_id else self.kind
+
+
+@dataclass
+class RunSummary:
+    """What a run produced and what failed."""
+
+    out_dir: Path
+    written: list[Path] = field(default_factory=list)
+    failures: list[RunFailure] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def text(self) -> str:
+        lines = [f"Wrote {len(self.written)} report(s) to {self.out_dir} in {self.seconds:.0f} s."]
+        lines += [f"FAILED {f.activity_id} ({f.notebook}): {f.message}" for f in self.failures]
+        return "\n".join(lines)
+
+
+def notebook_parameters(template: Path) -> dict:
+    """The names and defaults in a template's single `parameters` cell."""
+    return papermill.inspect_notebook(str(template))
+
+
+def activity_jobs(programme: Programme, *, kinds: Sequence[str], activities: Sequence[str] | None,
+                  common: dict) -> list[Job]:
+    chosen = activities or programme.activity_ids
+    jobs = []
+    for activity_id in chosen:
+        programme.plan(activity_id)  # raises a clear KeyError for an unknown activity
+        for kind in kinds:
+            template = NOTEBOOK_DIR / ACTIVITY_NOTEBOOKS[kind]
+            jobs.append(Job(kind, activity_id, template, {**common, "activity_id": activity_id}))
+    return jobs
+
+
+def execute(job: Job, staging: Path, failed_dir: Path, title: str) -> tuple[list[Path] | None, RunFailure | None]:
+    """Execute and render one job in `staging`; on failure keep the notebook in `failed_dir`."""
+    executed = staging / f"{job.stem}.ipynb"
+    try:
+        papermill.execute_notebook(
+            str(job.template), str(executed), parameters=job.parameters, kernel_name=KERNEL,
+            progress_bar=False, cwd=str(staging), request_save_on_cell_execute=False,
+        )
+        rendered = render_notebook(executed, staging / f"{job.stem}.html", title=title,
+                                   banner=job.parameters.get("programme_name", ""))
+        return [executed, rendered], None
+    except Exception as error:  # noqa: BLE001 - one failed report must not stop the others
+        kept = None
+        if executed.exists():
+            failed_dir.mkdir(parents=True, exist_ok=True)
+            kept = failed_dir / executed.name
+            shutil.copy2(executed, kept)
+        message = _first_line(error)
+        return None, RunFailure(job.activity_id or "-", job.template.name, message, str(kept) if kept else None)
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    lines = [line for line in text.splitlines() if line.strip()]
+    ename = getattr(error, "ename", type(error).__name__)
+    evalue = getattr(error, "evalue", lines[-1] if lines else "")
+    return f"{ename}: {evalue}"[:500]
+
+
+def publish(files: list[Path], destination: Path) -> list[Path]:
+    """Move finished files into place; each replace is atomic on one file system."""
+    destination.mkdir(parents=True, exist_ok=True)
+    placed = []
+    for path in files:
+        target = destination / path.name
+        os.replace(path, target)
+        placed.append(target)
+    return placed
+
+
+def report_title(programme: Programme, job: Job) -> str:
+    if job.activity_id is None:
+        return f"Programme summary: {programme.name}"
+    name = programme.plan(job.activity_id)["activity_name"]
+    return f"{job.kind.capitalize()} evaluation: {name}"
+
+
+def run(
+    programme_path: str | Path,
+    out_dir: str | Path = "reports",
+    *,
+    as_of: str | None = None,
+    seed: int = 2025,
+    activities: Sequence[str] | None = None,
+    kinds: Sequence[str] = ("process", "impact"),
+    summary: bool = True,
+    workers: int = 2,
+    progress: Callable | None = None,
+) -> RunSummary:
+    """Validate the input, then render every report; returns a summary (never raises on a report failure)."""
+    started = time.perf_counter()
+    programme = load_programme(programme_path, as_of=as_of)
+    destination = Path(out_dir) / programme.slug
+    result = RunSummary(out_dir=destination)
+    common = {
+        "programme_path": str(Path(programme_path).resolve()),
+        "as_of": as_of or "",
+        "seed": seed,
+        "output_dir": str(destination.resolve()),
+        "programme_name": programme.name,
+    }
+    kinds = [k for k in kinds if (NOTEBOOK_DIR / ACTIVITY_NOTEBOOKS[k]).exists()]
+    jobs = activity_jobs(programme, kinds=kinds, activities=activities, common=common)
+    destination.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".staging-", dir=destination) as staging_name:
+        staging = Path(staging_name)
+        _run_jobs(jobs, programme, staging, destination, result, workers, progress)
+        summary_template = NOTEBOOK_DIR / SUMMARY_NOTEBOOK
+        if summary and summary_template.exists() and activities is None:
+            job = Job("summary", None, summary_template, dict(common))
+            _run_jobs([job], programme, staging, destination, result, 1, None)
+    write_index(programme, destination)
+    write_run_record(programme, destination, result, common)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _run_jobs(jobs, programme, staging, destination, result, workers, progress) -> None:
+    failed_dir = destination / "_failed"
+    bar = tqdm(total=len(jobs), desc="Reports", unit="report", disable=progress is False)
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures = {pool.submit(execute, job, staging, failed_dir, report_title(programme, job)): job
+                   for job in jobs}
+        for future in as_completed(futures):
+            files, failure = future.result()
+            if failure:
+                result.failures.append(failure)
+            else:
+                result.written += publish(files, destination)
+            bar.update(1)
+    bar.close()
+
+
+def write_index(programme: Programme, destination: Path) -> Path:
+    """An index page linking every report that exists in the folder."""
+    plan = programme.delivery_plan
+    rows = []
+    for _, activity in plan.iterrows():
+        links = []
+        for kind in ACTIVITY_NOTEBOOKS:
+            name = f"{activity['activity_id']}_{kind}.html"
+            if (destination / name).exists():
+                links.append(f'<a href="{name}">{kind.capitalize()} report<span class="visually-hidden"> for '
+                             f'{html.escape(activity["activity_name"])}</span></a>')
+        rows.append(
+            f"<tr><td>{html.escape(activity['activity_name'])}</td><td>{html.escape(activity['priority'])}</td>"
+            f"<td>{html.escape(str(activity['impact_design']).replace('_', ' '))}</td>"
+            f"<td>{' · '.join(links) or 'not yet produced'}</td></tr>"
+        )
+    summary_link = ""
+    if (destination / "summary.html").exists():
+        summary_link = '<p><a href="summary.html">Programme summary: every activity side by side</a></p>'
+    body = (
+        f"<h1>{html.escape(programme.name)}</h1>"
+        f"<p>Evaluation reports with data as of {programme.as_of.date():%d %B %Y}.</p>{summary_link}"
+        "<table><caption>Table 1: Reports by activity</caption><thead><tr><th scope='col'>Activity</th>"
+        "<th scope='col'>Priority</th><th scope='col'>Impact design</th><th scope='col'>Reports</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+    css_extra = "<style>.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);}</style>"
+    index = destination / "index.html"
+    index.write_text(page(title=f"Reports: {programme.name}", body=css_extra + body,
+                          banner="Evaluation reports", footer="Aggregates only."), encoding="utf-8")
+    return index
+
+
+def write_run_record(programme: Programme, destination: Path, result: RunSummary, parameters: dict) -> Path:
+    """A JSON record of the inputs (hashes), parameters and outcome of the run."""
+    record = {
+        "programme": programme.name,
+        "input_hashes": dict(programme.input_hashes),
+        "parameters": {k: v for k, v in parameters.items() if k != "output_dir"},
+        "written": sorted(p.name for p in result.written),
+        "failures": [f.__dict__ for f in result.failures],
+        "finished": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
+    }
+    path = destination / "run.json"
+    path.write_text(json.dumps(record, indent=2), encoding="utf-8")
+    return path

@@ -10,7 +10,7 @@ import warnings
 from pathlib import Path
 
 from evaluation import synthetic
-from evaluation.errors import ContractError
+from evaluation.errors import ContractError, RunError
 from evaluation.programme import load_programme
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -35,6 +35,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--activity", action="append", help="rerun only this activity (repeatable)")
     run.add_argument("--seed", type=int, default=2025)
     run.add_argument("--workers", type=int, default=2)
+    run.add_argument(
+        "--replace-previous",
+        action="store_true",
+        help="the output folder holds reports of other inputs: move them aside into previous-<time>/",
+    )
     return parser
 
 
@@ -46,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     except ContractError as error:
         print(_findings_report(error), file=sys.stderr)
         return EXIT_BAD_INPUT
+    except RunError as error:
+        print(f"evaluation: {error}", file=sys.stderr)
+        return EXIT_FAILED
     except (FileNotFoundError, KeyError, ValueError) as error:
         print(f"evaluation: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -89,8 +97,15 @@ def _run(args) -> int:
         print(f"No input folder given: generated the synthetic programme in {args.path}")
     else:
         warn_if_in_git_repository(args.path)
-    summary = run(args.path, args.out, as_of=args.as_of, seed=args.seed, activities=args.activity,
-                  workers=args.workers)
+    summary = run(
+        args.path,
+        args.out,
+        as_of=args.as_of,
+        seed=args.seed,
+        activities=args.activity,
+        workers=args.workers,
+        replace_previous=args.replace_previous,
+    )
     print(summary.text())
     print(f"Open {summary.out_dir / 'index.html'}")
     return EXIT_OK if summary.ok else EXIT_FAILED
@@ -99,15 +114,24 @@ def _run(args) -> int:
 def warn_if_in_git_repository(path: Path) -> bool:
     """Warn when personal data sits inside a git working tree, where it could be committed."""
     try:
-        inside = subprocess.run(
-            ["git", "-C", str(Path(path).resolve()), "rev-parse", "--is-inside-work-tree"],
-            capture_output=True, text=True, timeout=10, check=False,
-        ).stdout.strip() == "true"
+        inside = (
+            subprocess.run(
+                ["git", "-C", str(Path(path).resolve()), "rev-parse", "--is-inside-work-tree"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=False,
+            ).stdout.strip()
+            == "true"
+        )
     except (OSError, subprocess.SubprocessError):
         return False
     if inside:
-        print(f"warning: {path} is inside a git repository. Keep personal data outside version control "
-              "(see docs/data_handling.md).", file=sys.stderr)
+        print(
+            f"warning: {path} is inside a git repository. Keep personal data outside version control "
+            "(see docs/data_handling.md).",
+            file=sys.stderr,
+        )
     return inside
 
 

@@ -13,7 +13,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +22,7 @@ import pandas as pd
 import papermill
 from tqdm import tqdm
 
-from evaluation.errors import RunFailure
+from evaluation.errors import RunError, RunFailure
 from evaluation.programme import Programme, load_programme
 from evaluation.report.render import page, render_notebook
 
@@ -70,8 +70,9 @@ def notebook_parameters(template: Path) -> dict:
     return papermill.inspect_notebook(str(template))
 
 
-def activity_jobs(programme: Programme, *, kinds: Sequence[str], activities: Sequence[str] | None,
-                  common: dict) -> list[Job]:
+def activity_jobs(
+    programme: Programme, *, kinds: Sequence[str], activities: Sequence[str] | None, common: dict
+) -> list[Job]:
     chosen = activities or programme.activity_ids
     jobs = []
     for activity_id in chosen:
@@ -82,16 +83,27 @@ def activity_jobs(programme: Programme, *, kinds: Sequence[str], activities: Seq
     return jobs
 
 
-def execute(job: Job, staging: Path, failed_dir: Path, title: str) -> tuple[list[Path] | None, RunFailure | None]:
+def execute(
+    job: Job, staging: Path, failed_dir: Path, title: str
+) -> tuple[list[Path] | None, RunFailure | None]:
     """Execute and render one job in `staging`; on failure keep the notebook in `failed_dir`."""
     executed = staging / f"{job.stem}.ipynb"
     try:
         papermill.execute_notebook(
-            str(job.template), str(executed), parameters=job.parameters, kernel_name=KERNEL,
-            progress_bar=False, cwd=str(staging), request_save_on_cell_execute=False,
+            str(job.template),
+            str(executed),
+            parameters=job.parameters,
+            kernel_name=KERNEL,
+            progress_bar=False,
+            cwd=str(staging),
+            request_save_on_cell_execute=False,
         )
-        rendered = render_notebook(executed, staging / f"{job.stem}.html", title=title,
-                                   banner=job.parameters.get("programme_name", ""))
+        rendered = render_notebook(
+            executed,
+            staging / f"{job.stem}.html",
+            title=title,
+            banner=job.parameters.get("programme_name", ""),
+        )
         return [executed, rendered], None
     except Exception as error:  # noqa: BLE001 - one failed report must not stop the others
         kept = None
@@ -100,7 +112,9 @@ def execute(job: Job, staging: Path, failed_dir: Path, title: str) -> tuple[list
             kept = failed_dir / executed.name
             shutil.copy2(executed, kept)
         message = _first_line(error)
-        return None, RunFailure(job.activity_id or "-", job.template.name, message, str(kept) if kept else None)
+        return None, RunFailure(
+            job.activity_id or "-", job.template.name, message, str(kept) if kept else None
+        )
 
 
 def _first_line(error: Exception) -> str:
@@ -139,12 +153,14 @@ def run(
     kinds: Sequence[str] = ("process", "impact"),
     summary: bool = True,
     workers: int = 2,
-    progress: Callable | None = None,
+    progress: bool = True,
+    replace_previous: bool = False,
 ) -> RunSummary:
     """Validate the input, then render every report; returns a summary (never raises on a report failure)."""
     started = time.perf_counter()
     programme = load_programme(programme_path, as_of=as_of)
-    destination = Path(out_dir) / programme.slug
+    destination = report_folder(Path(out_dir), programme, as_of)
+    check_same_inputs(destination, programme, replace_previous=replace_previous)
     result = RunSummary(out_dir=destination)
     common = {
         "programme_path": str(Path(programme_path).resolve()),
@@ -160,7 +176,7 @@ def run(
         staging = Path(staging_name)
         _run_jobs(jobs, programme, staging, destination, result, workers, progress)
         summary_template = NOTEBOOK_DIR / SUMMARY_NOTEBOOK
-        if summary and summary_template.exists() and activities is None:
+        if summary and summary_template.exists():
             job = Job("summary", None, summary_template, dict(common))
             _run_jobs([job], programme, staging, destination, result, 1, None)
     write_index(programme, destination)
@@ -169,18 +185,61 @@ def run(
     return result
 
 
+def report_folder(out_dir: Path, programme: Programme, as_of: str | None) -> Path:
+    """reports/<programme>/ for a full update; reports/<programme>-as-of-<date>/ for an interim one."""
+    suffix = f"-as-of-{pd.Timestamp(as_of).date().isoformat()}" if as_of else ""
+    return out_dir / f"{programme.slug}{suffix}"
+
+
+def check_same_inputs(destination: Path, programme: Programme, *, replace_previous: bool) -> None:
+    """Refuse to mix reports from different inputs in one folder; with `replace_previous`, move the
+    earlier reports aside into `previous-<time>/` (never deleted)."""
+    record_path = destination / "run.json"
+    if not record_path.exists():
+        return
+    previous = json.loads(record_path.read_text(encoding="utf-8")).get("input_hashes", {})
+    if previous == dict(programme.input_hashes):
+        return
+    changed = sorted(
+        k
+        for k in set(previous) | set(programme.input_hashes)
+        if previous.get(k) != programme.input_hashes.get(k)
+    )
+    if not replace_previous:
+        raise RunError(
+            [
+                RunFailure(
+                    "-",
+                    "-",
+                    (
+                        f"{destination} holds reports made from different inputs (changed: {', '.join(changed)}). "
+                        "Choose another --out folder, or pass --replace-previous to move the earlier reports aside."
+                    ),
+                )
+            ]
+        )
+    stamp = pd.Timestamp.now().strftime("%Y%m%d-%H%M%S")
+    archive = destination / f"previous-{stamp}"
+    archive.mkdir()
+    for path in destination.iterdir():
+        if path.is_file():
+            os.replace(path, archive / path.name)
+
+
 def _run_jobs(jobs, programme, staging, destination, result, workers, progress) -> None:
     failed_dir = destination / "_failed"
     bar = tqdm(total=len(jobs), desc="Reports", unit="report", disable=progress is False)
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = {pool.submit(execute, job, staging, failed_dir, report_title(programme, job)): job
-                   for job in jobs}
+        futures = {
+            pool.submit(execute, job, staging, failed_dir, report_title(programme, job)): job for job in jobs
+        }
         for future in as_completed(futures):
             files, failure = future.result()
             if failure:
                 result.failures.append(failure)
             else:
                 result.written += publish(files, destination)
+                (failed_dir / f"{futures[future].stem}.ipynb").unlink(missing_ok=True)
             bar.update(1)
     bar.close()
 
@@ -194,8 +253,10 @@ def write_index(programme: Programme, destination: Path) -> Path:
         for kind in ACTIVITY_NOTEBOOKS:
             name = f"{activity['activity_id']}_{kind}.html"
             if (destination / name).exists():
-                links.append(f'<a href="{name}">{kind.capitalize()} report<span class="visually-hidden"> for '
-                             f'{html.escape(activity["activity_name"])}</span></a>')
+                links.append(
+                    f'<a href="{name}">{kind.capitalize()} report<span class="visually-hidden"> for '
+                    f"{html.escape(activity['activity_name'])}</span></a>"
+                )
         rows.append(
             f"<tr><td>{html.escape(activity['activity_name'])}</td><td>{html.escape(activity['priority'])}</td>"
             f"<td>{html.escape(str(activity['impact_design']).replace('_', ' '))}</td>"
@@ -213,8 +274,15 @@ def write_index(programme: Programme, destination: Path) -> Path:
     )
     css_extra = "<style>.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);}</style>"
     index = destination / "index.html"
-    index.write_text(page(title=f"Reports: {programme.name}", body=css_extra + body,
-                          banner="Evaluation reports", footer="Aggregates only."), encoding="utf-8")
+    index.write_text(
+        page(
+            title=f"Reports: {programme.name}",
+            body=css_extra + body,
+            banner="Evaluation reports",
+            footer="Aggregates only.",
+        ),
+        encoding="utf-8",
+    )
     return index
 
 

@@ -117,9 +117,13 @@ def delivery_plan() -> pd.DataFrame:
 
 def _population(rng: np.random.Generator, n: int) -> pd.DataFrame:
     """Economically inactive residents of the programme areas, with their characteristics."""
-    age = np.clip(np.round(rng.choice([20, 30, 42, 56], n, p=[0.14, 0.18, 0.28, 0.40]) + rng.normal(0, 4.5, n)), 16, 64)
+    age = np.clip(
+        np.round(rng.choice([20, 30, 42, 56], n, p=[0.14, 0.18, 0.28, 0.40]) + rng.normal(0, 4.5, n)), 16, 64
+    )
     health = rng.choice(
-        ["none", "mental_health", "musculoskeletal", "other_physical", "multiple"], n, p=[0.3, 0.25, 0.2, 0.1, 0.15]
+        ["none", "mental_health", "musculoskeletal", "other_physical", "multiple"],
+        n,
+        p=[0.3, 0.25, 0.2, 0.1, 0.15],
     )
     has_health = health != "none"
     female = rng.random(n) < 0.55
@@ -128,7 +132,9 @@ def _population(rng: np.random.Generator, n: int) -> pd.DataFrame:
             "age": age.astype(int),
             "sex": np.where(female, "female", "male"),
             "ethnic_group": rng.choice(
-                ["white", "mixed", "asian", "black", "other", "not_stated"], n, p=[0.88, 0.02, 0.04, 0.02, 0.01, 0.03]
+                ["white", "mixed", "asian", "black", "other", "not_stated"],
+                n,
+                p=[0.88, 0.02, 0.04, 0.02, 0.01, 0.03],
             ),
             "health_condition": health,
             "disabled": (rng.random(n) < np.where(has_health, 0.45, 0.08)).astype(int),
@@ -152,7 +158,13 @@ def _population(rng: np.random.Generator, n: int) -> pd.DataFrame:
 def _employability(people: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
     """Each person's log-odds of being in work in a month, before any programme effect."""
     health_effect = people["health_condition"].map(
-        {"none": 0.0, "mental_health": -0.5, "musculoskeletal": -0.4, "other_physical": -0.4, "multiple": -0.9}
+        {
+            "none": 0.0,
+            "mental_health": -0.5,
+            "musculoskeletal": -0.4,
+            "other_physical": -0.4,
+            "multiple": -0.9,
+        }
     )
     out_of_work = np.log1p(np.minimum(people["months_since_last_worked"], 240))
     return (
@@ -178,7 +190,11 @@ def _selection_log_odds(people: pd.DataFrame, targeting: dict) -> np.ndarray:
         "social_housing": people["social_housing"].to_numpy() == 1,
         "long_out": (people["months_since_last_worked"] > 24).to_numpy(),
     }
-    base = 0.4 * traits["long_out"] + 0.3 * people["disabled"].to_numpy() - 0.3 * (people["age"] >= 55).to_numpy()
+    base = (
+        0.4 * traits["long_out"]
+        + 0.3 * people["disabled"].to_numpy()
+        - 0.3 * (people["age"] >= 55).to_numpy()
+    )
     return base + sum(weight * traits[name] for name, weight in targeting.items())
 
 
@@ -287,7 +303,14 @@ def _withdrawals(rng, referred, engaged, job_start) -> dict:
     date = (anchor + pd.to_timedelta(rng.integers(7, 120, n), unit="D")).where(leaves)
     date = date.where(date <= AS_OF)
     reasons = rng.choice(
-        ["health_worsened", "lost_contact", "caring_responsibilities", "declined_support", "moved_away", "other"],
+        [
+            "health_worsened",
+            "lost_contact",
+            "caring_responsibilities",
+            "declined_support",
+            "moved_away",
+            "other",
+        ],
         n,
         p=[0.3, 0.3, 0.12, 0.14, 0.06, 0.08],
     )
@@ -321,7 +344,9 @@ def _area_panel(rng, plan: pd.DataFrame) -> pd.DataFrame:
                         "period": periods,
                         "economic_inactivity_rate": inactivity.round(2),
                         "employment_rate": (100 - inactivity - unemployment).round(2),
-                        "claimant_count": rng.poisson(7000 if code in PROGRAMME_AREAS else 5000, len(periods)),
+                        "claimant_count": rng.poisson(
+                            7000 if code in PROGRAMME_AREAS else 5000, len(periods)
+                        ),
                         "first_treated_period": start,
                     }
                 )
@@ -335,8 +360,15 @@ def _spend(rng, plan: pd.DataFrame) -> pd.DataFrame:
         months = pd.date_range(row["actual_start"].replace(day=1), "2026-03-01", freq="MS")
         shape = np.minimum(np.arange(1, len(months) + 1), 3) * rng.uniform(0.8, 1.2, len(months))
         total = row["budget_gbp"] * rng.uniform(0.7, 1.02)
-        rows.append(pd.DataFrame({"activity_id": row["activity_id"], "month": months,
-                                  "spend_gbp": (total * shape / shape.sum()).round(2)}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "activity_id": row["activity_id"],
+                    "month": months,
+                    "spend_gbp": (total * shape / shape.sum()).round(2),
+                }
+            )
+        )
     return pd.concat(rows, ignore_index=True)
 
 
@@ -377,7 +409,9 @@ def generate(seed: int = 2025, *, scale: float = 1.0, pool_size: int | None = No
         referred = _referral_dates(rng, len(chosen), row["actual_start"])
         referral_index[chosen] = _months().searchsorted(referred.dt.to_period("M").dt.to_timestamp())
         tau[chosen] = truth.tau
-        members.append(pd.DataFrame({"row": chosen, "activity_id": row["activity_id"], "referred_date": referred}))
+        members.append(
+            pd.DataFrame({"row": chosen, "activity_id": row["activity_id"], "referred_date": referred})
+        )
     members = pd.concat(members, ignore_index=True)
     employed = _employment_paths(rng, log_odds, referral_index, tau)
     on_benefit = _benefit_paths(rng, population, employed)
@@ -389,9 +423,21 @@ def generate(seed: int = 2025, *, scale: float = 1.0, pool_size: int | None = No
     keep = np.concatenate([members["row"].to_numpy(), pool_rows])
     outcomes = _outcomes(rng, person_ids[keep], employed[keep], on_benefit[keep])
     tables = {
-        "delivery_plan": plan[["activity_id", "activity_name", "priority", "budget_gbp", "target_participants",
-                               "target_job_outcomes", "geography", "planned_start", "actual_start",
-                               "impact_design", "description"]],
+        "delivery_plan": plan[
+            [
+                "activity_id",
+                "activity_name",
+                "priority",
+                "budget_gbp",
+                "target_participants",
+                "target_job_outcomes",
+                "geography",
+                "planned_start",
+                "actual_start",
+                "impact_design",
+                "description",
+            ]
+        ],
         "participants": participants,
         "comparison_pool": comparison_pool,
         "outcomes_monthly": outcomes,
@@ -444,18 +490,39 @@ def true_effects_table(plan: pd.DataFrame) -> pd.DataFrame:
     for activity_id in plan["activity_id"]:
         if activity_id in INDIVIDUAL_TRUTH:
             truth = INDIVIDUAL_TRUTH[activity_id]
-            rows.append({"activity_id": activity_id, "effect_on": "probability of being in work",
-                         "long_run_effect": truth.tau, "effect_6m": effect_at(truth.tau, 6),
-                         "effect_12m": effect_at(truth.tau, 12), "note": truth.note})
+            rows.append(
+                {
+                    "activity_id": activity_id,
+                    "effect_on": "probability of being in work",
+                    "long_run_effect": truth.tau,
+                    "effect_6m": effect_at(truth.tau, 6),
+                    "effect_12m": effect_at(truth.tau, 12),
+                    "note": truth.note,
+                }
+            )
         elif activity_id in AREA_TRUTH:
             effect = AREA_TRUTH[activity_id][0]
-            rows.append({"activity_id": activity_id, "effect_on": "area employment rate (percentage points)",
-                         "long_run_effect": effect, "effect_6m": effect, "effect_12m": effect,
-                         "note": "system-level activity"})
+            rows.append(
+                {
+                    "activity_id": activity_id,
+                    "effect_on": "area employment rate (percentage points)",
+                    "long_run_effect": effect,
+                    "effect_6m": effect,
+                    "effect_12m": effect,
+                    "note": "system-level activity",
+                }
+            )
         else:
-            rows.append({"activity_id": activity_id, "effect_on": "none (descriptive activity)",
-                         "long_run_effect": np.nan, "effect_6m": np.nan, "effect_12m": np.nan,
-                         "note": "no counterfactual estimate"})
+            rows.append(
+                {
+                    "activity_id": activity_id,
+                    "effect_on": "none (descriptive activity)",
+                    "long_run_effect": np.nan,
+                    "effect_6m": np.nan,
+                    "effect_12m": np.nan,
+                    "note": "no counterfactual estimate",
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -467,7 +534,13 @@ def write(folder: str | Path, seed: int = 2025, *, scale: float = 1.0, pool_size
     for name, frame in programme.tables.items():
         frame.to_csv(folder / f"{name}.csv", index=False, date_format="%Y-%m-%d")
     programme.true_effects.to_csv(folder / "true_effects.csv", index=False)
-    metadata = {"name": PROGRAMME_NAME, "slug": PROGRAMME_SLUG, "as_of": AS_OF.date().isoformat(),
-                "synthetic": True, "seed": seed, "scale": scale}
+    metadata = {
+        "name": PROGRAMME_NAME,
+        "slug": PROGRAMME_SLUG,
+        "as_of": AS_OF.date().isoformat(),
+        "synthetic": True,
+        "seed": seed,
+        "scale": scale,
+    }
     (folder / "programme.json").write_text(json.dumps(metadata, indent=2), encoding="utf-8")
     return folder

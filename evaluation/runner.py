@@ -118,11 +118,12 @@ def execute(
 
 
 def _first_line(error: Exception) -> str:
-    text = str(error).strip()
-    lines = [line for line in text.splitlines() if line.strip()]
-    ename = getattr(error, "ename", type(error).__name__)
-    evalue = getattr(error, "evalue", lines[-1] if lines else "")
-    return f"{ename}: {evalue}"[:500]
+    """A one-line reason: the notebook's exception name and value, or the error and its file."""
+    lines = [line for line in str(error).strip().splitlines() if line.strip()]
+    name = getattr(error, "ename", type(error).__name__)
+    value = getattr(error, "evalue", lines[-1] if lines else "")
+    where = f" ({error.filename})" if getattr(error, "filename", None) else ""
+    return f"{name}: {value}{where}"[:500]
 
 
 def publish(files: list[Path], destination: Path) -> list[Path]:

@@ -168,14 +168,14 @@ def _employability(people: pd.DataFrame, rng: np.random.Generator) -> np.ndarray
     )
     out_of_work = np.log1p(np.minimum(people["months_since_last_worked"], 240))
     return (
-        0.6
+        1.6
         + health_effect.to_numpy()
         - 0.5 * people["disabled"].to_numpy()
         - 0.3 * people["carer"].to_numpy()
         - 0.2 * people["parent"].to_numpy()
         + 0.3 * (people["age"] < 25).to_numpy()
         - 0.4 * (people["age"] >= 55).to_numpy()
-        - 0.35 * out_of_work.to_numpy()
+        - 0.6 * out_of_work.to_numpy()
         + rng.normal(0, 0.4, len(people))
     )
 
@@ -190,10 +190,13 @@ def _selection_log_odds(people: pd.DataFrame, targeting: dict) -> np.ndarray:
         "social_housing": people["social_housing"].to_numpy() == 1,
         "long_out": (people["months_since_last_worked"] > 24).to_numpy(),
     }
+    # Services reach people furthest from work: long time out, disabled, several conditions, claimants.
     base = (
-        0.4 * traits["long_out"]
-        + 0.3 * people["disabled"].to_numpy()
-        - 0.3 * (people["age"] >= 55).to_numpy()
+        1.8 * traits["long_out"]
+        + 0.8 * people["disabled"].to_numpy()
+        + 0.6 * (people["health_condition"] == "multiple").to_numpy()
+        + 0.4 * people["benefit_status"].isin(["universal_credit", "esa"]).to_numpy()
+        - 0.5 * (people["age"] >= 55).to_numpy()
     )
     return base + sum(weight * traits[name] for name, weight in targeting.items())
 
@@ -201,7 +204,7 @@ def _selection_log_odds(people: pd.DataFrame, targeting: dict) -> np.ndarray:
 def _referral_dates(rng: np.random.Generator, n: int, start: pd.Timestamp) -> pd.Series:
     """Referral dates from the activity's start to 31 March 2026, ramping up in the first months."""
     days = (REFERRALS_END - start).days
-    offsets = np.floor(days * np.sqrt(rng.random(n)) ** 0.8).astype(int)
+    offsets = np.floor(days * rng.random(n) ** 0.8).astype(int)  # a gentle ramp-up
     return pd.Series(start + pd.to_timedelta(offsets, unit="D"))
 
 

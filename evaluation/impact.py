@@ -1,0 +1,1154 @@
+"""Matched difference-in-differences for individuals, and the per-activity impact pipeline.
+
+`matched_did` estimates how much more likely participants were to be in work h months after
+referral than they would have been without the activity:
+
+1. **Cohorts.** Each participant's *anchor* is their referral month. Matching is done
+   within referral-month cohorts: the comparison pool is copied once per cohort, each copy
+   anchored at that cohort's month and limited to the `exact` strata (by default the local
+   authorities) that cohort's participants live in, and `match` is exact on the cohort and
+   on `exact`. Comparison people with a text level or 0/1 flag that no participant has
+   (a man for a women's service) are dropped first: they could never be good matches and
+   would make the propensity logit separated. Why cohorts: every comparison person has one
+   anchor, so
+   their pre-period employment history is measured over exactly the same calendar months
+   as their matched participant's and the pre/post difference has one value per row; the
+   common calendar trend and local labour-market conditions cancel within the matched set.
+   (The alternative of measuring everyone's history before the earliest referral month
+   would mismatch the history of later cohorts.) A comparison person can serve several
+   cohorts; the standard errors are clustered by person for this reason.
+2. **Matching.** Nearest-neighbour propensity-score matching with replacement
+   (`evaluation.matching.match`, 1:`ratio`, caliper in SDs of the logit score) on
+   `covariates`: person attributes (text columns one-hot; months since last worked as
+   log1p) and the share of the `pre_months` months before the anchor spent in work
+   (`PRE_HISTORY`).
+3. **Event time.** Every matched row's monthly outcomes are aligned on its anchor,
+   e = month - anchor month, and differenced from its own pre-period mean:
+   dY(e) = Y(e) - mean(Y(-pre_months..-1)).
+4. **DiD.** The effect at e is mean dY(e) over participants minus the match-weighted mean
+   dY(e) over their comparisons, i.e. the ATT of the pre/post difference. Only cohorts
+   whose month anchor + e is in the data count at e (cohort-based rates), so the number of
+   participants falls with the horizon and is reported for each.
+5. **Inference.** Conditional on the matched sets, the estimate is a weighted sum of
+   independent people's differences, so its variance is estimated by summing, person by
+   person, (dY - group mean) x weight / n_treated and squaring (a sandwich clustered by
+   person, with the G / (G - 1) correction). A comparison used by several participants
+   enters with its match weight (so reuse under replacement widens the interval), and a
+   person used in several cohorts is one cluster. This is Abadie & Imbens' (2006)
+   conditional variance with the unit-level conditional variance replaced by the within
+   group spread of dY, which is slightly conservative; the slow coverage test checks
+   that 95% intervals cover the truth about 95% of the time. The same clustered
+   contributions give the covariance of the pre-period estimates for the joint pre-trend
+   (placebo) test.
+
+`estimate_activity` picks the design from the delivery plan (matched comparison, area-level
+staggered DiD, or descriptive), applies the disclosure policy's minimum number of
+participants and adds net impact and value for money. Nothing here plots or prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from evaluation.counterfactual import (
+    EvidenceStrength,
+    NetImpact,
+    evidence_strength,
+    format_pp,
+    net_impact,
+)
+from evaluation.did import staggered, twfe
+from evaluation.did.results import AggregateResult, DiDResult, GroupTimeResult, WaldTest
+from evaluation.disclosure import DEFAULT_POLICY, DisclosurePolicy, impact_allowed
+from evaluation.errors import DesignError
+from evaluation.matching import match
+from evaluation.options import check_option, require_columns
+from evaluation.results import EstimateResult, normal_interval
+
+PRE_HISTORY = "pre_outcome_share"
+"""Derived covariate: share of the pre-period months with the outcome (in work)."""
+
+LOG1P_COLUMNS = ("months_since_last_worked",)
+"""Covariates entered as log(1 + x): long spells out of work matter less month by month."""
+
+DEFAULT_COVARIATES = (
+    "age",
+    "sex",
+    "health_condition",
+    "disabled",
+    "carer",
+    "parent",
+    "neurodivergent",
+    "veteran",
+    "social_housing",
+    "benefit_status",
+    "months_since_last_worked",
+    PRE_HISTORY,
+)
+
+_TREATED = "_treated"
+_COHORT = "_cohort"
+_PERSON = "_person"
+_PRE = "_pre"
+_NO_MONTH = -(10**9)  # month code of a missing date
+
+__all__ = [
+    "DEFAULT_COVARIATES",
+    "LOG1P_COLUMNS",
+    "PRE_HISTORY",
+    "ActivityImpact",
+    "ImpactDesign",
+    "MatchedDiDResult",
+    "estimate_activity",
+    "matched_did",
+]
+
+
+# ================================================================ matched DiD: result
+
+
+@dataclass(frozen=True, kw_only=True)
+class MatchedDiDResult(EstimateResult):
+    """Matched DiD for individuals; the headline is one horizon (`horizon` months).
+
+    `horizons`: one row per requested horizon (term like "12 months", horizon, estimate,
+    std_error, ci_lower, ci_upper, n participants, n_comparisons people, participants_rate,
+    comparison_rate, p_value, reportable = n >= min_n). `event_time`: the same for every
+    e = -pre_months .. max(horizons) (pre-period rows are placebo estimates, relative to the
+    pre-period mean). `balance`: covariate balance from matching. `naive`: the unmatched
+    difference in outcome rates at the headline horizon (participants against the whole
+    pool at the same calendar months), shown to make the selection bias visible.
+    """
+
+    horizon: int
+    horizons: pd.DataFrame = field(repr=False, compare=False)
+    event_time: pd.DataFrame = field(repr=False, compare=False)
+    balance: pd.DataFrame = field(repr=False, compare=False)
+    naive: EstimateResult = field(repr=False, compare=False)
+    observed_rate: float
+    comparison_rate: float
+    outcome: str
+    n_participants: int
+    n_excluded: int
+    n_matched: int
+    n_discarded: int
+    discarded: Mapping[str, int] = field(compare=False)
+    n_comparisons_used: int
+    n_comparison_rows_used: int
+    n_comparisons_in_several_cohorts: int
+    n_pool: int
+    pretrend_test: WaldTest | None = field(compare=False)
+    pretrend_p_value: float
+    max_abs_smd_before: float
+    max_abs_smd_after: float
+    meets_minimum: bool
+    min_n: int
+    pre_months: int
+    last_month: pd.Timestamp
+    covariates: tuple[str, ...]
+    exact: tuple[str, ...]
+    ratio: int
+    caliper: float | None
+    seed: int | None
+    propensity_method: str
+    variance_method: str
+
+    def rows(self) -> list[dict]:
+        return self.horizons[["term", "estimate", "std_error", "ci_lower", "ci_upper", "n"]].to_dict(
+            "records"
+        )
+
+    def at(self, horizon: int) -> EstimateResult:
+        """The estimate at one horizon as a plain `EstimateResult` (for `net_impact`)."""
+        rows = self.horizons[self.horizons["horizon"] == horizon]
+        if rows.empty:
+            raise KeyError(f"horizon {horizon} was not estimated; have {list(self.horizons.horizon)}")
+        row = rows.iloc[0]
+        return EstimateResult(
+            term=str(row["term"]),
+            estimate=float(row["estimate"]),
+            std_error=float(row["std_error"]),
+            ci_lower=float(row["ci_lower"]),
+            ci_upper=float(row["ci_upper"]),
+            n=int(row["n"]),
+            alpha=self.alpha,
+            method=self.method,
+        )
+
+
+# ================================================================ matched DiD: data prep
+
+
+def _month_codes(dates: pd.Series) -> np.ndarray:
+    """Calendar months as integers (year * 12 + month - 1); NaT -> a large negative."""
+    values = pd.to_datetime(dates)
+    codes = values.dt.year.to_numpy(dtype=float) * 12 + values.dt.month.to_numpy(dtype=float) - 1
+    return np.where(np.isnan(codes), _NO_MONTH, codes).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class _Outcomes:
+    """Outcome matrix people x months (NaN where not observed) and its month codes."""
+
+    wide: np.ndarray
+    row_of: pd.Index  # person ids, position = row in `wide`
+    first: int  # month code of column 0
+    csum: np.ndarray  # cumulative sums of observed values, with a leading zero column
+    ccount: np.ndarray  # cumulative counts of observed months, with a leading zero column
+
+    @property
+    def n_months(self) -> int:
+        return self.wide.shape[1]
+
+    def window_mean(self, rows: np.ndarray, anchor_col: np.ndarray, months: int) -> np.ndarray:
+        """Mean over columns [anchor - months, anchor - 1] that lie in the data; NaN unless
+        every such month is observed and there is at least one."""
+        lo = np.clip(anchor_col - months, 0, self.n_months)
+        hi = np.clip(anchor_col, 0, self.n_months)
+        total = self.csum[rows, hi] - self.csum[rows, lo]
+        count = self.ccount[rows, hi] - self.ccount[rows, lo]
+        complete = (count == hi - lo) & (count > 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(complete, total / count, np.nan)
+
+    def relative(self, rows: np.ndarray, anchor_col: np.ndarray, events: np.ndarray):
+        """Outcomes at anchor + e for every e in `events` (NaN outside the data)."""
+        cols = anchor_col[:, None] + events[None, :]
+        inside = (cols >= 0) & (cols < self.n_months)
+        values = self.wide[rows[:, None], np.clip(cols, 0, self.n_months - 1)]
+        return np.where(inside, values, np.nan)
+
+
+def _outcome_matrix(outcomes, person_ids, *, person, month, outcome, last_code) -> _Outcomes:
+    people = pd.Index(pd.unique(np.asarray(person_ids, dtype=object)))
+    data = outcomes[outcomes[person].isin(people)]
+    codes = _month_codes(data[month])
+    keep = (codes <= last_code) & (codes > _NO_MONTH)
+    data, codes = data[keep], codes[keep]
+    values = pd.to_numeric(data[outcome], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    first = int(codes.min()) if len(codes) else last_code
+    n_months = last_code - first + 1
+    wide = np.full((len(people), n_months), np.nan)
+    rows = people.get_indexer(data[person])
+    wide[rows, codes - first] = values
+    observed = np.isfinite(wide)
+    zero = np.zeros((len(people), 1))
+    csum = np.hstack([zero, np.cumsum(np.where(observed, wide, 0.0), axis=1)])
+    ccount = np.hstack([zero, np.cumsum(observed, axis=1)])
+    return _Outcomes(wide, people, first, csum, ccount)
+
+
+def _covariate_frame(people: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFrame:
+    """Covariates ready for `match`: numbers as floats (log1p where listed), text as text."""
+    out = {}
+    for column in covariates:
+        if column == PRE_HISTORY:
+            continue
+        series = people[column]
+        if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
+            values = pd.to_numeric(series).astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+            if column in LOG1P_COLUMNS:
+                out[f"log1p_{column}"] = np.log1p(np.clip(values, 0, None))
+            else:
+                out[column] = values
+        else:
+            out[column] = series.astype(object).where(series.notna(), None).to_numpy()
+    return pd.DataFrame(out, index=people.index)
+
+
+def _check_inputs(
+    participants,
+    comparison_pool,
+    outcomes,
+    *,
+    covariates,
+    exact,
+    person,
+    referral,
+    month,
+    outcome,
+    horizons,
+    pre_months,
+    ratio,
+) -> tuple[int, ...]:
+    where = "matched_did"
+    attributes = [c for c in covariates if c != PRE_HISTORY]
+    named = {"person": person, "referral": referral}
+    named |= {f"covariates[{i}]": c for i, c in enumerate(attributes)}
+    named |= {f"exact[{i}]": c for i, c in enumerate(exact)}
+    require_columns(participants, named, where=f"{where} (participants)")
+    pool_named = {k: v for k, v in named.items() if k != "referral"}
+    require_columns(comparison_pool, pool_named, where=f"{where} (comparison_pool)")
+    require_columns(
+        outcomes,
+        {"person": person, "month": month, "outcome": outcome},
+        where=f"{where} (outcomes)",
+    )
+    if participants[person].duplicated().any():
+        raise ValueError(
+            f"{where}: a person appears more than once in participants; pass one activity's "
+            "participants (e.g. programme.participants_of(activity_id))"
+        )
+    if comparison_pool[person].duplicated().any():
+        raise ValueError(f"{where}: a person appears more than once in comparison_pool")
+    if participants[referral].isna().any():
+        raise ValueError(f"{where}: {referral!r} is missing for some participants")
+    clean = []
+    for h in horizons:
+        if isinstance(h, bool) or int(h) != h or h < 0:
+            raise ValueError(f"{where}: horizons must be whole numbers of months >= 0, got {h!r}")
+        clean.append(int(h))
+    if not clean:
+        raise ValueError(f"{where}: give at least one horizon")
+    if isinstance(pre_months, bool) or int(pre_months) != pre_months or pre_months < 1:
+        raise ValueError(f"{where}: pre_months={pre_months!r} must be a whole number >= 1")
+    if isinstance(ratio, bool) or int(ratio) != ratio or ratio < 1:
+        raise ValueError(f"{where}: ratio={ratio!r} must be a whole number >= 1")
+    return tuple(sorted(set(clean)))
+
+
+@dataclass(frozen=True)
+class _Stacked:
+    """The frame passed to `match` plus, per row, its person, outcome row and anchor column."""
+
+    frame: pd.DataFrame
+    person_code: np.ndarray  # integer cluster id per row
+    outcome_row: np.ndarray
+    anchor_col: np.ndarray
+    pre_mean: np.ndarray
+    treated: np.ndarray
+    n_participants: int
+    n_excluded: int
+    n_pool: int
+
+
+def _stack(
+    participants,
+    pool,
+    data: _Outcomes,
+    *,
+    covariates,
+    exact,
+    person,
+    referral,
+    pre_months,
+    anchor_codes,
+) -> _Stacked:
+    """Participants (anchor = own referral month) and one copy of the pool per cohort."""
+    base_cols = list(exact)
+    p_cov = _covariate_frame(participants, covariates)
+    p_rows = data.row_of.get_indexer(participants[person])
+    p_anchor = anchor_codes - data.first
+    has_outcomes = p_rows >= 0
+    p_pre = data.window_mean(np.where(has_outcomes, p_rows, 0), p_anchor, pre_months)
+    p_pre = np.where(has_outcomes, p_pre, np.nan)
+    treated_part = pd.concat(
+        [participants[base_cols].reset_index(drop=True), p_cov.reset_index(drop=True)], axis=1
+    )
+    treated_part[_PRE] = p_pre
+    treated_part[_COHORT] = p_anchor
+    treated_part[_TREATED] = 1
+    treated_part.index = "T:" + participants[person].astype(str).to_numpy()
+    t_ok = _complete(treated_part) & has_outcomes
+    n_excluded = int((~t_ok).sum())
+    treated_part = treated_part[t_ok].assign(**{_PERSON: participants[person].to_numpy()[t_ok]})
+
+    pool = pool[~pool[person].isin(participants[person])]
+    c_cov = _covariate_frame(pool, covariates)
+    c_rows = data.row_of.get_indexer(pool[person])
+    c_base = pd.concat([pool[base_cols].reset_index(drop=True), c_cov.reset_index(drop=True)], axis=1)
+    c_has = (c_rows >= 0) & _on_discrete_support(c_base, treated_part, list(c_cov.columns))
+    c_base, c_person, c_rows = c_base[c_has], pool[person].to_numpy()[c_has], c_rows[c_has]
+    pieces = []
+    for cohort, members in treated_part.groupby(_COHORT, sort=True):
+        # only comparison people in the exact strata (areas) this cohort's participants are in
+        here = _in_strata(c_base, members, base_cols)
+        pre = data.window_mean(c_rows[here], np.full(int(here.sum()), cohort), pre_months)
+        piece = c_base[here].assign(**{_PRE: pre, _COHORT: cohort, _TREATED: 0, _PERSON: c_person[here]})
+        piece.index = [f"C:{p}:{cohort + data.first}" for p in c_person[here]]
+        pieces.append(piece[_complete(piece)])
+    frame = pd.concat([treated_part, *pieces])
+    frame = frame.sort_index(kind="stable")  # row order fixed by labels, not by the inputs
+    person_ids = frame.pop(_PERSON).to_numpy()
+    pre_mean = frame[_PRE].to_numpy(dtype=float)
+    if PRE_HISTORY in covariates:
+        frame = frame.rename(columns={_PRE: PRE_HISTORY})
+    else:
+        frame = frame.drop(columns=_PRE)
+    outcome_row = data.row_of.get_indexer(person_ids)
+    person_code = pd.factorize(person_ids)[0]
+    treated = frame[_TREATED].to_numpy() == 1
+    return _Stacked(
+        frame=frame,
+        person_code=person_code,
+        outcome_row=outcome_row,
+        anchor_col=frame[_COHORT].to_numpy(dtype=np.int64),
+        pre_mean=pre_mean,
+        treated=treated,
+        n_participants=len(participants),
+        n_excluded=n_excluded,
+        n_pool=int(c_has.sum()),
+    )
+
+
+def _in_strata(pool: pd.DataFrame, members: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """Pool rows whose values of `columns` (the exact-matching keys) occur among `members`."""
+    if not columns:
+        return np.ones(len(pool), dtype=bool)
+    keys = pd.MultiIndex.from_frame(members[columns].astype(object))
+    return pd.MultiIndex.from_frame(pool[columns].astype(object)).isin(keys)
+
+
+def _is_discrete(values: pd.Series) -> bool:
+    if not pd.api.types.is_numeric_dtype(values):
+        return True
+    return bool(values.dropna().isin([0, 1]).all())
+
+
+def _on_discrete_support(pool: pd.DataFrame, treated: pd.DataFrame, columns) -> np.ndarray:
+    """Comparison rows whose every text level and 0/1 flag value occurs among participants.
+
+    A comparison person with a trait no participant has (a veteran when no participant is
+    one, a man for a women's service) can never be a good match, and keeping them makes the
+    propensity logit (quasi-)separated. Dropping them is an exact common-support restriction;
+    the covariate is then constant and `match` leaves it out.
+    """
+    keep = np.ones(len(pool), dtype=bool)
+    for column in columns:
+        both = pd.concat([pool[column], treated[column]])
+        if _is_discrete(both):
+            keep &= pool[column].isin(pd.unique(treated[column].dropna())).to_numpy()
+    return keep
+
+
+def _complete(frame: pd.DataFrame) -> np.ndarray:
+    """Rows with every covariate (including the pre-period history) present."""
+    return frame.notna().all(axis=1).to_numpy()
+
+
+# ================================================================ matched DiD: estimation
+
+
+@dataclass(frozen=True)
+class _Cell:
+    """The DiD at one event time with the per-person contributions to its variance."""
+
+    estimate: float
+    std_error: float
+    n_treated: int
+    n_comparisons: int
+    treated_rate: float
+    comparison_rate: float
+    contributions: np.ndarray  # per person (cluster), sums to zero in expectation
+
+
+def _did_cell(diff, level, t_pos, c_pos, person_code, n_clusters) -> _Cell:
+    """ATT of `diff` over the pairs (t_pos[k], c_pos[k]) where both are observed."""
+    valid = np.isfinite(diff[t_pos]) & np.isfinite(diff[c_pos])
+    nan = float("nan")
+    if not valid.any():
+        return _Cell(nan, nan, 0, 0, nan, nan, np.full(n_clusters, nan))
+    t, c = t_pos[valid], c_pos[valid]
+    n_rows = len(diff)
+    k = np.bincount(t, minlength=n_rows)
+    treated_at = np.flatnonzero(k)
+    w = np.bincount(c, weights=1.0 / k[t], minlength=n_rows)
+    control_at = np.flatnonzero(w)
+    n_t = len(treated_at)
+    mean_t = diff[treated_at].mean()
+    mean_c = w[control_at] @ diff[control_at] / n_t
+    psi = np.zeros(n_rows)
+    psi[treated_at] = (diff[treated_at] - mean_t) / n_t
+    psi[control_at] = -w[control_at] * (diff[control_at] - mean_c) / n_t
+    by_person = np.bincount(person_code, weights=psi, minlength=n_clusters)
+    used = np.bincount(person_code[np.concatenate([treated_at, control_at])], minlength=n_clusters)
+    g = int((used > 0).sum())
+    # a single participant gives no spread to estimate the variance from
+    scale = g / (g - 1) if n_t > 1 and g > 1 else np.nan
+    variance = by_person @ by_person * scale
+    return _Cell(
+        estimate=float(mean_t - mean_c),
+        std_error=float(np.sqrt(variance)),
+        n_treated=n_t,
+        n_comparisons=int(np.unique(person_code[control_at]).size),
+        treated_rate=float(level[treated_at].mean()),
+        comparison_rate=float(w[control_at] @ level[control_at] / n_t),
+        contributions=by_person * np.sqrt(scale),
+    )
+
+
+def _pretrend(cells: list[_Cell]) -> WaldTest | None:
+    """Joint Wald test that the pre-period estimates are zero (rank-aware: they sum to ~0)."""
+    usable = [c for c in cells if np.isfinite(c.estimate) and np.isfinite(c.std_error)]
+    if len(usable) < 2:
+        return None
+    theta = np.array([c.estimate for c in usable])
+    psi = np.column_stack([c.contributions for c in usable])
+    cov = psi.T @ psi
+    values, vectors = np.linalg.eigh(cov)
+    keep = values > values.max() * 1e-9
+    if not keep.any():
+        return None
+    projected = vectors[:, keep].T @ theta
+    stat = float(projected @ (projected / values[keep]))
+    df = int(keep.sum())
+    return WaldTest(statistic=stat, df=df, p_value=float(stats.chi2.sf(stat, df)))
+
+
+def _naive(stacked: _Stacked, level: np.ndarray, alpha: float, horizon: int) -> EstimateResult:
+    """Unmatched difference at the horizon: participants against the pool, same months.
+
+    The pool is every usable comparison person in the participants' areas (the `exact`
+    strata), whatever their traits; pool rows are weighted so each cohort counts as often
+    as it has participants, so both sides refer to the same calendar months. The standard error treats pool rows as
+    independent (a diagnostic, not a headline).
+    """
+    treated = stacked.treated & np.isfinite(level)
+    controls = ~stacked.treated & np.isfinite(level)
+    cohort = stacked.anchor_col
+    nan = float("nan")
+    if not treated.any() or not controls.any():
+        return EstimateResult(
+            term=f"{horizon} months (unmatched)",
+            estimate=nan,
+            std_error=nan,
+            ci_lower=nan,
+            ci_upper=nan,
+            n=0,
+            alpha=alpha,
+        )
+    t_counts = pd.Series(cohort[treated]).value_counts()
+    frame = pd.DataFrame({"cohort": cohort[controls], "y": level[controls]})
+    by = frame.groupby("cohort")["y"].agg(["mean", "var", "size"]).reindex(t_counts.index)
+    by = by.dropna(subset=["mean"])
+    share = t_counts.reindex(by.index) / t_counts.reindex(by.index).sum()
+    keep_t = treated & np.isin(cohort, by.index.to_numpy())
+    y_t = level[keep_t]
+    estimate = y_t.mean() - float(share @ by["mean"])
+    spread_t = y_t.var(ddof=1) / len(y_t) if len(y_t) > 1 else np.nan
+    variance = spread_t + float((share**2) @ (by["var"].fillna(0) / by["size"]))
+    se = float(np.sqrt(variance))
+    low, high = normal_interval(float(estimate), se, alpha)
+    return EstimateResult(
+        term=f"{horizon} months (unmatched)",
+        estimate=float(estimate),
+        std_error=se,
+        ci_lower=low,
+        ci_upper=high,
+        n=int(keep_t.sum()),
+        alpha=alpha,
+        method="Unmatched difference in outcome rates at the horizon (no matching, no DiD)",
+    )
+
+
+def _cell_row(cell: _Cell, alpha: float) -> dict:
+    if cell.n_treated and np.isfinite(cell.std_error):
+        low, high = normal_interval(cell.estimate, cell.std_error, alpha)
+        p = (
+            float(2 * stats.norm.sf(abs(cell.estimate / cell.std_error)))
+            if cell.std_error > 0
+            else float("nan")
+        )
+    else:
+        low = high = p = float("nan")
+    return {
+        "estimate": cell.estimate,
+        "std_error": cell.std_error,
+        "ci_lower": low,
+        "ci_upper": high,
+        "n": cell.n_treated,
+        "n_comparisons": cell.n_comparisons,
+        "participants_rate": cell.treated_rate,
+        "comparison_rate": cell.comparison_rate,
+        "p_value": p,
+    }
+
+
+def _horizon_label(h: int) -> str:
+    return f"{h} month" if h == 1 else f"{h} months"
+
+
+def matched_did(
+    participants: pd.DataFrame,
+    comparison_pool: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    *,
+    covariates: Sequence[str] = DEFAULT_COVARIATES,
+    exact: Sequence[str] | None = ("la_code",),
+    outcome: str = "employed",
+    horizons: Sequence[int] = (6, 12),
+    pre_months: int = 12,
+    ratio: int = 1,
+    caliper: float | None = 0.2,
+    seed: int | None = None,
+    alpha: float = 0.05,
+    min_n: int = DEFAULT_POLICY.min_impact_n,
+    person: str = "person_id",
+    referral: str = "referred_date",
+    month: str = "month",
+    last_month: str | pd.Timestamp | None = None,
+) -> MatchedDiDResult:
+    """Matched difference-in-differences of a monthly 0/1 outcome after referral.
+
+    `participants` (one activity; one row per person, with `referral` dates and the
+    attributes in `covariates`), `comparison_pool` (non-participants with the same
+    attributes) and `outcomes` (long: person, month, outcome) are not modified. See the
+    module docstring for the method. `covariates` may include `PRE_HISTORY`, the share of
+    the `pre_months` months before the anchor with the outcome; `LOG1P_COLUMNS` enter as
+    log1p. Participants missing a covariate, or an outcome in any pre-period month that
+    lies within the data, are left out and counted in `n_excluded` (comparison rows are
+    dropped likewise); a pre-period cut short by the start of the data is used as far as
+    it goes, identically for a cohort's participants and comparisons. The data end at `last_month` (default: the last month in
+    `outcomes`); a participant is in horizon h only if referral month + h is in the data.
+    The headline is the largest horizon with at least `min_n` participants (the Justice
+    Data Lab minimum by default); if none reaches it, the horizon with most participants,
+    with `meets_minimum` False.
+    """
+    exact = tuple([exact] if isinstance(exact, str) else (exact or ()))
+    covariates = tuple([covariates] if isinstance(covariates, str) else covariates)
+    horizons = _check_inputs(
+        participants,
+        comparison_pool,
+        outcomes,
+        covariates=covariates,
+        exact=exact,
+        person=person,
+        referral=referral,
+        month=month,
+        outcome=outcome,
+        horizons=horizons,
+        pre_months=pre_months,
+        ratio=ratio,
+    )
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha={alpha!r} must lie strictly between 0 and 1")
+    if len(participants) == 0:
+        raise DesignError("matched_did: no participants", "Check the activity filter")
+    last_code = (
+        int(_month_codes(pd.Series([pd.Timestamp(last_month)]))[0])
+        if last_month is not None
+        else int(_month_codes(outcomes[month]).max())
+    )
+    people = np.concatenate([participants[person].to_numpy(), comparison_pool[person].to_numpy()])
+    data = _outcome_matrix(outcomes, people, person=person, month=month, outcome=outcome, last_code=last_code)
+    stacked = _stack(
+        participants,
+        comparison_pool,
+        data,
+        covariates=covariates,
+        exact=exact,
+        person=person,
+        referral=referral,
+        pre_months=int(pre_months),
+        anchor_codes=_month_codes(participants[referral]),
+    )
+    if not stacked.treated.any():
+        raise DesignError(
+            "matched_did: no participant has complete covariates and pre-referral outcomes",
+            "Check that the outcomes cover the months before referral",
+        )
+    if stacked.treated.all():
+        raise DesignError(
+            "matched_did: no usable comparison people",
+            "Add comparison people with outcomes in the participants' areas",
+        )
+    match_covariates = [c for c in stacked.frame.columns if c not in (*exact, _COHORT, _TREATED)]
+    matched = match(
+        stacked.frame,
+        treatment=_TREATED,
+        covariates=match_covariates,
+        exact=[*exact, _COHORT],
+        ratio=int(ratio),
+        caliper=caliper,
+        replace=True,
+        seed=seed,
+        alpha=alpha,
+    )
+    return _estimate(
+        stacked,
+        data,
+        matched,
+        horizons=horizons,
+        pre_months=int(pre_months),
+        alpha=alpha,
+        min_n=int(min_n),
+        outcome=outcome,
+        covariates=covariates,
+        exact=exact,
+        ratio=int(ratio),
+        caliper=caliper,
+        seed=seed,
+    )
+
+
+def _estimate(
+    stacked: _Stacked,
+    data: _Outcomes,
+    matched,
+    *,
+    horizons,
+    pre_months,
+    alpha,
+    min_n,
+    outcome,
+    covariates,
+    exact,
+    ratio,
+    caliper,
+    seed,
+) -> MatchedDiDResult:
+    index = stacked.frame.index
+    t_pos = index.get_indexer(matched.pairs["treated_index"])
+    c_pos = index.get_indexer(matched.pairs["control_index"])
+    events = np.arange(-pre_months, max(horizons) + 1)
+    levels = data.relative(stacked.outcome_row, stacked.anchor_col, events)
+    diffs = levels - stacked.pre_mean[:, None]
+    n_clusters = int(stacked.person_code.max()) + 1
+    cells = [
+        _did_cell(diffs[:, j], levels[:, j], t_pos, c_pos, stacked.person_code, n_clusters)
+        for j in range(len(events))
+    ]
+    event_time = pd.DataFrame(
+        [{"event_time": int(e), **_cell_row(c, alpha)} for e, c in zip(events, cells, strict=True)]
+    )
+    event_time.insert(1, "period", np.where(events < 0, "pre", "post"))
+    rows = []
+    for h in horizons:
+        row = event_time.loc[event_time["event_time"] == h].iloc[0].to_dict()
+        rows.append(
+            {
+                "term": _horizon_label(h),
+                "horizon": h,
+                **{k: row[k] for k in row if k not in ("event_time", "period")},
+            }
+        )
+    table = pd.DataFrame(rows)
+    table["reportable"] = table["n"] >= min_n
+    headline_h, meets = _headline(table)
+    head = table.loc[table["horizon"] == headline_h].iloc[0]
+    pretrend = _pretrend([c for e, c in zip(events, cells, strict=True) if e < 0])
+    balance = matched.balance
+    used_controls = np.unique(c_pos)
+    control_people = stacked.person_code[used_controls]
+    per_person = np.bincount(control_people)
+    naive_levels = levels[:, int(np.flatnonzero(events == headline_h)[0])]
+    return MatchedDiDResult(
+        term=str(head["term"]),
+        estimate=float(head["estimate"]),
+        std_error=float(head["std_error"]),
+        ci_lower=float(head["ci_lower"]),
+        ci_upper=float(head["ci_upper"]),
+        n=int(head["n"]),
+        alpha=alpha,
+        method=(
+            f"Matched difference-in-differences (propensity-score matching 1:{ratio} with "
+            "replacement within referral-month cohorts"
+            + (f" and {', '.join(exact)}" if exact else "")
+            + f"; {pre_months}-month pre-period)"
+        ),
+        horizon=int(headline_h),
+        horizons=table,
+        event_time=event_time,
+        balance=balance,
+        naive=_naive(stacked, naive_levels, alpha, int(headline_h)),
+        observed_rate=float(head["participants_rate"]),
+        comparison_rate=float(head["comparison_rate"]),
+        outcome=outcome,
+        n_participants=stacked.n_participants,
+        n_excluded=stacked.n_excluded,
+        n_matched=int(matched.n_matched),
+        n_discarded=int(matched.n_discarded),
+        discarded=MappingProxyType(dict(matched.discarded)),
+        n_comparisons_used=int(np.unique(control_people).size),
+        n_comparison_rows_used=int(used_controls.size),
+        n_comparisons_in_several_cohorts=int((per_person > 1).sum()),
+        n_pool=stacked.n_pool,
+        pretrend_test=pretrend,
+        pretrend_p_value=float(pretrend.p_value) if pretrend else float("nan"),
+        max_abs_smd_before=float(balance["smd_before"].abs().max()),
+        max_abs_smd_after=float(balance["smd_after"].abs().max()),
+        meets_minimum=meets,
+        min_n=min_n,
+        pre_months=pre_months,
+        last_month=pd.Timestamp(
+            year=(data.first + data.n_months - 1) // 12,
+            month=(data.first + data.n_months - 1) % 12 + 1,
+            day=1,
+        ),
+        covariates=tuple(covariates),
+        exact=tuple(exact),
+        ratio=ratio,
+        caliper=caliper,
+        seed=seed,
+        propensity_method=matched.propensity_method,
+        variance_method=(
+            "sandwich clustered by person, match weights fixed (Abadie-Imbens form with "
+            "within-group variance of the pre/post difference), G/(G-1) correction"
+        ),
+    )
+
+
+def _headline(table: pd.DataFrame) -> tuple[int, bool]:
+    reportable = table[table["reportable"]]
+    if not reportable.empty:
+        return int(reportable["horizon"].max()), True
+    followed = table[table["n"] > 0]
+    if followed.empty:
+        raise DesignError(
+            f"no matched participant has yet been followed for {int(table['horizon'].min())} "
+            "months after referral, the shortest horizon",
+            "Wait for more outcome data or use a shorter horizon",
+        )
+    best = followed.sort_values(["n", "horizon"], ascending=[False, False]).iloc[0]
+    return int(best["horizon"]), False
+
+
+# ================================================================ per-activity pipeline
+
+ImpactDesign = Literal["matched_comparison", "did", "descriptive"]
+"""The delivery plan's `impact_design` values (data_contracts/delivery_plan.yaml)."""
+
+AREA_OUTCOME = "employment_rate"
+AREA_UNIT = "la_code"
+AREA_BOOTSTRAP = 999
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActivityImpact:
+    """Everything the impact report says about one activity, computed, not presented.
+
+    `status` is "estimated" or "not_estimated" (then `reason` says why, in words that can
+    be published). `headline` is the main estimate: the matched DiD at its headline horizon
+    (a proportion) or the area-level simple ATT (percentage points of the employment rate).
+    `net_impacts` maps each horizon in months with enough participants to its `NetImpact`;
+    `notes` lists the other facts a reader needs (horizons not reported, scope of net
+    impact, areas compared).
+    """
+
+    activity_id: str
+    activity_name: str
+    design: str
+    status: str
+    reason: str
+    evidence: EvidenceStrength
+    n_participants: int
+    spend_gbp: float
+    headline: EstimateResult | None = field(default=None, repr=False, compare=False)
+    matched: MatchedDiDResult | None = field(default=None, repr=False, compare=False)
+    area: GroupTimeResult | None = field(default=None, repr=False, compare=False)
+    area_dynamic: AggregateResult | None = field(default=None, repr=False, compare=False)
+    area_twfe: DiDResult | None = field(default=None, repr=False, compare=False)
+    n_treated_areas: int = 0
+    n_control_areas: int = 0
+    net_impacts: Mapping[int, NetImpact] = field(
+        default_factory=lambda: MappingProxyType({}), repr=False, compare=False
+    )
+    notes: tuple[str, ...] = ()
+    alpha: float = 0.05
+    seed: int | None = None
+    policy: DisclosurePolicy = DEFAULT_POLICY
+
+    @property
+    def estimated(self) -> bool:
+        return self.status == "estimated"
+
+    def to_frame(self) -> pd.DataFrame:
+        """Every estimate behind the report: term, estimate, std_error, CI, n, and method."""
+        columns = ["term", "estimate", "std_error", "ci_lower", "ci_upper", "n"]
+        parts = []
+        if self.matched is not None:
+            parts.append(self.matched.to_frame().assign(method="matched DiD"))
+            naive = self.matched.naive.to_frame().assign(method="unmatched difference")
+            parts.append(naive)
+        if self.area is not None:
+            head = pd.DataFrame(EstimateResult.rows(self.area), columns=columns)
+            parts.append(head.assign(method="staggered DiD (Callaway & Sant'Anna)"))
+        if self.area_twfe is not None:
+            parts.append(self.area_twfe.to_frame().assign(method="two-way fixed effects"))
+        if not parts:
+            return pd.DataFrame(columns=[*columns, "method"])
+        return pd.concat(parts, ignore_index=True)
+
+    def sentences(self) -> list[str]:
+        """Plain-English headline sentences, most important first."""
+        if not self.estimated:
+            return [
+                f"The impact of this activity was not estimated: {_clause(self.reason)}.",
+                self.evidence.sentence,
+            ]
+        if self.matched is not None:
+            found = self.net_impacts.get(self.matched.horizon)
+            text = found.sentences() if found is not None else []
+            return [*text, self.evidence.sentence]
+        return [_area_sentence(self.headline), self.evidence.sentence]
+
+    def summary(self) -> str:
+        head = f"{self.activity_name} ({self.activity_id}): {self.design}, {self.status}"
+        if not self.estimated:
+            return f"{head}: {_clause(self.reason)}."
+        table = self.to_frame().to_string(index=False, float_format=lambda v: f"{v:.4f}")
+        return f"{head}\n{table}\n" + "\n".join(self.notes)
+
+
+def _area_sentence(effect: EstimateResult) -> str:
+    """Area-level headline; the effect is in percentage points of the employment rate."""
+    lower, upper = effect.ci_lower / 100, effect.ci_upper / 100  # format_pp takes proportions
+    tail = "than in comparable areas where it did not run"
+    start = "In areas where the activity ran, the employment rate"
+    if lower >= 0:
+        low, high = format_pp(lower), format_pp(upper)
+        text = f"{start} rose by between {low} and {high} {_points(high)} more {tail}."
+    elif upper <= 0:
+        low, high = format_pp(upper), format_pp(lower)
+        text = f"{start} rose by between {low} and {high} {_points(high)} less {tail}."
+    else:
+        less, more = format_pp(lower), format_pp(upper)
+        text = f"{start} changed by between {less} {_points(less)} less and {more} more {tail}."
+    if not effect.significant:
+        text += " The difference is not statistically significant."
+    return text
+
+
+def _points(number: str) -> str:
+    return "percentage point" if number == "1" else "percentage points"
+
+
+def _clause(reason: str) -> str:
+    """A reason as the middle of a sentence: first letter in lower case, no full stop."""
+    reason = reason.rstrip(". ")
+    return reason[:1].lower() + reason[1:] if reason[:2] != reason[:2].upper() else reason
+
+
+def _total_spend(programme, activity_id: str) -> float:
+    spend = programme.spend_of(activity_id)
+    if spend.empty:
+        return float("nan")
+    return float(pd.to_numeric(spend["spend_gbp"], errors="coerce").sum())
+
+
+def _matched_activity(programme, activity_id, plan, *, policy, seed, alpha, horizons):
+    people = programme.participants_of(activity_id)
+    n = len(people)
+    spend = _total_spend(programme, activity_id)
+    base = {
+        "activity_id": activity_id,
+        "activity_name": str(plan["activity_name"]),
+        "design": "matched_comparison",
+        "evidence": evidence_strength("matched_did"),
+        "n_participants": n,
+        "spend_gbp": spend,
+        "alpha": alpha,
+        "seed": seed,
+        "policy": policy,
+    }
+    allowed, why = impact_allowed(n, policy)
+    if not allowed:
+        return ActivityImpact(status="not_estimated", reason=why, **base)
+    result = matched_did(
+        people,
+        programme.comparison_pool,
+        programme.outcomes_monthly,
+        horizons=horizons,
+        seed=seed,
+        alpha=alpha,
+        min_n=policy.min_impact_n,
+    )
+    nets, notes = {}, []
+    for row in result.horizons.itertuples():
+        label = f"{row.horizon} months after referral"
+        if not row.reportable:
+            notes.append(
+                f"{label}: not reported; fewer than {policy.min_impact_n} participants have "
+                "been followed this long (Justice Data Lab minimum)"
+            )
+            continue
+        nets[int(row.horizon)] = net_impact(
+            result.at(int(row.horizon)),
+            observed_rate=float(row.participants_rate),
+            n_participants=n,
+            spend_gbp=spend if np.isfinite(spend) else None,
+            horizon_label=label,
+        )
+    if nets:
+        notes.append(
+            "Net additional outcomes apply the effect measured on matched participants "
+            f"followed long enough to all {n} participants of the activity, and the cost per "
+            "additional outcome divides the activity's whole spend by that number."
+        )
+    if not result.meets_minimum:
+        return ActivityImpact(
+            status="not_estimated",
+            reason=(
+                f"Fewer than {policy.min_impact_n} participants have been followed for "
+                "the shortest horizon yet: too few for a reliable impact estimate"
+            ),
+            matched=result,
+            notes=tuple(notes),
+            **base,
+        )
+    return ActivityImpact(
+        status="estimated",
+        reason=why,
+        headline=result,
+        matched=result,
+        net_impacts=MappingProxyType(nets),
+        notes=tuple(notes),
+        **base,
+    )
+
+
+def _area_panel_indexed(panel: pd.DataFrame) -> pd.DataFrame:
+    """The panel with integer periods 1..T, first-treated index (0 = never) and D_it."""
+    periods = np.sort(pd.to_datetime(panel["period"]).unique())
+    frame = panel.copy()
+    frame["_time"] = np.searchsorted(periods, pd.to_datetime(frame["period"]).to_numpy()) + 1
+    start = pd.to_datetime(frame["first_treated_period"]).to_numpy()
+    never = pd.isna(frame["first_treated_period"]).to_numpy()
+    position = np.searchsorted(periods, start, side="left") + 1  # first period on/after start
+    frame["_first"] = np.where(never, 0, position)
+    frame["_treated"] = ((frame["_first"] > 0) & (frame["_time"] >= frame["_first"])).astype(float)
+    frame[AREA_OUTCOME] = pd.to_numeric(frame[AREA_OUTCOME]).astype(float)
+    return frame
+
+
+def _area_activity(programme, activity_id, plan, *, seed, alpha, policy):
+    base = {
+        "activity_id": activity_id,
+        "activity_name": str(plan["activity_name"]),
+        "design": "did",
+        "evidence": evidence_strength("area_did"),
+        "n_participants": len(programme.participants_of(activity_id)),
+        "spend_gbp": _total_spend(programme, activity_id),
+        "alpha": alpha,
+        "seed": seed,
+        "policy": policy,
+    }
+    panel = programme.area_panel_of(activity_id)
+    if panel.empty:
+        return ActivityImpact(
+            status="not_estimated",
+            reason="there is no area-level panel for this activity in the input",
+            **base,
+        )
+    frame = _area_panel_indexed(panel)
+    units = frame.groupby(AREA_UNIT)["_first"].first()
+    n_treated, n_control = int((units > 0).sum()), int((units == 0).sum())
+    result = staggered(
+        frame,
+        outcome=AREA_OUTCOME,
+        unit=AREA_UNIT,
+        time="_time",
+        first_treated="_first",
+        control_group="never_treated",
+        alpha=alpha,
+        bootstrap=AREA_BOOTSTRAP,
+        seed=seed,
+    )
+    simple = result.aggregate("simple")
+    dynamic = result.aggregate("dynamic")
+    regression = twfe(
+        frame,
+        outcome=AREA_OUTCOME,
+        unit=AREA_UNIT,
+        time="_time",
+        treatment="_treated",
+        alpha=alpha,
+    )
+    notes = (
+        f"Compares {n_treated} local authorities where the activity ran with {n_control} "
+        "comparable local authorities where it did not, quarter by quarter.",
+        "The headline is the Callaway & Sant'Anna average effect on the employment rate "
+        "(percentage points) over the quarters after each area started; the two-way "
+        f"fixed-effects estimate ({regression.estimate:.2f} points) is shown for comparison.",
+        "Net impact in people is not estimated for a system-level activity: the panel "
+        "holds rates, not the number of residents affected.",
+    )
+    return ActivityImpact(
+        status="estimated",
+        reason="area-level difference-in-differences",
+        headline=simple,
+        area=result,
+        area_dynamic=dynamic,
+        area_twfe=regression,
+        n_treated_areas=n_treated,
+        n_control_areas=n_control,
+        notes=notes,
+        **base,
+    )
+
+
+def estimate_activity(
+    programme,
+    activity_id: str,
+    *,
+    policy: DisclosurePolicy = DEFAULT_POLICY,
+    seed: int | None = None,
+    alpha: float = 0.05,
+    horizons: Sequence[int] = (6, 12),
+) -> ActivityImpact:
+    """Estimate one activity's impact by the design in the delivery plan's `impact_design`.
+
+    - "matched_comparison": `matched_did` on the activity's participants and the comparison
+      pool, if `impact_allowed` under `policy` (else the reason), with net impact and cost
+      per net additional outcome (whole activity spend) at each horizon with enough people.
+    - "did": Callaway & Sant'Anna staggered DiD of the employment rate over local
+      authorities x periods (periods numbered 1..T, never-treated areas as controls), its
+      event-time aggregate, and two-way fixed effects for comparison.
+    - "descriptive": no estimate; the reason is stated.
+    A `DesignError` (for example no usable comparison people) becomes a "not_estimated"
+    result stating why rather than an exception.
+    """
+    plan = programme.plan(activity_id)
+    design = check_option("impact_design", str(plan["impact_design"]), ImpactDesign)
+    if not isinstance(policy, DisclosurePolicy):
+        raise TypeError(f"policy must be a DisclosurePolicy, got {type(policy).__name__}")
+    try:
+        if design == "matched_comparison":
+            return _matched_activity(
+                programme,
+                activity_id,
+                plan,
+                policy=policy,
+                seed=seed,
+                alpha=alpha,
+                horizons=horizons,
+            )
+        if design == "did":
+            return _area_activity(programme, activity_id, plan, seed=seed, alpha=alpha, policy=policy)
+    except DesignError as error:
+        return ActivityImpact(
+            activity_id=activity_id,
+            activity_name=str(plan["activity_name"]),
+            design=design,
+            status="not_estimated",
+            reason=f"the data cannot support the analysis ({error})",
+            evidence=evidence_strength("matched_did" if design != "did" else "area_did"),
+            n_participants=len(programme.participants_of(activity_id)),
+            spend_gbp=_total_spend(programme, activity_id),
+            alpha=alpha,
+            seed=seed,
+            policy=policy,
+        )
+    return ActivityImpact(
+        activity_id=activity_id,
+        activity_name=str(plan["activity_name"]),
+        design=design,
+        status="not_estimated",
+        reason=(
+            "the delivery plan sets a descriptive design for this activity, so there is no "
+            "comparison group and no impact estimate"
+        ),
+        evidence=evidence_strength("descriptive"),
+        n_participants=len(programme.participants_of(activity_id)),
+        spend_gbp=_total_spend(programme, activity_id),
+        alpha=alpha,
+        seed=seed,
+        policy=policy,
+    )

@@ -14,7 +14,7 @@ import os
 import re
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -38,6 +38,8 @@ TABLES = (
 MAX_EXAMPLES = 5
 TRUE_WORDS = {"1", "true", "yes", "y"}
 FALSE_WORDS = {"0", "false", "no", "n"}
+# Text that stands for a missing value; in a required text column it is reported as blank.
+MISSING_WORDS = {"na", "n/a", "#n/a", "nan", "null", "none", "-"}
 
 
 def contracts_dir() -> Path:
@@ -105,8 +107,13 @@ class Contract:
     def n_rules(self) -> int:
         """Number of checkable rules: column rules plus uniqueness plus cross-table rules."""
         per_column = sum(
-            1 + (not c.nullable) + (c.allowed is not None) + (c.range is not None)
-            + (c.pattern is not None) + c.first_of_month + c.required
+            1
+            + (not c.nullable)
+            + (c.allowed is not None)
+            + (c.range is not None)
+            + (c.pattern is not None)
+            + c.first_of_month
+            + c.required
             for c in self.columns.values()
         )
         return per_column + bool(self.primary_key) + len(self.rules)
@@ -203,11 +210,23 @@ def _blank(raw: pd.Series) -> pd.Series:
     return raw.isna() | raw.astype("string").str.strip().eq("").fillna(True)
 
 
-def _coerce_column(raw: pd.Series, spec: ColumnSpec, table: str) -> tuple[pd.Series, list[Finding]]:
+def _coerce_column(raw: pd.Series, spec: ColumnSpec, table: str):
+    """The typed column, its findings, and a mask of non-blank cells that could not be converted."""
     blank = _blank(raw)
+    typed, findings = _convert(raw, blank, spec, table)
+    return typed, findings, (typed.isna() & ~blank).to_numpy(dtype=bool)
+
+
+def _convert(
+    raw: pd.Series, blank: pd.Series, spec: ColumnSpec, table: str
+) -> tuple[pd.Series, list[Finding]]:
     text = raw.astype("string").str.strip()
     findings: list[Finding] = []
     if spec.type in ("string", "category"):
+        if spec.type == "string" and not spec.nullable:
+            placeholder = text.str.lower().isin(MISSING_WORDS).fillna(False)
+            advice = "Values such as NA, null or - stand for a missing value: fill in the real value."
+            findings.append(_finding(table, spec.name, "not blank", placeholder, raw, advice))
         return text.where(~blank, pd.NA).astype(object).where(~blank, None), findings
     if spec.type == "date":
         parsed = _parse_dates(raw, text)
@@ -215,51 +234,80 @@ def _coerce_column(raw: pd.Series, spec: ColumnSpec, table: str) -> tuple[pd.Ser
         serial = text.str.fullmatch(r"\d{5}(\.0+)?").fillna(False)
         advice = "Write dates as YYYY-MM-DD."
         if (bad & serial).any():
-            advice += " Some values look like Excel date serial numbers: format the column as a date before export."
+            advice += (
+                " Some values look like Excel date serial numbers: format the column as a date before export."
+            )
+        years = pd.to_numeric(text.str.slice(0, 4), errors="coerce")
+        if (bad & ((years < 1678) | (years > 2261)).fillna(False)).any():
+            advice += " Dates must fall in the years 1678 to 2261: leave an unknown date blank rather than 9999-12-31."
         findings.append(_finding(table, spec.name, "type: date (YYYY-MM-DD)", bad, raw, advice))
         return parsed, findings
     if spec.type == "boolean":
         lowered = text.str.lower()
-        parsed = pd.Series(np.where(lowered.isin(TRUE_WORDS), 1, np.where(lowered.isin(FALSE_WORDS), 0, -1)),
-                           index=raw.index)
+        parsed = pd.Series(
+            np.where(lowered.isin(TRUE_WORDS), 1, np.where(lowered.isin(FALSE_WORDS), 0, -1)), index=raw.index
+        )
         bad = (parsed == -1) & ~blank
-        findings.append(_finding(table, spec.name, "type: boolean (0 or 1)", bad, raw, "Use 1 for yes and 0 for no."))
+        findings.append(
+            _finding(table, spec.name, "type: boolean (0 or 1)", bad, raw, "Use 1 for yes and 0 for no.")
+        )
         return parsed.where(~blank & ~bad, pd.NA).astype("Int8"), findings
     numbers = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce").astype("float64")
     bad = numbers.isna() & ~blank
-    findings.append(_finding(table, spec.name, f"type: {spec.type}", bad, raw, "Use digits only, without units or text."))
+    findings.append(
+        _finding(table, spec.name, f"type: {spec.type}", bad, raw, "Use digits only, without units or text.")
+    )
     if spec.type == "integer":
-        fractional = numbers.notna() & (numbers % 1 != 0)
+        huge = numbers.abs() >= 2**63  # beyond a 64-bit integer (or infinite)
+        fractional = numbers.notna() & (numbers % 1 != 0) & ~huge
         findings.append(_finding(table, spec.name, "type: integer (whole number)", fractional, raw))
-        return numbers.where(~fractional).round().astype("Int64"), findings
+        findings.append(_finding(table, spec.name, "type: integer (too large)", huge, raw))
+        return numbers.where(~fractional & ~huge).round().astype("Int64"), findings
     return numbers, findings
 
 
 def _parse_dates(raw: pd.Series, text: pd.Series) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(raw):
-        return pd.to_datetime(raw).dt.tz_localize(None).astype("datetime64[ns]")
-    as_objects = raw.map(lambda v: pd.Timestamp(v) if isinstance(v, (date, pd.Timestamp)) else pd.NaT)
-    iso = pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
-    return as_objects.where(as_objects.notna(), iso).astype("datetime64[ns]")
+        parsed = pd.to_datetime(raw).dt.tz_localize(None)
+    else:
+        as_objects = raw.map(lambda v: pd.Timestamp(v) if isinstance(v, (date, pd.Timestamp)) else pd.NaT)
+        # A date, optionally followed by a time (ignored); anything else after the date is not a date.
+        iso = pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+        tail = text.str.slice(10)
+        tail = tail[tail.ne("").fillna(False)]
+        iso[tail.index[~tail.str.fullmatch(r"[ T][0-9:.+\-Z]*").astype(bool)]] = pd.NaT
+        parsed = as_objects.where(as_objects.notna(), iso)
+    # Dates a datetime64[ns] cannot hold (such as 9999-12-31) are not dates here.
+    in_range = (parsed >= pd.Timestamp.min) & (parsed <= pd.Timestamp.max)
+    return parsed.where(in_range).astype("datetime64[ns]")
 
 
 def coerce_table(raw: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame, list[Finding]]:
     """Convert a raw table to the contract's types; report columns missing, unknown or mistyped."""
+    typed, findings, _ = _coerce_table(raw, contract)
+    return typed, findings
+
+
+def _coerce_table(raw: pd.DataFrame, contract: Contract):
+    """As coerce_table, plus per column a mask of the non-blank cells that could not be converted."""
     table = contract.table
     findings: list[Finding] = []
     if len(raw) == 0:
-        findings.append(Finding(table, None, "table is not empty", 0, advice="The file has a header but no rows."))
+        findings.append(
+            Finding(table, None, "table is not empty", 0, advice="The file has a header but no rows.")
+        )
     raw = raw.rename(columns=lambda c: str(c).strip())
+    raw.columns = [_unmangled(c, raw.columns) for c in raw.columns]
     unknown = [c for c in raw.columns if c not in contract.columns]
     for name in unknown:
         close = difflib.get_close_matches(name, contract.columns, n=1)
-        hint = f" Did you mean '{close[0]}'?" if close else " It is not in the contract and is ignored."
+        hint = f" Did you mean '{close[0]}'?" if close else ""
         warnings.warn(f"{table}: column '{name}' is not in the contract and was dropped.{hint}", stacklevel=3)
     duplicated = raw.columns[raw.columns.duplicated()].unique()
     for name in duplicated:
         findings.append(Finding(table, name, "column appears once", 0, advice="Remove the repeated column."))
     raw = raw.loc[:, ~raw.columns.duplicated()]
-    typed = {}
+    typed, unparsed = {}, {}
     for name, spec in contract.columns.items():
         if name not in raw.columns:
             if spec.required:
@@ -267,9 +315,17 @@ def coerce_table(raw: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame, l
                 advice = f"Found '{close[0]}': rename it to '{name}'." if close else spec.description
                 findings.append(Finding(table, name, "required column present", 0, advice=advice))
             continue
-        typed[name], column_findings = _coerce_column(raw[name].reset_index(drop=True), spec, table)
+        typed[name], column_findings, unparsed[name] = _coerce_column(
+            raw[name].reset_index(drop=True), spec, table
+        )
         findings += column_findings
-    return pd.DataFrame(typed), [f for f in findings if f is not None]
+    return pd.DataFrame(typed), [f for f in findings if f is not None], unparsed
+
+
+def _unmangled(name: str, names) -> str:
+    """The header as written: pandas reads a repeated column 'age' as 'age.1'."""
+    match = re.fullmatch(r"(.+)\.\d+", name)
+    return match.group(1) if match and match.group(1) in names else name
 
 
 # --- column rules via pandera -----------------------------------------------------------
@@ -281,23 +337,26 @@ def _pandera_schema(contract: Contract, present: list[str]) -> pa.DataFrameSchem
         if name not in present:
             continue
         checks = []
+        # pandera reports a built-in check by its `error` text, so the rule name goes there too.
         if spec.allowed is not None:
-            checks.append(pa.Check.isin(list(spec.allowed), name=f"allowed values: {', '.join(spec.allowed)}"))
+            label = f"allowed values: {', '.join(spec.allowed)}"
+            checks.append(pa.Check.isin(list(spec.allowed), name=label, error=label))
         if (bounds := spec.bounds()) is not None:
             low, high = bounds
             shown = f"{_plain(low)} to {_plain(high)}" if spec.type == "date" else f"{low} to {high}"
             if spec.range and spec.range[1] == "today":
                 shown = f"{_plain(low)} to today (no future dates)"
-            checks.append(pa.Check.in_range(low, high, name=f"range: {shown}"))
+            checks.append(pa.Check.in_range(low, high, name=f"range: {shown}", error=f"range: {shown}"))
         if spec.pattern:
-            checks.append(pa.Check.str_matches(spec.pattern, name=f"format: {spec.pattern}"))
+            label = f"format: {spec.pattern}"
+            checks.append(pa.Check.str_matches(spec.pattern, name=label, error=label))
         if spec.first_of_month:
             checks.append(pa.Check(lambda s: s.dt.day == 1, element_wise=False, name="first day of a month"))
         columns[name] = pa.Column(None, checks=checks, nullable=spec.nullable, required=False)
     return pa.DataFrameSchema(columns)
 
 
-def _column_findings(frame: pd.DataFrame, contract: Contract) -> list[Finding]:
+def _column_findings(frame: pd.DataFrame, contract: Contract, unparsed=None) -> list[Finding]:
     schema = _pandera_schema(contract, list(frame.columns))
     try:
         schema.validate(frame, lazy=True)
@@ -308,7 +367,9 @@ def _column_findings(frame: pd.DataFrame, contract: Contract) -> list[Finding]:
     for (column, check), group in cases.groupby(["column", "check"], sort=False, dropna=False):
         rule = "not blank" if check == "not_nullable" else str(check)
         positions = pd.to_numeric(group["index"], errors="coerce").dropna().astype(int).unique()
-        values = frame[column] if column in frame else None
+        if rule == "not blank" and unparsed is not None and column in unparsed:
+            positions = positions[~unparsed[column][positions]]  # already reported as the wrong type
+        values = frame.get(column)
         advice = contract.columns[column].description if column in contract.columns else ""
         findings.append(_finding_at(contract.table, column, rule, positions, values, advice))
     return [f for f in findings if f is not None]
@@ -320,16 +381,24 @@ def _key_findings(frame: pd.DataFrame, contract: Contract) -> list[Finding]:
         return []
     repeated = frame.duplicated(key, keep=False)
     label = " + ".join(key)
-    finding = _finding(contract.table, label, f"unique: {label}", repeated, frame[key],
-                       "Each combination may appear once; remove or merge the repeated rows.")
+    finding = _finding(
+        contract.table,
+        label,
+        f"unique: {label}",
+        repeated,
+        frame[key],
+        "Each combination may appear once; remove or merge the repeated rows.",
+    )
     return [finding] if finding else []
 
 
 # --- cross-table rules ------------------------------------------------------------------
 
 
-def _rule_findings(rule: RuleSpec, table: str, frame: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> list[Finding]:
-    if any(c not in frame for c in rule.columns):
+def _rule_findings(
+    rule: RuleSpec, table: str, frame: pd.DataFrame, tables: Mapping[str, pd.DataFrame]
+) -> list[Finding]:
+    if any(c not in frame for c in (*rule.columns, *rule.group)):
         return []
     check = RULE_CHECKS[rule.kind]
     found = check(rule, frame, tables)
@@ -399,7 +468,9 @@ def _check_required_together(rule, frame, tables):
 
 def _check_constant_within(rule, frame, tables):
     column = rule.columns[0]
-    counts = frame.groupby(list(rule.group), dropna=False)[column].transform(lambda s: s.nunique(dropna=False))
+    counts = frame.groupby(list(rule.group), dropna=False)[column].transform(
+        lambda s: s.nunique(dropna=False)
+    )
     return (counts > 1).to_numpy(), frame[column]
 
 
@@ -422,9 +493,13 @@ def _rule_table(rule: RuleSpec, table: str) -> str:
 # --- public entry points ----------------------------------------------------------------
 
 
-def validate_table(frame: pd.DataFrame, contract: Contract) -> list[Finding]:
-    """Column and uniqueness findings for one typed table."""
-    return _column_findings(frame, contract) + _key_findings(frame, contract)
+def validate_table(frame: pd.DataFrame, contract: Contract, *, unparsed=None) -> list[Finding]:
+    """Column and uniqueness findings for one typed table.
+
+    `unparsed` (column -> boolean mask, from coercion) marks cells already reported as the wrong
+    type; they are not reported again as blank.
+    """
+    return _column_findings(frame, contract, unparsed) + _key_findings(frame, contract)
 
 
 def validate_tables(tables: Mapping[str, pd.DataFrame], contracts: Mapping[str, Contract]) -> list[Finding]:
@@ -436,14 +511,16 @@ def validate_tables(tables: Mapping[str, pd.DataFrame], contracts: Mapping[str, 
     return findings
 
 
-def check_tables(raw_tables: Mapping[str, pd.DataFrame], contracts: Mapping[str, Contract] | None = None) -> dict[str, pd.DataFrame]:
+def check_tables(
+    raw_tables: Mapping[str, pd.DataFrame], contracts: Mapping[str, Contract] | None = None
+) -> dict[str, pd.DataFrame]:
     """Coerce and validate raw tables; return typed tables or raise one ContractError with every finding."""
     contracts = contracts or load_contracts()
     findings: list[Finding] = []
     typed = {}
     for name, raw in raw_tables.items():
-        frame, coercion = coerce_table(raw, contracts[name])
-        findings += coercion + validate_table(frame, contracts[name])
+        frame, coercion, unparsed = _coerce_table(raw, contracts[name])
+        findings += coercion + validate_table(frame, contracts[name], unparsed=unparsed)
         typed[name] = frame
     findings += validate_tables(typed, contracts)
     if findings:

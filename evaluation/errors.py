@@ -19,7 +19,9 @@ class Finding:
 
     def describe(self) -> str:
         where = f"{self.table}.{self.column}" if self.column else self.table
-        text = f"{where}: rule '{self.rule}' broken in {self.n_rows} row(s)"
+        text = f"{where}: rule '{self.rule}' broken"
+        if self.n_rows:
+            text += f" in {self.n_rows} row(s)"
         if self.rows:
             examples = [
                 f"row {row} ({self.values[i]!r})" if i < len(self.values) else f"row {row}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import warnings
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -16,7 +17,8 @@ from evaluation.contracts import TABLES, Contract, Stage, check_tables, load_con
 from evaluation.errors import ContractError, Finding
 
 READERS = {
-    ".csv": lambda p: pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8"),
+    # utf-8-sig: also reads Excel's "CSV UTF-8", which starts with a byte-order mark.
+    ".csv": lambda p: pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig"),
     ".parquet": pd.read_parquet,
     ".xlsx": lambda p: pd.read_excel(p, dtype=object),
 }
@@ -115,7 +117,13 @@ def _read(path: Path, table: str) -> tuple[pd.DataFrame | None, Finding | None]:
     except UnicodeDecodeError as error:
         advice = f"Save the file as UTF-8 (the byte at position {error.start} is not UTF-8)."
         return None, Finding(table, None, "file is UTF-8 text", 0, advice=advice)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, ValueError, OSError) as error:
+    except (
+        pd.errors.EmptyDataError,
+        pd.errors.ParserError,
+        ValueError,
+        OSError,
+        zipfile.BadZipFile,
+    ) as error:
         first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
         return None, Finding(table, None, "file can be read", 0, advice=f"{path.name}: {first_line}")
 
@@ -199,7 +207,11 @@ def cut_at(programme: Programme, as_of: str | pd.Timestamp) -> Programme:
         people[column] = people[column].where(people[column] <= cutoff)
     people.loc[people["withdrawn_date"].isna(), "withdrawal_reason"] = None
     tables["participants"] = people.reset_index(drop=True)
-    tables["outcomes_monthly"] = _before(tables["outcomes_monthly"], "month", cutoff)
+    # A later referral goes with its outcomes: everyone left with outcomes is known (person_is_known).
+    outcomes = tables["outcomes_monthly"]
+    known = set(people["person_id"]) | set(tables["comparison_pool"]["person_id"])
+    outcomes = outcomes[outcomes["person_id"].isin(known)]
+    tables["outcomes_monthly"] = _before(outcomes, "month", cutoff)
     tables["spend"] = _before(tables["spend"], "month", cutoff)
     tables["area_panel"] = _before(tables["area_panel"], "period", cutoff)
     return replace(programme, tables=MappingProxyType(tables), as_of=cutoff)

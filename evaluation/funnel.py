@@ -419,10 +419,7 @@ def funnel(
             eligible = mask & (prep.follow >= windows[k])
             cohort_n = int(eligible.sum())
             cohort_reached = int((prep.days[eligible, k] <= windows[k]).sum())
-            if k == 0 and cohort_n:
-                cohort = (1.0, 1.0, 1.0)
-            else:
-                cohort = _wilson(cohort_reached, cohort_n, alpha)
+            cohort = (1.0, 1.0, 1.0) if k == 0 and cohort_n else _wilson(cohort_reached, cohort_n, alpha)
             records.append(
                 {
                     "group": group,

@@ -37,6 +37,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from evaluation.disclosure import safe_count
 from evaluation.options import check_option
 from evaluation.results import EstimateResult
 
@@ -225,16 +226,17 @@ class NetImpact:
         if not (np.isfinite(low) and np.isfinite(high)):
             return "The number of additional outcomes could not be estimated."
         what = f"{self.outcome_label} {self.horizon_label} because of the programme"
+        people = f"about {safe_count(self.n_participants)}"  # published counts are rounded (disclosure)
         if low >= 0:
             text = f"This means between {_format_count(low)} and {_format_count(high)} more "
-            text += f"of the {self.n_participants:,} participants were {what}"
+            text += f"of {people} participants were {what}"
         elif high <= 0:
             text = f"This means between {_format_count(high)} and {_format_count(low)} fewer "
-            text += f"of the {self.n_participants:,} participants were {what}"
+            text += f"of {people} participants were {what}"
         else:
             text = (
                 f"This means between {_format_count(low)} fewer and {_format_count(high)} "
-                f"more of the {self.n_participants:,} participants were {what}"
+                f"more of {people} participants were {what}"
             )
         text += f" (central estimate {_format_count(self.net_additional)})."
         if not self.significant:

@@ -95,7 +95,6 @@ def execute(
             parameters=job.parameters,
             kernel_name=KERNEL,
             progress_bar=False,
-            cwd=str(staging),
             request_save_on_cell_execute=False,
         )
         rendered = render_notebook(

@@ -1,8 +1,10 @@
-"""Building blocks for report pages: headline, numbered tables and charts with alt text, notes.
+"""Building blocks for report pages: headings, headline, numbered tables and charts with alt text, notes.
 
 Each function returns an `IPython.display.HTML` object, so a notebook cell shows it and the
 HTML renderer keeps it as it is. Charts are embedded as base64 PNG inside a <figure> with alt
-text, so the page is self-contained and accessible.
+text, so the page is self-contained and accessible. Tables sit in a scrollable region that can
+be reached by keyboard (WCAG 2.1.1 and 1.4.10: the page reflows at 320 px, wide tables scroll
+inside their own box).
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
+import struct
 from dataclasses import dataclass, field
 
 import matplotlib
@@ -24,18 +28,32 @@ def escape(value: object) -> str:
     return html.escape(str(value))
 
 
-def headline(text: str) -> HTML:
-    """The report's plain-English headline finding."""
-    return HTML(f'<div class="headline"><p>{escape(text)}</p></div>')
+def slug(text: str, limit: int = 60) -> str:
+    """A lower-case, hyphenated identifier from `text` (for element ids)."""
+    words = re.sub(r"[^0-9a-zA-Z]+", "-", str(text)).strip("-").lower()
+    return words[:limit].rstrip("-") or "section"
+
+
+def heading(text: str, level: int = 2, anchor: str | None = None) -> HTML:
+    """A section heading with an id, so a report can be linked to by section."""
+    if level not in (2, 3, 4):
+        raise ValueError(f"heading level must be 2, 3 or 4 (the page has one h1), got {level!r}")
+    return HTML(f'<h{level} id="{escape(anchor or slug(text))}">{escape(text)}</h{level}>')
+
+
+def headline(text: str, *more: str) -> HTML:
+    """The report's plain-English headline finding (one or more paragraphs)."""
+    paragraphs = "".join(f"<p>{escape(t)}</p>" for t in (text, *more) if t)
+    return HTML(f'<div class="headline">{paragraphs}</div>')
 
 
 def paragraph(*texts: str, css_class: str = "") -> HTML:
     attribute = f' class="{css_class}"' if css_class else ""
-    return HTML("".join(f"<p{attribute}>{escape(t)}</p>" for t in texts))
+    return HTML("".join(f"<p{attribute}>{escape(t)}</p>" for t in texts if t))
 
 
 def bullets(items: list[str]) -> HTML:
-    return HTML("<ul>" + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>")
+    return HTML("<ul>" + "".join(f"<li>{escape(i)}</li>" for i in items if i) + "</ul>")
 
 
 def warning(text: str) -> HTML:
@@ -52,27 +70,96 @@ class Numbering:
 
     def table(self, frame: pd.DataFrame, *, title: str, note: str = "", index: bool = False) -> HTML:
         self.tables += 1
-        return HTML(table_html(frame, caption=f"Table {self.tables}: {title}", note=note, index=index))
+        caption = f"Table {self.tables}: {title}"
+        self.captions.append(caption)
+        return HTML(
+            table_html(frame, caption=caption, note=note, index=index, table_id=f"table-{self.tables}")
+        )
 
-    def figure(self, fig, *, title: str, subtitle: str, alt: str) -> HTML:
+    def figure(
+        self,
+        fig,
+        *,
+        title: str,
+        subtitle: str,
+        alt: str,
+        data: pd.DataFrame | None = None,
+        data_index: bool = False,
+        data_note: str = "",
+    ) -> HTML:
+        """A numbered chart; `data` (optional) is shown as a table under a 'Show the data' toggle.
+
+        Give `data` when no numbered table nearby already holds the chart's numbers.
+        """
         self.figures += 1
-        return HTML(figure_html(fig, title=f"Figure {self.figures}: {title}", subtitle=subtitle, alt=alt))
+        caption = f"Figure {self.figures}: {title}"
+        self.captions.append(caption)
+        body = figure_html(fig, title=caption, subtitle=subtitle, alt=alt)
+        if data is not None:
+            body += data_details(
+                data,
+                caption=f"Data for figure {self.figures}: {title}",
+                table_id=f"figure-{self.figures}-data",
+                index=data_index,
+                note=data_note,
+            )
+        return HTML(body)
 
 
-def table_html(frame: pd.DataFrame, *, caption: str, note: str = "", index: bool = False) -> str:
-    """An accessible HTML table: caption, column headers with scope, first column as row headers."""
+def table_html(
+    frame: pd.DataFrame,
+    *,
+    caption: str,
+    note: str = "",
+    index: bool = False,
+    table_id: str | None = None,
+) -> str:
+    """An accessible HTML table: caption, column headers with scope, first column as row headers.
+
+    The table sits in a keyboard-focusable region named by its caption, so a wide table
+    scrolls inside its own box instead of making the whole page scroll sideways.
+    """
     shown = frame.reset_index() if index else frame
-    head = "".join(f'<th scope="col">{escape(c)}</th>' for c in shown.columns)
+    identifier = table_id or f"table-{slug(caption)}"
+    text = [is_text_column(shown.iloc[:, i]) for i in range(shown.shape[1])]
+    head = "".join(f'<th scope="col"{_align(text[i])}>{escape(c)}</th>' for i, c in enumerate(shown.columns))
     body = []
     for row in shown.itertuples(index=False):
         cells = [f'<th scope="row">{escape(_cell(row[0]))}</th>']
-        cells += [f"<td>{escape(_cell(v))}</td>" for v in row[1:]]
+        cells += [f"<td{_align(text[i + 1])}>{escape(_cell(v))}</td>" for i, v in enumerate(row[1:])]
         body.append(f"<tr>{''.join(cells)}</tr>")
     note_html = f'<p class="note">{escape(note)}</p>' if note else ""
     return (
-        f"<table><caption>{escape(caption)}</caption><thead><tr>{head}</tr></thead>"
-        f"<tbody>{''.join(body)}</tbody></table>{note_html}"
+        f'<div class="table-wrap" role="region" aria-labelledby="{identifier}-caption" tabindex="0">'
+        f'<table id="{identifier}"><caption id="{identifier}-caption">{escape(caption)}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>{note_html}"
     )
+
+
+def data_details(
+    frame: pd.DataFrame, *, caption: str, table_id: str, index: bool = False, note: str = ""
+) -> str:
+    """A chart's data as a table inside a <details> toggle (keyboard operable, no script)."""
+    return (
+        f'<details class="chart-data"><summary>Show the data for this chart</summary>'
+        f"{table_html(frame, caption=caption, note=note, index=index, table_id=table_id)}</details>"
+    )
+
+
+_MARKER_OR_NUMBER = re.compile(r"\[[cxzup]\]|\bto\b|[\d\s.,+\-−£%()]")
+
+
+def is_text_column(values: pd.Series) -> bool:
+    """True when a column holds words rather than numbers (it is then left-aligned).
+
+    Numbers, intervals such as "+3.2 (-1.0 to +7.4)", money and the shorthand markers count as
+    numbers; anything with other letters is text.
+    """
+    return any(isinstance(value, str) and _MARKER_OR_NUMBER.sub("", value).strip() for value in values)
+
+
+def _align(text: bool) -> str:
+    return ' class="text"' if text else ""
 
 
 def _cell(value: object) -> str:
@@ -85,18 +172,33 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+def _png_size(data: bytes) -> tuple[int, int]:
+    """Width and height of a PNG from its header."""
+    width, height = struct.unpack(">II", data[16:24])
+    return int(width), int(height)
+
+
 def figure_html(fig, *, title: str, subtitle: str, alt: str) -> str:
     """A matplotlib figure as an embedded PNG with alt text, title and subtitle; closes the figure."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight", facecolor="white")
     plt.close(fig)
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    raw = buffer.getvalue()
+    width, height = _png_size(raw)
+    data = base64.b64encode(raw).decode("ascii")
     return (
         f'<figure><figcaption>{escape(title)}<span class="subtitle">{escape(subtitle)}</span></figcaption>'
-        f'<img src="data:image/png;base64,{data}" alt="{escape(alt)}"></figure>'
+        f'<img src="data:image/png;base64,{data}" alt="{escape(alt)}" width="{width}" height="{height}">'
+        "</figure>"
     )
 
 
 def definition_list(items: dict, css_class: str = "provenance") -> HTML:
     rows = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in items.items())
     return HTML(f'<dl class="{css_class}">{rows}</dl>')
+
+
+def link_list(links: list[tuple[str, str]]) -> HTML:
+    """A list of links (href, text) to other reports in the same folder."""
+    items = "".join(f'<li><a href="{escape(href)}">{escape(text)}</a></li>' for href, text in links)
+    return HTML(f"<ul>{items}</ul>") if items else HTML("")

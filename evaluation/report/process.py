@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from IPython.display import HTML
 
 from evaluation import funnel as funnel_module
 from evaluation.disclosure import (
@@ -22,11 +23,19 @@ from evaluation.disclosure import (
 )
 from evaluation.programme import Programme, load_programme
 from evaluation.report import charts
-from IPython.display import HTML
-
-from evaluation.report.display import Numbering, bullets, escape, headline, paragraph, warning
+from evaluation.report.display import Numbering, bullets, escape, heading, headline, paragraph
+from evaluation.report.provenance import provenance
 
 COHORT_WEEKS = 26
+REFERRAL_ROUTES = {
+    "jobcentre": "Jobcentre",
+    "gp_or_health": "GP or health service",
+    "self": "Self-referral",
+    "local_authority": "Local authority",
+    "vcse": "Voluntary and community sector",
+    "employer": "Employer",
+    "other": "Other",
+}
 PRIORITY_COHORTS = {
     "Long-term health condition": lambda f: f["health_condition"] != "none",
     "Disabled": lambda f: f["disabled"] == 1,
@@ -50,6 +59,9 @@ class ActivityContext:
     activity_id: str
     policy: DisclosurePolicy = DEFAULT_POLICY
     numbering: Numbering = field(default_factory=Numbering)
+    interim: bool = False
+    parameters: dict = field(default_factory=dict)
+    output_dir: str | None = None
 
     @property
     def plan(self) -> pd.Series:
@@ -72,46 +84,152 @@ class ActivityContext:
         return [(s.name, s.column, s.label) for s in self.programme.stages]
 
 
-def context(programme_path: str, activity_id: str, as_of: str | None = None) -> ActivityContext:
+def context(
+    programme_path: str,
+    activity_id: str,
+    as_of: str | None = None,
+    *,
+    seed: int | None = None,
+    output_dir: str | None = None,
+) -> ActivityContext:
     """Load the programme (cut at `as_of` for an interim update) and focus on one activity."""
     programme = load_programme(programme_path, as_of=as_of or None)
     programme.plan(activity_id)
-    return ActivityContext(programme, activity_id)
+    parameters = {
+        "programme_path": programme_path,
+        "activity_id": activity_id,
+        "as_of": as_of or "",
+        "seed": seed,
+    }
+    return ActivityContext(
+        programme, activity_id, interim=bool(as_of), parameters=parameters, output_dir=output_dir
+    )
 
 
 def _date(value) -> str:
     return f"{pd.Timestamp(value):%d %B %Y}".lstrip("0")
 
 
+def _month(value) -> str:
+    return f"{pd.Timestamp(value):%B %Y}"
+
+
 def _percent(value: float) -> str:
     return "[x]" if not np.isfinite(value) else f"{100 * value:.0f}%"
+
+
+# --- which update this is ---------------------------------------------------------------------
+
+
+def programme_start(programme: Programme) -> pd.Timestamp:
+    """The programme's start: the earliest planned start in the delivery plan."""
+    return pd.Timestamp(pd.to_datetime(programme.delivery_plan["planned_start"]).min())
+
+
+def months_since_start(programme: Programme) -> int:
+    """Whole months from the programme's start to the as-of date (June 1 to September 30 is 4)."""
+    start = programme_start(programme)
+    end = programme.as_of + pd.Timedelta(days=1)
+    months = (end.year - start.year) * 12 + end.month - start.month - (1 if end.day < start.day else 0)
+    return int(months)
+
+
+def update_label(programme: Programme, interim: bool) -> str:
+    """Which update a report is: "Interim 4-month update with data to 30 September 2025"."""
+    months = months_since_start(programme)
+    data_to = f"with data to {_date(programme.as_of)}"
+    if months < 1:
+        return (
+            f"{'Interim update' if interim else 'Update'} before the programme's first full month, {data_to}"
+        )
+    return f"{'Interim ' if interim else ''}{months}-month update {data_to}"
+
+
+def title_block(ctx: ActivityContext, kind: str = "Process") -> list:
+    plan = ctx.plan
+    return [
+        HTML(f"<h1>{escape(kind)} evaluation: {escape(ctx.name)}</h1>"),
+        paragraph(
+            f"{plan['priority']} · {update_label(ctx.programme, ctx.interim)} · {ctx.programme.name}",
+            css_class="note",
+        ),
+    ]
+
+
+def update_note(ctx: ActivityContext) -> str:
+    """One sentence on what an interim update is, for the scope sections."""
+    start = _date(programme_start(ctx.programme))
+    text = (
+        f"This report counts {months_since_start(ctx.programme)} months from the programme's start on {start} "
+        f"and uses data known on {_date(ctx.as_of)}."
+    )
+    if ctx.interim:
+        text += (
+            " It is an interim update: figures are provisional and will change as more people are referred "
+            "and followed for longer."
+        )
+    return text
+
+
+def update_scope(ctx: ActivityContext) -> list:
+    """What this update can show and what it cannot yet observe."""
+    people = ctx.people
+    items = [update_note(ctx)]
+    if not people.empty:
+        window = ctx.as_of - pd.Timedelta(weeks=COHORT_WEEKS)
+        recent = int((people["referred_date"] > window).sum())
+        share = safe_percent(recent, len(people), ctx.policy)
+        if recent == len(people):
+            text = (
+                f"Nobody was referred at least {COHORT_WEEKS} weeks before {_date(ctx.as_of)}, so rates that follow "
+                f"people for {COHORT_WEEKS} weeks (cohort rates) are not available yet."
+            )
+        elif recent:
+            text = (
+                f"Rates that follow people for {COHORT_WEEKS} weeks (cohort rates) count only people referred on or "
+                f"before {_date(window)}; the {share}% of people referred since then have not yet had "
+                f"{COHORT_WEEKS} weeks and are left out of those rates."
+            )
+        else:
+            text = (
+                f"Everyone was referred at least {COHORT_WEEKS} weeks before {_date(ctx.as_of)}, so all count in "
+                "cohort rates."
+            )
+        items.append(text)
+        items.append(
+            f"Staying in work for 26 weeks can be seen only for jobs that started on or before {_date(window)}; "
+            "later job starts may still go on to be sustained."
+        )
+    spend = ctx.programme.spend_of(ctx.activity_id)
+    if not spend.empty:
+        items.append(f"Spend is recorded to the end of {_month(spend['month'].max())}.")
+    return [heading("What this update can and cannot show yet"), bullets(items)]
 
 
 # --- headline -------------------------------------------------------------------------------
 
 
-def title_block(ctx: ActivityContext, kind: str = "Process") -> list:
-    plan = ctx.plan
-    update = "Interim update" if ctx.as_of < ctx.programme.tables["outcomes_monthly"]["month"].max() else "Update"
-    return [
-        HTML(f"<h1>{escape(kind)} evaluation: {escape(ctx.name)}</h1>"),
-        paragraph(f"{plan['priority']} · {update} with data as of {_date(ctx.as_of)} · {ctx.programme.name}",
-                  css_class="note"),
-    ]
-
-
 def process_headline(ctx: ActivityContext) -> list:
     people = ctx.people
     if people.empty:
-        return [headline(
-            f"{ctx.name} works at system level: no individual participants are recorded, so this report "
-            "covers spend and milestones only."
-        )]
+        return [
+            heading("Headline"),
+            headline(
+                f"{ctx.name} works at system level: no individual participants are recorded, so this report "
+                "covers spend and milestones only. Its effect is assessed in the impact report by comparing areas."
+                if str(ctx.plan["impact_design"]) == "did"
+                else f"{ctx.name} records no individual participants, so this report covers spend and milestones only."
+            ),
+        ]
     result = _funnel(ctx)
     referred = safe_count(len(people), ctx.policy)
     target = ctx.plan["target_participants"]
-    reach = (f" against a target of {int(target):,} residents supported ({safe_percent(_started(ctx), int(target), ctx.policy)}% "
-             "of the target have started support)" if pd.notna(target) and target > 0 else "")
+    reach = (
+        f" against a target of {int(target):,} residents supported ({safe_percent(_started(ctx), int(target), ctx.policy)}% "
+        "of the target have started support)"
+        if pd.notna(target) and target > 0
+        else ""
+    )
     job = result.table[(result.table["group"] == funnel_module.ALL) & (result.table["stage"] == "job_start")]
     job_sentence = ""
     if not job.empty and job["cohort_n"].iloc[0] >= ctx.policy.threshold:
@@ -121,8 +239,13 @@ def process_headline(ctx: ActivityContext) -> list:
             f"{_percent(row['cohort_upper'])} started a job within {COHORT_WEEKS} weeks of referral "
             f"(best estimate {_percent(row['cohort_rate'])})."
         )
-    return [headline(f"{referred} residents had been referred to {ctx.name} by {_date(ctx.as_of)}{reach}."
-                     + job_sentence)]
+    return [
+        heading("Headline"),
+        headline(
+            f"About {referred} residents had been referred to {ctx.name} by {_date(ctx.as_of)}{reach}."
+            + job_sentence
+        ),
+    ]
 
 
 def _started(ctx: ActivityContext) -> int:
@@ -139,45 +262,101 @@ def _funnel(ctx: ActivityContext, by: str | None = None):
 def reach(ctx: ActivityContext) -> list:
     people = ctx.people
     if people.empty:
-        return [paragraph("No participants are recorded for this activity.")]
+        return []
     target = ctx.plan["target_participants"]
-    rows = [("Referred", len(people)), ("Engaged", int(people["engaged_date"].notna().sum())),
-            ("Started support", _started(ctx))]
+    has_target = pd.notna(target) and target > 0
+    rows = [
+        ("Referred", len(people)),
+        ("Engaged", int(people["engaged_date"].notna().sum())),
+        ("Started support", _started(ctx)),
+    ]
     table = pd.DataFrame(rows, columns=["Measure", "People"]).set_index("Measure")
     published, _ = protect_table(table, count_columns=["People"], policy=ctx.policy, secondary=False)
-    if pd.notna(target):
+    if has_target:
         published["Per cent of target"] = [safe_percent(n, int(target), ctx.policy) for _, n in rows]
-    out = [ctx.numbering.table(published, title=f"Reach against the delivery-plan target of "
-                               f"{int(target):,} residents" if pd.notna(target) else "Reach", index=True,
-                               note="Counts rounded to the nearest 5; " + SHORTHAND_NOTE)]
-    monthly = _cumulative_referrals(people, ctx.as_of)
+    out = [
+        heading("Reach against target"),
+        ctx.numbering.table(
+            published,
+            title=f"Reach against the delivery-plan target of {int(target):,} residents supported, "
+            f"to {_date(ctx.as_of)}"
+            if has_target
+            else f"Reach to {_date(ctx.as_of)}",
+            index=True,
+            note="Counts rounded to the nearest 5. " + SHORTHAND_NOTE,
+        ),
+    ]
+    monthly = _cumulative_referrals(people, ctx.as_of, ctx.policy)
     if len(monthly) >= 2:
-        fig = charts.monthly_lines(monthly, x="month", series={"referred": "Referred (cumulative)",
-                                                               "started": "Started support (cumulative)"},
-                                   ylabel="People (rounded to nearest 5)")
-        if pd.notna(target):
+        fig = charts.monthly_lines(
+            monthly,
+            x="month",
+            series={"referred": "Referred (cumulative)", "started": "Started support (cumulative)"},
+            ylabel="People (rounded to nearest 5)",
+        )
+        if has_target:
             fig.axes[0].axhline(int(target), color="#3D3D3D", linestyle=":", linewidth=1.2)
-            fig.axes[0].annotate(f"Target: {int(target):,}", (monthly["month"].iloc[0], int(target)),
-                                 textcoords="offset points", xytext=(0, 4), fontsize=9)
-        last = monthly.iloc[-1]
-        out.append(ctx.numbering.figure(
-            fig, title=f"Referrals reached about {int(last['referred']):,} by {_date(ctx.as_of)}",
-            subtitle=f"Cumulative people referred and starting support, {ctx.name}, by month",
-            alt=(f"Line chart of cumulative referrals and support starts by month. Referrals reached about "
-                 f"{int(last['referred']):,} and support starts about {int(last['started']):,} by {_date(ctx.as_of)}"
-                 + (f", against a target of {int(target):,}." if pd.notna(target) else ".")),
-        ))
+            fig.axes[0].annotate(
+                f"Target: {int(target):,}",
+                (monthly["month"].iloc[0], int(target)),
+                textcoords="offset points",
+                xytext=(0, 4),
+                fontsize=9,
+            )
+        started = _started(ctx)
+        if has_target:
+            share = safe_percent(started, int(target), ctx.policy)
+            title = (
+                f"By {_date(ctx.as_of)}, {share}% of the target of {int(target):,} residents had started support"
+                if share != SUPPRESSED
+                else f"Few residents had started support by {_date(ctx.as_of)}"
+            )
+        else:
+            title = f"About {safe_count(len(people), ctx.policy)} residents had been referred by {_date(ctx.as_of)}"
+        passed = monthly[monthly["referred_exact"] >= int(target)] if has_target else monthly.iloc[0:0]
+        when = (
+            f" Referrals passed the target in {_month(passed['month'].iloc[0])}." if not passed.empty else ""
+        )
+        shown = pd.DataFrame(
+            {
+                "Month": [_month(m) for m in monthly["month"]],
+                "Referred (cumulative)": monthly["referred_shown"],
+                "Started support (cumulative)": monthly["started_shown"],
+            }
+        )
+        out.append(
+            ctx.numbering.figure(
+                fig,
+                title=title,
+                subtitle=f"Cumulative people referred and starting support by month, {ctx.name}, "
+                f"{_month(monthly['month'].iloc[0])} to {_month(monthly['month'].iloc[-1])}",
+                alt=(
+                    f"Line chart of cumulative referrals and support starts by month. {title}."
+                    f" Referrals reached about {safe_count(len(people), ctx.policy)} and support starts about "
+                    f"{safe_count(started, ctx.policy)}"
+                    + (f", against a target of {int(target):,}." if has_target else ".")
+                    + when
+                ),
+                data=shown,
+                data_note="Counts rounded to the nearest 5; [c] a small number, hidden.",
+            )
+        )
     return out
 
 
-def _cumulative_referrals(people: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+def _cumulative_referrals(
+    people: pd.DataFrame, as_of: pd.Timestamp, policy: DisclosurePolicy = DEFAULT_POLICY
+) -> pd.DataFrame:
+    """Cumulative referrals and support starts at each month end: exact (for dates only), shown
+    (rounded or [c]) and for the chart (rounded, NaN where hidden)."""
     months = pd.date_range(people["referred_date"].min().replace(day=1), as_of, freq="MS")
     ends = months + pd.offsets.MonthEnd(0)
-    referred = [int((people["referred_date"] <= e).sum()) for e in ends]
-    started = [int((people["started_date"] <= e).sum()) for e in ends]
-    frame = pd.DataFrame({"month": months, "referred": referred, "started": started})
+    frame = pd.DataFrame({"month": months})
+    frame["referred_exact"] = [int((people["referred_date"] <= e).sum()) for e in ends]
+    frame["started_exact"] = [int((people["started_date"] <= e).sum()) for e in ends]
     for column in ("referred", "started"):  # charts show rounded counts and hide small ones
-        frame[column] = [np.nan if isinstance(v := safe_count(n, DEFAULT_POLICY), str) else v for n in frame[column]]
+        frame[f"{column}_shown"] = [safe_count(n, policy) for n in frame[f"{column}_exact"]]
+        frame[column] = [np.nan if isinstance(v, str) else v for v in frame[f"{column}_shown"]]
     return frame
 
 
@@ -192,18 +371,32 @@ def priority_cohorts(ctx: ActivityContext) -> list:
     rows = []
     for label, rule in PRIORITY_COHORTS.items():
         n = int(rule(people).sum())
-        rows.append({"Group": label, "Participants": n, "Per cent of participants": safe_percent(n, len(people), ctx.policy),
-                     "Per cent of eligible non-participants": safe_percent(int(rule(pool).sum()), len(pool), ctx.policy)})
+        rows.append(
+            {
+                "Group": label,
+                "Participants": n,
+                "Per cent of participants": safe_percent(n, len(people), ctx.policy),
+                "Per cent of eligible non-participants": safe_percent(
+                    int(rule(pool).sum()), len(pool), ctx.policy
+                ),
+            }
+        )
     table = pd.DataFrame(rows).set_index("Group")
-    published, _ = protect_table(table[["Participants"]], count_columns=["Participants"], policy=ctx.policy,
-                                 secondary=False)
+    published, _ = protect_table(
+        table[["Participants"]], count_columns=["Participants"], policy=ctx.policy, secondary=False
+    )
     published = published.join(table.drop(columns="Participants"))
-    return [ctx.numbering.table(
-        published, index=True,
-        title="Who was reached: priority cohorts among participants and among eligible residents who did not take part",
-        note="A person can be in several groups. 'Eligible non-participants' is the comparison pool: "
-             "economically inactive residents of the programme's areas who were not referred.",
-    )]
+    return [
+        heading("Who was reached"),
+        ctx.numbering.table(
+            published,
+            index=True,
+            title="Priority cohorts among participants and among eligible residents who did not take part, "
+            f"to {_date(ctx.as_of)}",
+            note="A person can be in several groups. 'Eligible non-participants' is the comparison pool: "
+            "economically inactive residents of the programme's areas who were not referred.",
+        ),
+    ]
 
 
 # --- referral routes --------------------------------------------------------------------------
@@ -213,14 +406,26 @@ def referral_sources(ctx: ActivityContext) -> list:
     people = ctx.people
     if people.empty:
         return []
-    counts = people["referral_source"].str.replace("_", " ").str.capitalize().value_counts().sort_index()
+    routes = people["referral_source"].astype(str)
+    counts = routes.map(REFERRAL_ROUTES).fillna(routes.str.replace("_", " ").str.capitalize()).value_counts()
+    counts = counts.sort_index()
     table = counts.rename("People").to_frame()
     table.index.name = "Referral route"
     published, _ = protect_table(table, count_columns=["People"], policy=ctx.policy, total_row="Total")
-    published["Per cent"] = [safe_percent(n, len(people), ctx.policy) if not isinstance(p, str) else SUPPRESSED
-                             for n, p in zip(list(counts) + [len(people)], published["People"], strict=True)]
-    return [ctx.numbering.table(published, index=True, title="Referral routes",
-                                note="Percentages are of all people referred, computed before rounding.")]
+    published["Per cent"] = [
+        safe_percent(n, len(people), ctx.policy) if not isinstance(p, str) else SUPPRESSED
+        for n, p in zip(list(counts) + [len(people)], published["People"], strict=True)
+    ]
+    top = counts.idxmax()
+    return [
+        heading("Referral routes"),
+        ctx.numbering.table(
+            published,
+            index=True,
+            title=f"Who referred people: {top} referred the most, to {_date(ctx.as_of)}",
+            note="Percentages are of all people referred, computed before rounding. " + SHORTHAND_NOTE,
+        ),
+    ]
 
 
 # --- funnel -----------------------------------------------------------------------------------
@@ -233,30 +438,55 @@ def funnel_section(ctx: ActivityContext) -> list:
     result = _funnel(ctx)
     table = result.table[result.table["group"] == funnel_module.ALL].reset_index(drop=True)
     counts = table.set_index("label")[["n"]].rename(columns={"n": "People"})
+    counts.index.name = "Stage"
     published, log = protect_table(counts, count_columns=["People"], policy=ctx.policy, secondary=False)
     published["Per cent of previous stage"] = _rates(table, "n", "conv_prev", ctx, previous=True)
     published["Cohort rate (95% CI)"] = [
-        _rate_with_interval(r["cohort_reached"], r["cohort_n"], r["cohort_rate"], r["cohort_lower"], r["cohort_upper"], ctx)
+        _rate_with_interval(
+            r["cohort_reached"], r["cohort_n"], r["cohort_rate"], r["cohort_lower"], r["cohort_upper"], ctx
+        )
         for _, r in table.iterrows()
     ]
     published["Cohort size"] = [safe_count(int(n), ctx.policy) for n in table["cohort_n"]]
-    chart_frame = pd.DataFrame({"label": table["label"],
-                                "count_value": [np.nan if isinstance(v, str) else v for v in published["People"]]})
+    chart_frame = pd.DataFrame(
+        {
+            "label": table["label"],
+            "count_value": [np.nan if isinstance(v, str) else v for v in published["People"]],
+        }
+    )
     fig = charts.funnel_chart(chart_frame)
     first, job = table.iloc[0], table[table["stage"] == "job_start"]
     job_n = int(job["n"].iloc[0]) if not job.empty else 0
+    job_shown = safe_count(job_n, ctx.policy)
+    title = (
+        f"Of about {safe_count(int(first['n']), ctx.policy)} people referred, about {job_shown} had started a job "
+        f"by {_date(ctx.as_of)}"
+        if job_shown != SUPPRESSED
+        else f"Fewer than {ctx.policy.threshold} people referred had started a job by {_date(ctx.as_of)}"
+    )
     return [
+        heading("Retention funnel"),
         ctx.numbering.table(
-            published, index=True, title="Retention funnel: people reaching each stage",
-            note=("'Cohort rate' counts only people referred long enough ago to have had the full window to reach "
-                  "the stage (26 weeks, plus the sustainment period for in-work stages), so recent referrals do not "
-                  "drag it down. " + SHORTHAND_NOTE),
+            published,
+            index=True,
+            title=f"People reaching each stage of support, {ctx.name}, to {_date(ctx.as_of)}",
+            note=(
+                "'Cohort rate' counts only people referred long enough ago to have had the full window to reach "
+                "the stage (26 weeks, plus the sustainment period for in-work stages), so recent referrals do not "
+                "drag it down. " + SHORTHAND_NOTE
+            ),
         ),
         ctx.numbering.figure(
-            fig, title=f"About {safe_percent(job_n, int(first['n']), ctx.policy)}% of people referred have started a job so far",
-            subtitle=f"People reaching each stage of support, {ctx.name}, to {_date(ctx.as_of)}",
-            alt=("Bar chart of people reaching each stage: "
-                 + "; ".join(f"{lab} {val}" for lab, val in zip(table["label"], published["People"], strict=True)) + "."),
+            fig,
+            title=title,
+            subtitle=f"People reaching each stage of support (rounded to the nearest 5), {ctx.name}, to {_date(ctx.as_of)}",
+            alt=(
+                f"Bar chart of people reaching each stage. {title}. "
+                + "; ".join(
+                    f"{lab}: {val}" for lab, val in zip(table["label"], published["People"], strict=True)
+                )
+                + ". [c] means a small number, hidden. The numbers are in the table above."
+            ),
         ),
     ]
 
@@ -288,7 +518,11 @@ def time_to_stages(ctx: ActivityContext) -> list:
     if len(people) < ctx.policy.threshold:
         return []
     survival = funnel_module.stage_survival(people, stages=ctx.stages, as_of=ctx.as_of, horizon_weeks=52)
-    curves = survival.curves[survival.curves["order"] > 0].copy() if "order" in survival.curves else survival.curves
+    curves = (
+        survival.curves[survival.curves["order"] > 0].copy()
+        if "order" in survival.curves
+        else survival.curves
+    )
     labels = {s[0]: s[2] for s in ctx.stages}
     curves["label"] = curves["stage"].map(labels).fillna(curves["stage"])
     curves = curves[curves["stage"] != ctx.stages[0][0]]
@@ -312,27 +546,46 @@ def time_to_stages(ctx: ActivityContext) -> list:
     formatted.index.name = "Stage"
     timing = funnel_module.time_to_stage(people, stages=ctx.stages, as_of=ctx.as_of).table
     timing = timing[(timing["order"] > 0) & (timing["n"] >= ctx.policy.threshold)]
-    days = pd.DataFrame({
-        "Stage": timing["label"],
-        "Median days from referral": timing["from_referral_median"].round(0),
-        "Middle half (days)": [f"{a:.0f} to {b:.0f}" for a, b in zip(timing["from_referral_q1"], timing["from_referral_q3"], strict=True)],
-        "Median days from previous stage": timing["from_previous_median"].round(0),
-    })
+    days = pd.DataFrame(
+        {
+            "Stage": timing["label"],
+            "Median days from referral": [f"{v:.0f}" for v in timing["from_referral_median"]],
+            "Middle half (days)": [
+                f"{a:.0f} to {b:.0f}"
+                for a, b in zip(timing["from_referral_q1"], timing["from_referral_q3"], strict=True)
+            ],
+            "Median days from previous stage": [f"{v:.0f}" for v in timing["from_previous_median"]],
+        }
+    )
     return [
+        heading("Time to each stage"),
         ctx.numbering.figure(
-            fig, title=message or "Cumulative chance of reaching each stage by weeks since referral",
+            fig,
+            title=message or "Cumulative chance of reaching each stage by weeks since referral",
             subtitle=f"Kaplan-Meier estimate with 95% intervals, {ctx.name}, people referred to {_date(ctx.as_of)}",
-            alt=("Step chart of the estimated per cent of people reaching each stage by weeks since referral. "
-                 + (message + "." if message else "")),
+            alt=(
+                "Step chart of the estimated per cent of people reaching each stage by weeks since referral, "
+                "one line per stage with its 95% interval shaded. "
+                + (message + ". " if message else "")
+                + "The estimates at 13, 26 and 52 weeks are in the next table."
+            ),
         ),
-        ctx.numbering.table(formatted, index=True,
-                            title="Estimated per cent reaching each stage by 13, 26 and 52 weeks after referral",
-                            note=("Kaplan-Meier estimates: people referred recently count for as long as they have "
-                                  "been followed, so these are not held down by recent referrals. Withdrawn people "
-                                  "stay in the denominator. [x]: not enough follow-up yet.")),
-        ctx.numbering.table(days, title="Time to each stage among people who reached it",
-                            note="Only stages reached by at least 10 people are shown. These times describe people "
-                                 "who got there; people still waiting are not included."),
+        ctx.numbering.table(
+            formatted,
+            index=True,
+            title="Estimated per cent reaching each stage by 13, 26 and 52 weeks after referral",
+            note=(
+                "Kaplan-Meier estimates: people referred recently count for as long as they have "
+                "been followed, so these are not held down by recent referrals. Withdrawn people "
+                "stay in the denominator. [x]: not enough follow-up yet."
+            ),
+        ),
+        ctx.numbering.table(
+            days,
+            title=f"Time to each stage among people who reached it, {ctx.name}",
+            note="Only stages reached by at least 10 people are shown. These times describe people "
+            "who got there; people still waiting are not included.",
+        ),
     ]
 
 
@@ -349,10 +602,17 @@ def dropout(ctx: ActivityContext) -> list:
     counts = table.set_index("reason")[["n"]].rename(columns={"n": "People"})
     counts.index.name = "Reason for leaving early"
     if counts.empty:
-        return [paragraph("Nobody has left support early so far.")]
+        return [heading("Leaving support early"), paragraph("Nobody has left support early so far.")]
     published, _ = protect_table(counts, count_columns=["People"], policy=ctx.policy, total_row="Total")
-    return [ctx.numbering.table(published, index=True, title="Why people left support early",
-                                note="Reasons recorded by providers. " + SHORTHAND_NOTE)]
+    return [
+        heading("Leaving support early"),
+        ctx.numbering.table(
+            published,
+            index=True,
+            title=f"Why people left support early, {ctx.name}, to {_date(ctx.as_of)}",
+            note="Reasons recorded by providers. " + SHORTHAND_NOTE,
+        ),
+    ]
 
 
 # --- spend and milestones -------------------------------------------------------------------
@@ -363,28 +623,60 @@ def spend(ctx: ActivityContext) -> list:
     spend = ctx.programme.spend_of(ctx.activity_id)
     budget = float(plan["budget_gbp"])
     total = float(spend["spend_gbp"].sum())
-    people = ctx.people
-    rows = {"Budget (2025/26)": f"£{budget:,.0f}", "Spent to date": f"£{total:,.0f}",
-            "Per cent of budget spent": f"{100 * total / budget:.0f}%"}
+    share = f"{100 * total / budget:.0f}%" if budget > 0 else "[z]"
+    rows = {
+        "Budget (2025/26)": f"£{budget:,.0f}",
+        "Spent to date": f"£{total:,.0f}",
+        "Per cent of budget spent": share,
+    }
     started = _started(ctx)
     if started >= ctx.policy.threshold:
         rows["Spend per person starting support"] = f"£{total / started:,.0f}"
     table = pd.DataFrame({"Measure": list(rows), "Value": list(rows.values())}).set_index("Measure")
-    out = [ctx.numbering.table(table, index=True, title="Spend against budget",
-                               note="Spend per person is spend to date divided by people who started support.")]
-    if len(spend) >= 2:
+    until = f"to the end of {_month(spend['month'].max())}" if not spend.empty else f"to {_date(ctx.as_of)}"
+    out = [
+        heading("Spend against budget"),
+        ctx.numbering.table(
+            table,
+            index=True,
+            title=f"Spend against budget, {ctx.name}, {until}",
+            note="Spend per person is spend to date divided by people who started support."
+            if started
+            else "",
+        ),
+    ]
+    if len(spend) >= 2 and budget > 0:
         monthly = spend.assign(cumulative=spend["spend_gbp"].cumsum() / 1000)
-        fig = charts.monthly_lines(monthly, x="month", series={"cumulative": "Cumulative spend (£ thousand)"},
-                                   ylabel="£ thousand")
+        fig = charts.monthly_lines(
+            monthly, x="month", series={"cumulative": "Cumulative spend (£ thousand)"}, ylabel="£ thousand"
+        )
         fig.axes[0].axhline(budget / 1000, color="#3D3D3D", linestyle=":", linewidth=1.2)
-        fig.axes[0].annotate(f"Budget £{budget / 1000:,.0f}k", (monthly["month"].iloc[0], budget / 1000),
-                             textcoords="offset points", xytext=(0, 4), fontsize=9)
-        out.append(ctx.numbering.figure(
-            fig, title=f"{100 * total / budget:.0f}% of the budget had been spent by {_date(spend['month'].max())}",
-            subtitle=f"Cumulative actual spend by month against the 2025/26 budget, {ctx.name}",
-            alt=f"Line chart of cumulative spend rising to £{total / 1000:,.0f} thousand against a budget of "
-                f"£{budget / 1000:,.0f} thousand.",
-        ))
+        fig.axes[0].annotate(
+            f"Budget £{budget / 1000:,.0f}k",
+            (monthly["month"].iloc[0], budget / 1000),
+            textcoords="offset points",
+            xytext=(0, 4),
+            fontsize=9,
+        )
+        title = f"{share} of the budget had been spent by the end of {_month(spend['month'].max())}"
+        data = pd.DataFrame(
+            {
+                "Month": [_month(m) for m in monthly["month"]],
+                "Spend in month (£)": [f"{v:,.0f}" for v in monthly["spend_gbp"]],
+                "Cumulative spend (£)": [f"{1000 * v:,.0f}" for v in monthly["cumulative"]],
+            }
+        )
+        out.append(
+            ctx.numbering.figure(
+                fig,
+                title=title,
+                subtitle=f"Cumulative actual spend by month against the 2025/26 budget, {ctx.name}, "
+                f"{_month(spend['month'].min())} to {_month(spend['month'].max())}",
+                alt=f"Line chart of cumulative spend by month. {title}: spend rose to £{total / 1000:,.0f} thousand "
+                f"against a budget of £{budget / 1000:,.0f} thousand.",
+                data=data,
+            )
+        )
     return out
 
 
@@ -393,35 +685,54 @@ def milestones(ctx: ActivityContext) -> list:
     planned = pd.Timestamp(plan["planned_start"])
     actual = plan.get("actual_start")
     if actual is None or pd.isna(actual):
-        return [paragraph(f"Planned start: {_date(planned)}. The actual start date has not been recorded.")]
+        return [
+            heading("Milestones"),
+            paragraph(f"Planned start: {_date(planned)}. The actual start date has not been recorded."),
+        ]
     delay = (pd.Timestamp(actual) - planned).days
     verdict = "on time" if delay <= 0 else f"{delay} days later than planned"
-    return [paragraph(f"Planned start: {_date(planned)}. Actual start: {_date(actual)} ({verdict}).")]
+    return [
+        heading("Milestones"),
+        paragraph(f"Planned start: {_date(planned)}. Actual start: {_date(actual)} ({verdict})."),
+    ]
 
 
 def process_method(ctx: ActivityContext) -> list:
-    return [bullets([
-        f"Data as known on {_date(ctx.as_of)}: referrals and stage dates after that date are not counted.",
-        "Stages follow the order declared in the participants data contract; a person who reached a later stage "
-        "without a recorded date for an earlier one is counted as having passed through it.",
-        "Conversion rates use Wilson 95% intervals. Cohort rates count only people referred long enough ago to have "
-        "had the full window; Kaplan-Meier estimates use everyone, censored at the as-of date.",
-        ctx.policy.describe(),
-    ])]
+    return [
+        heading("Method"),
+        bullets(
+            [
+                f"Data as known on {_date(ctx.as_of)}: referrals and stage dates after that date are not counted.",
+                "Stages follow the order declared in the participants data contract; a person who reached a later stage "
+                "without a recorded date for an earlier one is counted as having passed through it.",
+                "Conversion rates use Wilson 95% intervals. Cohort rates count only people referred long enough ago to have "
+                "had the full window; Kaplan-Meier estimates use everyone, censored at the as-of date.",
+                ctx.policy.describe(),
+            ]
+        ),
+    ]
 
 
 def limitations(ctx: ActivityContext) -> list:
-    return [bullets([
-        "This is a process evaluation: it describes delivery and progression, not the difference the activity made. "
-        "The impact report compares participants with similar people who did not take part.",
-        "Stage dates come from provider management information and may be recorded late or incompletely; "
-        "job starts not reported to providers are missing here.",
-        "Counts are rounded and small numbers hidden, so figures may not add up exactly.",
-    ])]
+    return [
+        heading("Limitations"),
+        bullets(
+            [
+                "This is a process evaluation: it describes delivery and progression, not the difference the activity made. "
+                "The impact report compares participants with similar people who did not take part.",
+                "Stage dates come from provider management information and may be recorded late or incompletely; "
+                "job starts not reported to providers are missing here.",
+                "Counts are rounded and small numbers hidden, so figures may not add up exactly.",
+            ]
+        ),
+    ]
 
 
 def no_participants_warning(ctx: ActivityContext) -> list:
-    if ctx.people.empty:
-        return [warning(f"{ctx.name} works at system level and records no individual participants, so reach, "
-                        "funnel and time-to-stage sections do not apply.")]
+    """Kept for older notebooks: the headline now says when there are no participants."""
     return []
+
+
+def about(ctx: ActivityContext) -> list:
+    """Provenance: input hashes, software, parameters, time."""
+    return [heading("About this report"), provenance(ctx.programme, parameters=dict(ctx.parameters))]

@@ -1,54 +1,16 @@
-"""One end-to-end run shared by every test that reads rendered reports.
+"""Fixtures for the tests that read rendered reports: the one end-to-end run of the session.
 
-The run uses a small synthetic programme in which a few distinctive identifiers and values are
-planted (see `PLANTED`), so privacy tests can scan every output for them. It runs once per test
-session on one xdist worker: mark such tests `@pytest.mark.xdist_group("e2e")`.
+The fixtures live in `tests/e2e_fixtures.py` so that the browser tests share the same run (it
+is cached there, so it happens once per session however many directories use it).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pandas as pd
-import pytest
-
-from evaluation import synthetic
-from evaluation.runner import run
-
-E2E_SEED = 11
-E2E_SCALE = 0.5
-PLANTED = {
-    "person_ids": ["ZQXPLANTED0001", "ZQXPLANTED0002", "ZQXPLANTED0003"],
-    "referred_date": "2025-12-25",
-}
-
-
-def plant_identifiers(folder: Path) -> None:
-    """Give three participants distinctive pseudonyms and one a distinctive referral date."""
-    people = pd.read_csv(folder / "participants.csv", dtype=str, keep_default_na=False)
-    outcomes = pd.read_csv(folder / "outcomes_monthly.csv", dtype=str, keep_default_na=False)
-    women = people.index[people["activity_id"] == "women"][:3]
-    renames = dict(zip(people.loc[women, "person_id"], PLANTED["person_ids"], strict=True))
-    people["person_id"] = people["person_id"].replace(renames)
-    outcomes["person_id"] = outcomes["person_id"].replace(renames)
-    later = [c for c in people.columns if c.endswith("_date") and c != "referred_date"]
-    fits = people[later].apply(lambda col: (col == "") | (col >= PLANTED["referred_date"])).all(axis=1)
-    candidates = people.index[fits & (people["activity_id"] == "women")]
-    people.loc[candidates[0], "referred_date"] = PLANTED["referred_date"]
-    people.to_csv(folder / "participants.csv", index=False)
-    outcomes.to_csv(folder / "outcomes_monthly.csv", index=False)
-
-
-@pytest.fixture(scope="session")
-def synthetic_input(tmp_path_factory) -> Path:
-    """A small synthetic input folder (half the delivery plan's sizes) with planted identifiers."""
-    folder = synthetic.write(tmp_path_factory.mktemp("e2e_input"), E2E_SEED, scale=E2E_SCALE)
-    plant_identifiers(folder)
-    return folder
-
-
-@pytest.fixture(scope="session")
-def rendered_run(synthetic_input, tmp_path_factory):
-    """Every report rendered once for the session; returns the RunSummary."""
-    out = tmp_path_factory.mktemp("e2e_reports")
-    return run(synthetic_input, out, seed=E2E_SEED, workers=2, progress=False)
+from tests.e2e_fixtures import (  # noqa: F401 - fixtures and constants used by the tests here
+    E2E_SCALE,
+    E2E_SEED,
+    PLANTED,
+    plant_identifiers,
+    rendered_run,
+    synthetic_input,
+)

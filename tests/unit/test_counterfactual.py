@@ -231,7 +231,7 @@ def test_other_sentences_of_the_worked_example(worked):
         "have been in work 12 months after referral anyway, compared with 30% who were."
     )
     assert worked.net_sentence() == (
-        "This means between 10 and 50 more of the 500 participants were in work 12 months "
+        "This means between 10 and 50 more of about 500 participants were in work 12 months "
         "after referral because of the programme (central estimate 30)."
     )
     assert worked.cost_sentence() == (
@@ -245,7 +245,7 @@ def test_net_sentence_not_significant():
     result = net_impact(NOT_SIGNIFICANT, observed_rate=0.2, n_participants=300)
     # by hand: [-3.6, 9.6] people -> "between 4 fewer and 10 more"
     assert result.net_sentence() == (
-        "This means between 4 fewer and 10 more of the 300 participants were in work 12 "
+        "This means between 4 fewer and 10 more of about 300 participants were in work 12 "
         "months after referral because of the programme (central estimate 3). The "
         "difference is not statistically significant."
     )

@@ -28,6 +28,7 @@ import pandas as pd
 from evaluation.counterfactual import NetImpact
 from evaluation.disclosure import (
     DEFAULT_POLICY,
+    NOT_APPLICABLE,
     SHORTHAND_NOTE,
     SUPPRESSED,
     DisclosurePolicy,
@@ -491,7 +492,7 @@ def balance(ctx: ImpactContext) -> list:
                 f"{v:+.2f}" for v in table.set_index("covariate").loc[data["covariate"], "smd_after"]
             ],
             "Variance ratio after matching": [
-                f"{v:.2f}"
+                f"{v:.2f}" if np.isfinite(v) else NOT_APPLICABLE
                 for v in table.set_index("covariate").loc[data["covariate"], "variance_ratio_after"]
             ],
             f"Within {threshold:g} after matching": np.where(data["balanced_after"], "Yes", "No"),

@@ -212,6 +212,8 @@ def _pretrend(att, psi, pre) -> WaldTest | None:
         return None
     n = psi.shape[0]
     cov = psi[:, keep].T @ psi[:, keep] / n**2
+    if np.linalg.matrix_rank(cov) < keep.sum():
+        return None  # more pre-period cells than the units can inform (R did also declines: singular matrix)
     try:
         stat = float(att[keep] @ np.linalg.solve(cov, att[keep]))
     except np.linalg.LinAlgError:

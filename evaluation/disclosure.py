@@ -520,9 +520,7 @@ def protect_table(
     grid = np.ix_(row_perm, col_perm)
     c_values, c_margin = values[grid], is_margin[grid]
 
-    primary_c = ((c_values > 0) & (c_values < policy.threshold)) | (
-        (c_values == 0) & policy.suppress_zero
-    )
+    primary_c = ((c_values > 0) & (c_values < policy.threshold)) | ((c_values == 0) & policy.suppress_zero)
     if secondary:
         mask_c, reasons_c, stuck_c = _secondary_suppression(
             c_values, primary_c, c_margin, row_eq=row_eq, col_eq=col_eq
@@ -540,18 +538,14 @@ def protect_table(
     def col_label(q: int) -> Hashable:
         return cols[q] if q < n_cols else total_column
 
-    small = (
-        f"a count between 1 and {policy.threshold - 1}, below the threshold of {policy.threshold}"
-    )
+    small = f"a count between 1 and {policy.threshold - 1}, below the threshold of {policy.threshold}"
     cells = []
     for p in range(ext_rows):
         for q in range(ext_cols):
             if not mask[p, q]:
                 continue
             if primary[p, q]:
-                reason = "primary: " + (
-                    small if values[p, q] else "a zero count (this policy hides zeros)"
-                )
+                reason = "primary: " + (small if values[p, q] else "a zero count (this policy hides zeros)")
                 cells.append(SuppressedCell(row_label(p), col_label(q), "primary", reason))
             else:
                 reason = reasons_c[(row_perm.index(p), col_perm.index(q))]
@@ -576,9 +570,7 @@ def protect_table(
 
     published = frame.copy()
     for q, column in enumerate(cols):
-        published[column] = pd.Series(
-            [publish(p, q) for p in range(n_rows)], index=frame.index, dtype=object
-        )
+        published[column] = pd.Series([publish(p, q) for p in range(n_rows)], index=frame.index, dtype=object)
     if total_column is not None:
         published[total_column] = pd.Series(
             [publish(p, ext_cols - 1) for p in range(n_rows)], index=frame.index, dtype=object
@@ -647,8 +639,7 @@ def suppress_rates(
     markers = []
     for label, num, den in zip(frame.index, nums, dens, strict=True):
         logged = protection_log is not None and (
-            protection_log.is_suppressed(label, numerator)
-            or protection_log.is_suppressed(label, denominator)
+            protection_log.is_suppressed(label, numerator) or protection_log.is_suppressed(label, denominator)
         )
         if logged or must_suppress(num, policy) or must_suppress(den, policy):
             markers.append(SUPPRESSED)
@@ -707,19 +698,11 @@ def find_disclosive_cells(
     """
     where = "find_disclosive_cells"
     _check_frame(published_frame, where)
-    chosen = (
-        list(published_frame.columns)
-        if columns is None
-        else _column_list(columns, "columns", where)
-    )
-    require_columns(
-        published_frame, {f"columns[{i}]": c for i, c in enumerate(chosen)}, where=where
-    )
+    chosen = list(published_frame.columns) if columns is None else _column_list(columns, "columns", where)
+    require_columns(published_frame, {f"columns[{i}]": c for i, c in enumerate(chosen)}, where=where)
     found = []
     for column in chosen:
-        for label, value in zip(
-            published_frame.index, published_frame[column].tolist(), strict=True
-        ):
+        for label, value in zip(published_frame.index, published_frame[column].tolist(), strict=True):
             x = _as_number(value)
             if x is None:
                 continue

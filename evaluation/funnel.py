@@ -277,9 +277,7 @@ def _term(stage: str, group: str, by: str | None) -> str:
     return stage if group == ALL else f"{stage} [{by}={group}]"
 
 
-def _windows(
-    stages: tuple[Stage, ...], min_follow_up_days: int | Mapping[str, int] | None
-) -> list[int]:
+def _windows(stages: tuple[Stage, ...], min_follow_up_days: int | Mapping[str, int] | None) -> list[int]:
     if min_follow_up_days is None:
         windows = [follow_up_days(s) for s in stages]
     elif isinstance(min_follow_up_days, Mapping):
@@ -343,10 +341,7 @@ class FunnelResult(EstimateResult):
             std_error = np.sqrt(estimate * (1 - estimate) / den)
         frame = pd.DataFrame(
             {
-                "term": [
-                    _term(s, g, self.by)
-                    for s, g in zip(table["stage"], table["group"], strict=True)
-                ],
+                "term": [_term(s, g, self.by) for s, g in zip(table["stage"], table["group"], strict=True)],
                 "estimate": estimate,
                 "std_error": std_error,
                 "ci_lower": table[f"{prefix}_lower"].to_numpy(float),
@@ -500,9 +495,7 @@ class TimeToStageResult(EstimateResult):
 
     def summary(self) -> str:
         head = f"Days to each stage {self.population}, as known at {self.as_of.date()}"
-        body = self.table.drop(columns=["label"]).to_string(
-            index=False, float_format=lambda v: f"{v:.1f}"
-        )
+        body = self.table.drop(columns=["label"]).to_string(index=False, float_format=lambda v: f"{v:.1f}")
         return f"{head}\n{body}"
 
 
@@ -757,8 +750,7 @@ def stage_survival(
         ci_upper=float(last["ci_upper"]),
         n=int(last["n"]),
         alpha=alpha,
-        method="Kaplan-Meier cumulative probability of reaching the stage "
-        "(administrative censoring)",
+        method="Kaplan-Meier cumulative probability of reaching the stage (administrative censoring)",
         curves=curves,
         steps=steps,
         as_of=prep.as_of,

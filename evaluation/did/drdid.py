@@ -53,8 +53,7 @@ def _logit(d: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         except (PerfectSeparationError, np.linalg.LinAlgError) as exc:
             raise DesignError(
                 f"propensity-score logit failed ({exc})",
-                advice="drop or coarsen covariates that separate treated from controls, "
-                "or use method='reg'",
+                advice="drop or coarsen covariates that separate treated from controls, or use method='reg'",
             ) from exc
         ps = np.asarray(fit.mu)
     ps = np.minimum(ps, PS_CAP)

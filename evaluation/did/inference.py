@@ -64,18 +64,14 @@ def iqr_scale(draws: np.ndarray) -> np.ndarray:
     return (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
 
 
-def multiplier_bootstrap(
-    psi: np.ndarray, draws: int, seed: int, alpha: float
-) -> BootstrapInference:
+def multiplier_bootstrap(psi: np.ndarray, draws: int, seed: int, alpha: float) -> BootstrapInference:
     """Bootstrap SEs and uniform critical value; columns with no variation get NaN."""
     n = psi.shape[0]
     boot = bootstrap_draws(psi, draws, seed)
     scale = iqr_scale(boot)
     valid = np.isfinite(scale) & (scale > _TINY)
     se = np.where(valid, scale / np.sqrt(n), np.nan)
-    return BootstrapInference(
-        std_error=se, critical_value=sup_t(boot[:, valid], scale[valid], alpha)
-    )
+    return BootstrapInference(std_error=se, critical_value=sup_t(boot[:, valid], scale[valid], alpha))
 
 
 def sup_t(boot: np.ndarray, scale: np.ndarray, alpha: float) -> float:

@@ -151,9 +151,7 @@ def _panel_fit(frame, y, exog: pd.DataFrame, *, unit, time, se, cluster):
         names=["unit", "time"],
     )
     exog = exog.set_axis(index)
-    model = PanelOLS(
-        pd.Series(y, index=index, name="y"), exog, entity_effects=True, time_effects=True
-    )
+    model = PanelOLS(pd.Series(y, index=index, name="y"), exog, entity_effects=True, time_effects=True)
     options: dict = {"cov_type": _LINEARMODELS_COV[se], "debiased": True, "count_effects": True}
     if se == "cluster":
         options["group_debias"] = True
@@ -175,9 +173,7 @@ def _panel_fit(frame, y, exog: pd.DataFrame, *, unit, time, se, cluster):
 def _check_panel_inputs(frame, *, where, outcome, unit, time, others, cluster):
     require_columns(frame, {"outcome": outcome, "unit": unit, "time": time}, where=where)
     require_columns(frame, others | {"cluster": cluster}, where=where)
-    used = [outcome, unit, time, *[c for c in others.values() if c]] + (
-        [cluster] if cluster else []
-    )
+    used = [outcome, unit, time, *[c for c in others.values() if c]] + ([cluster] if cluster else [])
     return used
 
 
@@ -329,9 +325,7 @@ def _wald(params: np.ndarray, cov: np.ndarray) -> WaldTest:
     return WaldTest(statistic=stat, df=len(params), p_value=float(stats.chi2.sf(stat, len(params))))
 
 
-def _event_study_result(
-    fit, dummies, *, alpha, se, leads, lags, reference, n_clusters, n_units, n_reference
-):
+def _event_study_result(fit, dummies, *, alpha, se, leads, lags, reference, n_clusters, n_units, n_reference):
     """Coefficient table, post-period average and pre-trend test from the fit."""
     names = list(dummies.columns)
     b = fit.params[names].to_numpy()

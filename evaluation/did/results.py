@@ -148,10 +148,7 @@ class GroupTimeResult(_PublicDiagnostics, EstimateResult):
     def rows(self) -> list[dict]:
         head = super().rows()
         cells = self.att_gt.assign(
-            term=[
-                f"ATT({g:g},{t:g})"
-                for g, t in zip(self.att_gt.group, self.att_gt.time, strict=True)
-            ]
+            term=[f"ATT({g:g},{t:g})" for g, t in zip(self.att_gt.group, self.att_gt.time, strict=True)]
         )
         return head + cells[FRAME_COLUMNS].to_dict("records")
 

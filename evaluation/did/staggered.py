@@ -121,9 +121,7 @@ def _build_panel(frame, *, outcome, unit, time, first_treated, covariates) -> _P
     _missing_units(frame, [outcome, *covariates], u_codes, units)
     shape = (len(units), len(periods))
     y = _wide(frame[outcome].to_numpy(dtype=float), u_codes, t_codes, shape)
-    x = _wide(
-        frame[covariates].to_numpy(dtype=float).reshape(len(frame), -1), u_codes, t_codes, shape
-    )
+    x = _wide(frame[covariates].to_numpy(dtype=float).reshape(len(frame), -1), u_codes, t_codes, shape)
     group = _unit_cohorts(frame, first_treated, u_codes, units)
     return _Panel(units=units, periods=periods, y=y, x=x, group=group)
 
@@ -269,8 +267,7 @@ def staggered(
     cells = _cells(panel, anticipation)
     psi = np.zeros((len(panel.group), len(cells)), order="F")  # one column per cell
     fits = [
-        _estimate_cell(panel, c, control_group, anticipation, method, psi[:, k])
-        for k, c in enumerate(cells)
+        _estimate_cell(panel, c, control_group, anticipation, method, psi[:, k]) for k, c in enumerate(cells)
     ]
     if bootstrap and seed is None:
         seed = int(np.random.SeedSequence().entropy % (2**63))

@@ -17,8 +17,13 @@ DEPENDENCIES = ("pandas", "numpy", "statsmodels", "linearmodels", "scikit-learn"
 def git_commit() -> str:
     """The toolkit's git commit, or 'not available' outside a git checkout."""
     try:
-        out = subprocess.run(["git", "-C", str(Path(__file__).resolve().parent), "rev-parse", "--short", "HEAD"],
-                             capture_output=True, text=True, timeout=10, check=False)
+        out = subprocess.run(
+            ["git", "-C", str(Path(__file__).resolve().parent), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
     except (OSError, subprocess.SubprocessError):
         return "not available"
     return out.stdout.strip() or "not available"
@@ -49,8 +54,10 @@ def provenance_record(programme, parameters: dict) -> dict:
 def provenance(programme, *, parameters: dict) -> HTML:
     """A provenance footer for a report page."""
     record = provenance_record(programme, parameters)
-    files = "".join(f"<li>{escape(name)}: <code>{escape(digest[:16])}…</code></li>"
-                    for name, digest in record["input_files"].items())
+    files = "".join(
+        f"<li>{escape(name)}: <code>{escape(digest[:16])}…</code></li>"
+        for name, digest in record["input_files"].items()
+    )
     versions_text = ", ".join(f"{k} {v}" for k, v in record["versions"].items())
     params = ", ".join(f"{k} = {v!r}" for k, v in record["parameters"].items())
     return HTML(

@@ -43,9 +43,7 @@ def tables(draw):
     n_rows = draw(st.integers(0, 6))
     n_cols = draw(st.integers(1, 4))
     values = draw(
-        st.lists(
-            st.lists(counts, min_size=n_cols, max_size=n_cols), min_size=n_rows, max_size=n_rows
-        )
+        st.lists(st.lists(counts, min_size=n_cols, max_size=n_cols), min_size=n_rows, max_size=n_rows)
     )
     columns = [f"c{q}" for q in range(n_cols)]
     frame = pd.DataFrame(
@@ -60,12 +58,7 @@ def tables(draw):
 def recoverable_count(published, columns, total_row, total_column, elsewhere):
     """How many hidden cells the totals pin down exactly, by matrix rank."""
     grid = published[columns].to_numpy(dtype=object)
-    hidden = [
-        (p, q)
-        for p in range(grid.shape[0])
-        for q in range(grid.shape[1])
-        if grid[p, q] == SUPPRESSED
-    ]
+    hidden = [(p, q) for p in range(grid.shape[0]) for q in range(grid.shape[1]) if grid[p, q] == SUPPRESSED]
     if not hidden:
         return 0
     where = {cell: k for k, cell in enumerate(hidden)}
@@ -90,8 +83,7 @@ def recoverable_count(published, columns, total_row, total_column, elsewhere):
     a = np.array(equations)
     rank = np.linalg.matrix_rank(a)
     return sum(
-        np.linalg.matrix_rank(np.vstack([a, np.eye(len(hidden))[k]])) == rank
-        for k in range(len(hidden))
+        np.linalg.matrix_rank(np.vstack([a, np.eye(len(hidden))[k]])) == rank for k in range(len(hidden))
     )
 
 
@@ -162,9 +154,7 @@ def test_protect_table_invariants(table, policy, total_row, total_column, elsewh
 def test_row_order_changes_nothing(table, policy, data):
     frame, columns = table
     order = data.draw(st.permutations(list(frame.index)))
-    first, _ = protect_table(
-        frame, count_columns=columns, policy=policy, total_row="T", total_column="A"
-    )
+    first, _ = protect_table(frame, count_columns=columns, policy=policy, total_row="T", total_column="A")
     second, _ = protect_table(
         frame.loc[order], count_columns=columns, policy=policy, total_row="T", total_column="A"
     )
@@ -201,9 +191,7 @@ def test_suppress_rates_hides_every_rate_on_a_small_count(pairs, policy):
     frame = pd.DataFrame(pairs, columns=["num", "den"])
     frame["rate"] = [n / d if d else np.nan for n, d in pairs]
     before = frame.copy()
-    out = suppress_rates(
-        frame, numerator="num", denominator="den", rate_columns="rate", policy=policy
-    )
+    out = suppress_rates(frame, numerator="num", denominator="den", rate_columns="rate", policy=policy)
     pd.testing.assert_frame_equal(frame, before)
     for (n, d), rate in zip(pairs, out["rate"], strict=True):
         if must_suppress(n, policy) or must_suppress(d, policy):

@@ -43,9 +43,7 @@ def tables(draw):
     as_of = _day(draw(st.integers(first, 520)))
     rows = []
     for referral, *later, sex in people:
-        rows.append(
-            [_day(referral)] + [None if v is None else _day(referral + v) for v in later] + [sex]
-        )
+        rows.append([_day(referral)] + [None if v is None else _day(referral + v) for v in later] + [sex])
     frame = pd.DataFrame(rows, columns=[s.column for s in STAGES] + ["sex"])
     for s in STAGES:
         frame[s.column] = pd.to_datetime(frame[s.column])

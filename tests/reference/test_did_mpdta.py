@@ -124,9 +124,7 @@ def mpdta():
     return load_mpdta().to_pandas()
 
 
-def _ours(
-    mpdta, covariates=None, control_group="never_treated", bootstrap=0, seed=None, method="dr"
-):
+def _ours(mpdta, covariates=None, control_group="never_treated", bootstrap=0, seed=None, method="dr"):
     return staggered(
         mpdta,
         outcome="lemp",
@@ -242,10 +240,7 @@ def test_aggregates_follow_aggte_definitions_from_published_cells(mpdta, fits, s
         [_share_weighted(cells[event == e], g[event == e], shares) for e in range(4)]
     )
     expected["calendar"] = np.mean(
-        [
-            _share_weighted(cells[post & (t == p)], g[post & (t == p)], shares)
-            for p in range(2004, 2008)
-        ]
+        [_share_weighted(cells[post & (t == p)], g[post & (t == p)], shares) for p in range(2004, 2008)]
     )
     ours = fits[spec][0]
     for kind, value in expected.items():

@@ -72,9 +72,7 @@ def test_kielmc_cell_means_give_the_textbook_difference(kielmc):
 
 
 def test_kielmc_clustered_se_matches_fixest(kielmc):
-    res = two_by_two(
-        kielmc, outcome="rprice", treated="nearinc", post="y81", se="cluster", cluster="cbd"
-    )
+    res = two_by_two(kielmc, outcome="rprice", treated="nearinc", post="y81", se="cluster", cluster="cbd")
     assert res.estimate == pytest.approx(-11863.903, rel=0, abs=5e-4)  # [FX]
     assert res.std_error == pytest.approx(6621.818, rel=0, abs=5e-4)  # [FX]
     assert res.n_clusters == 34  # [FX]

@@ -83,13 +83,9 @@ def test_six_mp_matches_published_table_with_censor_column(week):
 
 def test_six_mp_matches_published_table_with_as_of_cut():
     as_of = pd.Timestamp("2021-06-30")
-    result = stage_survival(
-        six_mp_with_as_of_cut(as_of), stages=STAGES, as_of=as_of, horizon_weeks=35
-    )
+    result = stage_survival(six_mp_with_as_of_cut(as_of), stages=STAGES, as_of=as_of, horizon_weeks=35)
     at = result.at(list(PUBLISHED_S)).set_index("week")
-    np.testing.assert_allclose(
-        1 - at["probability"].to_numpy(), list(PUBLISHED_S.values()), atol=5e-5
-    )
+    np.testing.assert_allclose(1 - at["probability"].to_numpy(), list(PUBLISHED_S.values()), atol=5e-5)
     # Number at risk at week 10 (times >= 10 weeks): 15, as in the published table.
     assert at.loc[10, "at_risk"] == 15
 

@@ -206,9 +206,7 @@ def test_pretrend_test_rejects_a_pre_trend():
 
 
 def test_pretrend_test_rarely_rejects_without_one():
-    rejections = [
-        _event(simulate(100 + s, dynamic=False)).pretrend_test.p_value < 0.05 for s in range(40)
-    ]
+    rejections = [_event(simulate(100 + s, dynamic=False)).pretrend_test.p_value < 0.05 for s in range(40)]
     # nominal 5%: 2 of 40 expected; more than 6 has binomial probability < 0.01
     assert sum(rejections) <= 6
 
@@ -370,15 +368,8 @@ def test_dr_with_covariates_removes_covariate_driven_trends():
     t = np.tile(np.arange(1, periods + 1), n)
     cohort, xs = np.repeat(g, periods), np.repeat(x, periods)
     effect = np.where((cohort > 0) & (t >= cohort), 1.0, 0.0)
-    y = (
-        np.repeat(rng.normal(size=n), periods)
-        + 0.5 * xs * t
-        + effect
-        + rng.normal(size=n * periods)
-    )
-    data = pd.DataFrame(
-        {"id": np.repeat(np.arange(n), periods), "t": t, "g": cohort, "y": y, "x": xs}
-    )
+    y = np.repeat(rng.normal(size=n), periods) + 0.5 * xs * t + effect + rng.normal(size=n * periods)
+    data = pd.DataFrame({"id": np.repeat(np.arange(n), periods), "t": t, "g": cohort, "y": y, "x": xs})
     plain = staggered(data, **STAG, bootstrap=0)
     for method in ("dr", "reg", "ipw"):
         adjusted = staggered(data, **STAG, covariates="x", method=method, bootstrap=0)

@@ -233,8 +233,7 @@ def test_impact_allowed():
     )
     assert impact_allowed(59) == (
         False,
-        "Fewer than 60 participants: too few for a reliable impact estimate "
-        "(Justice Data Lab minimum)",
+        "Fewer than 60 participants: too few for a reliable impact estimate (Justice Data Lab minimum)",
     )
     ok, reason = impact_allowed(30, DisclosurePolicy(min_impact_n=25))
     assert ok and "25" in reason
@@ -288,9 +287,7 @@ def test_two_way_secondary_suppression_worked_by_hand():
     assert log.protected_lines == ("rows", "columns")
     assert "1 because the count was below 10" in log.summary()
     assert (
-        recoverable_cells(
-            published, count_columns=["men", "women"], total_row="Total", total_column="Total"
-        )
+        recoverable_cells(published, count_columns=["men", "women"], total_row="Total", total_column="Total")
         == []
     )
 
@@ -332,9 +329,7 @@ def test_total_published_elsewhere_one_dimensional():
     # No total row here, but the headline elsewhere gives the total of 65: the same
     # second cell (D = 11) must be hidden.
     frame = pd.DataFrame({"participants": [15, 7, 32, 11]}, index=["A", "B", "C", "D"])
-    published, log = protect_table(
-        frame, count_columns="participants", published_elsewhere="column_totals"
-    )
+    published, log = protect_table(frame, count_columns="participants", published_elsewhere="column_totals")
     assert published["participants"].tolist() == [15, C, 30, C]
     assert log.protected_lines == ("columns",)
     # Without any known total only the primary cell is hidden.
@@ -387,17 +382,12 @@ def test_exact_check_catches_what_the_two_per_line_rule_misses():
     ]
     columns = [f"c{i}" for i in range(5)]
     frame = pd.DataFrame(values, index=[f"r{i}" for i in range(5)], columns=columns)
-    published, log = protect_table(
-        frame, count_columns=columns, total_row="Total", total_column="Total"
-    )
+    published, log = protect_table(frame, count_columns=columns, total_row="Total", total_column="Total")
     secondary = [(c.row, c.column) for c in log.cells if c.kind == "secondary"]
     assert secondary == [("r2", "c0")]
     assert "combining several row and column totals" in log.cells[5].reason
     assert log.n_primary == 9
-    assert (
-        recoverable_cells(published, count_columns=columns, total_row="Total", total_column="Total")
-        == []
-    )
+    assert recoverable_cells(published, count_columns=columns, total_row="Total", total_column="Total") == []
 
 
 def test_small_total_is_suppressed_and_protected():
@@ -412,9 +402,7 @@ def test_small_total_is_suppressed_and_protected():
     # 35 < 39). Rows A and B and columns x and Total now hold two hidden cells each.
     # Published: 24 -> 25, 39 -> 40; the zero in B/y is shown.
     frame = pd.DataFrame({"x": [20, 4], "y": [15, 0]}, index=["A", "B"])
-    published, log = protect_table(
-        frame, count_columns=["x", "y"], total_row="Total", total_column="Total"
-    )
+    published, log = protect_table(frame, count_columns=["x", "y"], total_row="Total", total_column="Total")
     expected = pd.DataFrame(
         {"x": [C, C, 25], "y": [15, 0, 15], "Total": [C, C, 40]},
         index=["A", "B", "Total"],
@@ -423,10 +411,7 @@ def test_small_total_is_suppressed_and_protected():
     pd.testing.assert_frame_equal(published, expected)
     assert (log.n_primary, log.n_secondary) == (2, 2)
     assert (
-        recoverable_cells(
-            published, count_columns=["x", "y"], total_row="Total", total_column="Total"
-        )
-        == []
+        recoverable_cells(published, count_columns=["x", "y"], total_row="Total", total_column="Total") == []
     )
     assert find_disclosive_cells(published, columns=["x", "y", "Total"]) == ()
 

@@ -127,9 +127,7 @@ def test_cohort_window_overrides():
     assert table.loc["job_start", "cohort_reached"] == 5
     # A mapping overrides named stages only; Stage.follow_up_days is the next default.
     stages = [*STAGES[:-1], dataclasses.replace(STAGES[-1], follow_up_days=300)]
-    table = rows(
-        funnel(participants(), stages=stages, as_of=AS_OF, min_follow_up_days={"engaged": 10})
-    )
+    table = rows(funnel(participants(), stages=stages, as_of=AS_OF, min_follow_up_days={"engaged": 10}))
     assert table["cohort_window_days"].tolist() == [182, 10, 182, 182, 300]
 
 

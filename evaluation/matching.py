@@ -131,31 +131,45 @@ def _is_categorical(series: pd.Series) -> bool:
     return not (pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series))
 
 
-def _encoded_covariates(frame: pd.DataFrame, covariates: list[str], drop_first: bool):
-    """Covariates as float columns; text/categorical ones one-hot encoded ("col=level")."""
+def _encoded_covariates(
+    frame: pd.DataFrame, covariates: list[str], drop_first: bool, rows: np.ndarray | None = None
+) -> pd.DataFrame:
+    """Covariates as float columns; text/categorical ones one-hot encoded ("col=level").
+
+    With `drop_first` the first level that occurs among `rows` (all rows by default) is the
+    reference and left out, so the other dummies are never collinear with the intercept.
+    """
     parts = []
     for column in covariates:
         series = frame[column]
         if _is_categorical(series):
-            dummies = pd.get_dummies(series, prefix=column, prefix_sep="=", drop_first=drop_first)
-            parts.append(dummies.astype(float))
+            dummies = pd.get_dummies(series, prefix=column, prefix_sep="=").astype(float)
+            if drop_first:
+                values = dummies.to_numpy() if rows is None else dummies.to_numpy()[rows]
+                present = np.flatnonzero(values.any(axis=0))
+                if present.size:
+                    dummies = dummies.drop(columns=dummies.columns[present[0]])
+            parts.append(dummies)
         else:
             parts.append(series.astype(float).to_frame(column))  # 8-bit ints would overflow
     return pd.concat(parts, axis=1)
 
 
-def _standardised_design(frame, covariates) -> tuple[np.ndarray, list[str], tuple[str, ...]]:
-    """Intercept plus z-scored covariates (better conditioned; same fitted scores)."""
-    encoded = _encoded_covariates(frame, covariates, drop_first=True)
+def _standardised_design(frame, covariates, rows: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Intercept plus covariates z-scored over `rows` (better conditioned; same fitted scores).
+
+    The design covers every row of `frame`; columns constant over `rows` are left out.
+    """
+    encoded = _encoded_covariates(frame, covariates, drop_first=True, rows=rows)
     values = encoded.to_numpy(dtype=float)
-    sd = values.std(axis=0)
+    fitted = values[rows]
+    sd = fitted.std(axis=0)
     keep = sd > 0
     notes = tuple(f"dropped constant covariate {c!r}" for c in encoded.columns[~keep])
-    z = (values[:, keep] - values[:, keep].mean(axis=0)) / sd[keep]
+    z = (values[:, keep] - fitted[:, keep].mean(axis=0)) / sd[keep]
     design = np.column_stack([np.ones(len(frame)), z])
-    names = ["const", *encoded.columns[keep]]
-    _check_full_rank(design, names)
-    return design, names, notes
+    _check_full_rank(design[rows], ["const", *encoded.columns[keep]])
+    return design, notes
 
 
 def _check_full_rank(design: np.ndarray, names: list[str]) -> None:
@@ -167,27 +181,145 @@ def _check_full_rank(design: np.ndarray, names: list[str]) -> None:
         )
 
 
+# ---------------------------------------------------------------- separation checks
+
+
+def _level_codes(series: pd.Series) -> tuple[np.ndarray, list[str]] | None:
+    """Level codes and names of a discrete covariate (text levels or a 0/1 flag), else None."""
+    if _is_categorical(series):
+        codes, levels = pd.factorize(series, sort=True)
+        return np.asarray(codes, dtype=np.int64), [str(level) for level in levels]
+    values = series.to_numpy(dtype=float)
+    if np.isin(values, (0.0, 1.0)).all():
+        return values.astype(np.int64), ["0", "1"]
+    return None
+
+
+@dataclass(frozen=True)
+class _Separation:
+    """Rows a single covariate separates, found before any fitting.
+
+    `side` per row: -1 propensity 0 (a level no treated row has), +1 propensity 1 (a level
+    no control row has), 0 fitted by the logit. `complete` names a continuous covariate whose
+    treated and control ranges do not overlap among the fitted rows ("" if none).
+    """
+
+    side: np.ndarray
+    notes: tuple[str, ...]
+    complete: str
+
+
+def _separation(frame: pd.DataFrame, treated: np.ndarray, covariates: list[str]) -> _Separation:
+    """Cheap checks for covariates that on their own (quasi-)separate treated from controls.
+
+    A level of a discrete covariate held only by controls (no participant is a veteran)
+    sends its logit coefficient to minus infinity: the maximum-likelihood limit gives those
+    rows propensity 0 exactly and is the ordinary logit of the other rows, in which the
+    level no longer occurs. So they are set aside with score 0 and never matched, instead of
+    running Newton-Raphson to its iteration limit. A level held only by treated rows gives
+    them propensity 1: no comparison is possible and they are discarded (off support).
+    Repeated until no level separates, since setting rows aside can empty another level.
+    """
+    side = np.zeros(len(frame), dtype=np.int8)
+    discrete = {}
+    for column in covariates:
+        found = _level_codes(frame[column])
+        if found is not None:
+            discrete[column] = found
+    notes: list[str] = []
+    changed = True
+    while changed:
+        changed = False
+        active = side == 0
+        for column, (codes, levels) in discrete.items():
+            n_treated = np.bincount(codes[active & treated], minlength=len(levels))
+            n_controls = np.bincount(codes[active & ~treated], minlength=len(levels))
+            for level in np.flatnonzero((n_treated == 0) & (n_controls > 0)):
+                side[active & (codes == level)] = -1
+                notes.append(
+                    f"{column}={levels[level]} is held by no treated row: its "
+                    f"{n_controls[level]} control row(s) have propensity 0, are left out of "
+                    "the logit and are never matched"
+                )
+            for level in np.flatnonzero((n_controls == 0) & (n_treated > 0)):
+                side[active & (codes == level)] = 1
+                notes.append(
+                    f"{column}={levels[level]} is held by no control row: its "
+                    f"{n_treated[level]} treated row(s) have propensity 1, are left out of "
+                    "the logit and cannot be matched (off support)"
+                )
+            if (side[active] != 0).any():
+                changed = True
+                break
+    return _Separation(side, tuple(notes), _complete_separation(frame, treated, covariates, side == 0))
+
+
+def _complete_separation(frame, treated, covariates, rows) -> str:
+    """A continuous covariate whose treated and control ranges do not overlap, else ""."""
+    t, c = rows & treated, rows & ~treated
+    if not t.any() or not c.any():
+        return ""
+    for column in covariates:
+        series = frame[column]
+        if _is_categorical(series):
+            continue
+        x = series.to_numpy(dtype=float)
+        if x[t].min() > x[c].max():
+            return f"every treated row has a higher {column} than every control row"
+        if x[t].max() < x[c].min():
+            return f"every treated row has a lower {column} than every control row"
+    return ""
+
+
 # ---------------------------------------------------------------- propensity score
 
 
 @dataclass(frozen=True)
 class _Propensity:
     design: np.ndarray
-    linear: np.ndarray  # logit of the score, x'gamma
+    linear: np.ndarray  # logit of the score, x'gamma; -inf / +inf where a level separates
     score: np.ndarray
     method: str
     notes: tuple[str, ...]
 
+    @property
+    def usable(self) -> np.ndarray:
+        """Rows with a finite logit score: the only ones that can be matched or compared."""
+        return np.isfinite(self.linear)
+
 
 def _fit_propensity(frame, treated: np.ndarray, covariates: list[str]) -> _Propensity:
-    """Logit by Newton-Raphson (statsmodels); penalised logit only on (quasi-)separation."""
-    design, _, notes = _standardised_design(frame, covariates)
-    params, problem = _fit_logit(design, treated)
-    method = "logit (statsmodels, Newton-Raphson)"
-    if problem:
-        params = _fit_penalised_logit(design, treated)
-        method = f"penalised logit (scikit-learn, L2, C={PENALISED_C:g}) after {problem}"
+    """Logit by Newton-Raphson (statsmodels); penalised logit only on (quasi-)separation.
+
+    Covariates that separate on their own are found first (`_separation`) and handled
+    without iterating: rows of a level only one group has get propensity 0 or 1 and the logit
+    is fitted to the rest; a continuous covariate that separates completely goes straight to
+    the penalised logit. Other (multivariate) separation is caught by the Newton fit.
+    """
+    separation = _separation(frame, treated, covariates)
+    rows = separation.side == 0
+    if not (rows & treated).any() or not (rows & ~treated).any():
+        raise DesignError(
+            "the covariates separate treated from control rows completely: " + "; ".join(separation.notes),
+            "no comparison is possible on these covariates; check the comparison pool",
+        )
+    design, dropped = _standardised_design(frame, covariates, rows)
+    notes = (*separation.notes, *dropped)
+    if separation.complete:
+        params = _fit_penalised_logit(design[rows], treated[rows])
+        method = (
+            f"penalised logit (scikit-learn, L2, C={PENALISED_C:g}) after perfect separation "
+            f"({separation.complete})"
+        )
+    else:
+        params, problem = _fit_logit(design[rows], treated[rows])
+        method = "logit (statsmodels, Newton-Raphson)"
+        if problem:
+            params = _fit_penalised_logit(design[rows], treated[rows])
+            method = f"penalised logit (scikit-learn, L2, C={PENALISED_C:g}) after {problem}"
     linear = _linear_predictor(design, params)
+    linear[separation.side < 0] = -np.inf
+    linear[separation.side > 0] = np.inf
     return _Propensity(design, linear, expit(linear), method, notes)
 
 
@@ -200,9 +332,14 @@ def _linear_predictor(design: np.ndarray, params: np.ndarray) -> np.ndarray:
 
 
 def _score_keys(linear: np.ndarray) -> tuple[np.ndarray, float]:
-    """Logit scores as integers on a fine grid, so distance ties are exact and symmetric."""
-    resolution = SCORE_RESOLUTION * max(1.0, float(np.abs(linear).max()))
-    return np.round(linear / resolution).astype(np.int64), resolution
+    """Logit scores as integers on a fine grid, so distance ties are exact and symmetric.
+
+    Infinite scores (separated rows, never matched) get key 0; callers leave them out.
+    """
+    finite = np.isfinite(linear)
+    largest = float(np.abs(linear[finite]).max()) if finite.any() else 0.0
+    resolution = SCORE_RESOLUTION * max(1.0, largest)
+    return np.round(np.where(finite, linear, 0.0) / resolution).astype(np.int64), resolution
 
 
 def _fit_logit(design: np.ndarray, treated: np.ndarray) -> tuple[np.ndarray, str]:
@@ -390,7 +527,8 @@ def _take_nearest_free(score, pool: _SortedPool, free: _Availability, block_star
 def _weighted_moments(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Weighted means and variances (dividing by the sum of weights) of each column."""
     used = weights > 0
-    values, weights = values[used], weights[used]
+    if not used.all():
+        values, weights = values[used], weights[used]
     total = weights.sum()
     if total <= 0:
         return np.full(values.shape[1], np.nan), np.full(values.shape[1], np.nan)
@@ -442,8 +580,15 @@ def _pooled_sd(values: np.ndarray, treated: np.ndarray) -> np.ndarray:
 
 
 def _weighted_balance(values, treated, weights, scale) -> dict[str, np.ndarray]:
-    mean_t, var_t = _weighted_moments(values[treated], weights[treated])
-    mean_c, var_c = _weighted_moments(values[~treated], weights[~treated])
+    return _compare(
+        _weighted_moments(values[treated], weights[treated]),
+        _weighted_moments(values[~treated], weights[~treated]),
+        scale,
+    )
+
+
+def _compare(moments_treated, moments_control, scale) -> dict[str, np.ndarray]:
+    (mean_t, var_t), (mean_c, var_c) = moments_treated, moments_control
     with np.errstate(divide="ignore", invalid="ignore"):
         difference = mean_t - mean_c
         smd = np.where(difference == 0, 0.0, difference / scale)
@@ -460,9 +605,16 @@ def _before_after(frame, treated, covariates, weights, threshold) -> pd.DataFram
     """Balance of the whole sample, then weighted, sharing the unweighted SMD denominator."""
     encoded = _encoded_covariates(frame, covariates, drop_first=False)
     values = encoded.to_numpy(dtype=float)
-    scale = _pooled_sd(values, treated)
-    before = _weighted_balance(values, treated, np.ones(len(values)), scale)
-    after = _weighted_balance(values, treated, weights, scale)
+    values_t, values_c = values[treated], values[~treated]
+    whole_t = _weighted_moments(values_t, np.ones(len(values_t)))
+    whole_c = _weighted_moments(values_c, np.ones(len(values_c)))
+    scale = np.sqrt((whole_t[1] + whole_c[1]) / 2)
+    before = _compare(whole_t, whole_c, scale)
+    after = _compare(
+        _weighted_moments(values_t, weights[treated]),
+        _weighted_moments(values_c, weights[~treated]),
+        scale,
+    )
     return pd.DataFrame(
         {
             "covariate": encoded.columns.astype(str),
@@ -541,10 +693,15 @@ def match(
     """Nearest-neighbour matching on the logit of a propensity score, for the ATT.
 
     The score comes from a logit of `treatment` on `covariates` (text or categorical columns
-    one-hot encoded, first level dropped; statsmodels Newton-Raphson), refitted as a lightly
-    penalised scikit-learn logit only if the data are (quasi-)separated, which
-    `propensity_method` then records. Each treated person gets the `ratio` nearest controls
-    on the logit score within the same `exact` stratum. Treated people outside the range of
+    one-hot encoded, first level dropped; statsmodels Newton-Raphson). Before fitting, a
+    level of a text covariate or 0/1 flag held by one group only (no participant is a
+    veteran) is found by counting: those rows get propensity exactly 0 (controls: never
+    matched) or 1 (treated: discarded as off support), the maximum-likelihood limit, and the
+    logit is fitted to the other rows; `propensity_notes` records each case and every
+    covariate thereby left constant and dropped. If the data are still (quasi-)separated the
+    logit is refitted as a lightly penalised scikit-learn logit, which `propensity_method`
+    records. Each treated person gets the `ratio` nearest controls on the logit score within
+    the same `exact` stratum. Treated people outside the range of
     all controls' scores, in a stratum without controls, or with no control within `caliper`
     pooled SDs of the logit score (Austin 2011: sqrt((var_t + var_c) / 2), 0.2 by default;
     None for no caliper) are discarded. Without replacement, treated people are matched
@@ -561,10 +718,11 @@ def match(
     propensity = _fit_propensity(frame, treated, covariates)
     strata = _strata_codes(frame, exact)
     priority = _tie_priority(frame.index, seed)
-    width = _caliper_width(propensity.linear, treated, caliper)
+    usable = propensity.usable
+    width = _caliper_width(propensity.linear[usable], treated[usable], caliper)
     key, resolution = _score_keys(propensity.linear)
     rows, controls, distances, discarded = _match_all(
-        key, treated, strata, priority, ratio, np.floor(width / resolution), replace
+        key, treated, usable, strata, priority, ratio, np.floor(width / resolution), replace
     )
     pairs = _pairs_frame(frame.index, rows, controls, distances * resolution, priority)
     weights = _match_weights(len(frame), rows, controls)
@@ -609,15 +767,20 @@ def _caliper_width(linear: np.ndarray, treated: np.ndarray, caliper: float | Non
     return caliper * pooled if np.isfinite(pooled) else np.inf
 
 
-def _match_all(key, treated, strata, priority, ratio, width, replace):
-    """Pairs (treated row, control row, key distance) over all strata, plus discard counts."""
-    on_support = (key >= key[~treated].min()) & (key <= key[~treated].max())
+def _match_all(key, treated, usable, strata, priority, ratio, width, replace):
+    """Pairs (treated row, control row, key distance) over all strata, plus discard counts.
+
+    Only `usable` rows (finite score) take part; unusable treated rows count as off support.
+    """
+    candidates = ~treated & usable
+    low, high = key[candidates].min(), key[candidates].max()
+    on_support = usable & (key >= low) & (key <= high)
     discarded = {"support": int((treated & ~on_support).sum()), "no_controls": 0, "caliper": 0}
     pieces = []
     for stratum in np.unique(strata[treated]):
         in_stratum = strata == stratum
         treated_at = np.flatnonzero(in_stratum & treated & on_support)
-        control_at = np.flatnonzero(in_stratum & ~treated)
+        control_at = np.flatnonzero(in_stratum & candidates)
         if len(treated_at) == 0:
             continue
         if len(control_at) == 0:
@@ -750,11 +913,13 @@ def att(matched: MatchResult, *, outcome: str, alpha: float | None = None) -> AT
 def _abadie_imbens_variance(matched: MatchResult, y, weights, treated_at, control_at) -> float:
     data = matched.data
     treated = _treatment_indicator(data, matched.treatment, "att")
-    key, _ = _score_keys(matched.logit_propensity.to_numpy())
+    linear = matched.logit_propensity.to_numpy()
+    usable = np.isfinite(linear)  # separated rows (score 0 or 1) are nobody's neighbour
+    key, _ = _score_keys(linear)
     strata = _strata_codes(data, list(matched.exact))
     priority = _tie_priority(data.index, matched.seed)
-    s2_treated = _conditional_variance(treated_at, treated, y, key, strata, priority)
-    s2_control = _conditional_variance(control_at, ~treated, y, key, strata, priority)
+    s2_treated = _conditional_variance(treated_at, treated & usable, y, key, strata, priority)
+    s2_control = _conditional_variance(control_at, ~treated & usable, y, key, strata, priority)
     total = s2_treated.sum() + (weights[control_at] ** 2 @ s2_control)
     return float(total / len(treated_at) ** 2)
 
@@ -774,12 +939,21 @@ def _conditional_variance(units, group, y, key, strata, priority) -> np.ndarray:
     return s2
 
 
-def _neighbour_variance(units, members, y, key, priority) -> np.ndarray:
+def _nearest_members(units, members, key, priority, k: int) -> np.ndarray:
+    """Row positions of each unit's k nearest `members` on the key, itself excluded.
+
+    Ties go to the lower tie priority; -1 where fewer than k other members exist.
+    """
     pool = _SortedPool.of(members, key, priority)
-    nearest, _ = _k_nearest(key[units], pool, VARIANCE_NEIGHBOURS, exclude=units)
+    nearest, _ = _k_nearest(key[units], pool, k, exclude=units)
+    return np.where(nearest >= 0, pool.position[np.maximum(nearest, 0)], -1)
+
+
+def _neighbour_variance(units, members, y, key, priority) -> np.ndarray:
+    nearest = _nearest_members(units, members, key, priority, VARIANCE_NEIGHBOURS)
     found = nearest >= 0
     count = found.sum(axis=1)
-    neighbour_y = np.where(found, y[pool.position[np.where(found, nearest, 0)]], 0.0)
+    neighbour_y = np.where(found, y[np.maximum(nearest, 0)], 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = neighbour_y.sum(axis=1) / count
         return np.where(count > 0, count / (count + 1) * (y[units] - mean) ** 2, np.nan)
@@ -833,7 +1007,9 @@ def weighting(
     errors come from the influence function, including the estimation of the logit (and of
     m0 for "aipw"). `trim` = a keeps only rows with a <= p <= 1 - a (Crump et al. 2009),
     changing the estimand to the trimmed population's ATT; the logit is fitted on all rows.
-    `max_weight` is the largest control weight once control weights are scaled to sum to
+    A level of a covariate held only by controls gives them propensity 0 (weight 0); one held
+    only by treated rows gives them propensity 1, and they are left out like trimmed rows
+    (counted in `n_trimmed`), since nobody is comparable (see `match`). `max_weight` is the largest control weight once control weights are scaled to sum to
     the number of treated people; `ess_controls` is Kish's (sum w)^2 / sum w^2.
     """
     check_option("method", method, WeightingMethod)
@@ -844,7 +1020,8 @@ def weighting(
     treated = _checked_treatment(frame, treatment, covariates, [outcome], "weighting")
     y = _numeric_outcome(frame, outcome, "weighting")
     propensity = _fit_propensity(frame, treated, covariates)
-    kept = _trim_mask(propensity.score, trim)
+    # treated rows of a level no control has (propensity 1) have no comparison: left out
+    kept = _trim_mask(propensity.score, trim) & ~(treated & (propensity.linear == np.inf))
     if not (kept & treated).any() or not (kept & ~treated).any():
         raise DesignError(
             "weighting: trimming removed every treated or every control row", "use a smaller `trim`"
@@ -875,23 +1052,17 @@ def _odds_weighting(y, treated, kept, propensity: _Propensity, augmented: bool) 
     w0 = np.zeros(len(y))
     controls = ~treated & kept
     w0[controls] = np.exp(propensity.linear[controls])  # odds p / (1 - p)
-    ols_if, fitted = (
-        _ols_on_controls(x, y, w0 > 0) if augmented else (np.zeros_like(x), np.zeros(len(y)))
-    )
+    ols_if, fitted = _ols_on_controls(x, y, w0 > 0) if augmented else (np.zeros_like(x), np.zeros(len(y)))
     residual = y - fitted
     eta1 = w1 @ residual / w1.sum()
     eta0 = w0 @ residual / w0.sum()
     logit_if = _logit_influence(x, treated, p)
     if_treated = (w1 * (residual - eta1) - ols_if @ (w1 @ x / len(y))) / w1.mean()
     moment_gamma = (w0 * (residual - eta0)) @ x / len(y)
-    if_control = (
-        w0 * (residual - eta0) + logit_if @ moment_gamma - ols_if @ (w0 @ x / len(y))
-    ) / w0.mean()
+    if_control = (w0 * (residual - eta0) + logit_if @ moment_gamma - ols_if @ (w0 @ x / len(y))) / w0.mean()
     mean_treated = float(w1 @ y / w1.sum())
     estimate = float(eta1 - eta0)
-    return _WeightingFit(
-        estimate, if_treated - if_control, w0, mean_treated, mean_treated - estimate
-    )
+    return _WeightingFit(estimate, if_treated - if_control, w0, mean_treated, mean_treated - estimate)
 
 
 def _logit_influence(x: np.ndarray, treated: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -910,9 +1081,7 @@ def _ols_on_controls(x: np.ndarray, y: np.ndarray, controls: np.ndarray):
     return score @ np.linalg.pinv(gram), fitted
 
 
-def _weighting_result(
-    frame, covariates, treated, kept, propensity, fit, method, alpha
-) -> WeightingResult:
+def _weighting_result(frame, covariates, treated, kept, propensity, fit, method, alpha) -> WeightingResult:
     std_error = float(np.sqrt(np.mean(fit.influence**2) / len(fit.influence)))
     low, high = normal_interval(fit.estimate, std_error, alpha)
     n_treated = int((treated & kept).sum())

@@ -2,8 +2,9 @@
 
 Hand-built example (months January 2024 to December 2025; every expected value by hand):
 
-* one covariate x, no exact matching, no caliper, no pre-history covariate, so the logit
-  score is a + b x and nearest on the score is nearest on x;
+* one covariate x, one comparison per participant (ratio 1), no exact matching, no
+  caliper, no pre-history covariate, so the logit score is a + b x and nearest on the
+  score is nearest on x;
 * participants P1 (x = 1.0, referred 10 January 2025: anchor January 2025) and P2 (x = 2.0,
   referred 20 June 2025: anchor June 2025); P0 is referred in January 2024, the first month
   of data, so has no pre-period and is left out;
@@ -38,10 +39,14 @@ from evaluation import synthetic
 from evaluation.disclosure import DisclosurePolicy
 from evaluation.errors import DesignError
 from evaluation.impact import (
+    AGE_BANDS,
+    BANDED_COLUMNS,
     DEFAULT_COVARIATES,
     PRE_HISTORY,
+    WORK_GAP_BANDS,
     ActivityImpact,
     MatchedDiDResult,
+    _covariate_frame,
     estimate_activity,
     matched_did,
 )
@@ -82,6 +87,7 @@ def run_hand(**kwargs) -> MatchedDiDResult:
     options = {
         "covariates": ["x"],
         "exact": None,
+        "ratio": 1,  # one comparison per participant, so every value is easy to work out
         "caliper": None,
         "horizons": (3, 9),
         "min_n": 1,
@@ -129,6 +135,32 @@ def test_hand_example_standard_error(hand):
     assert rows.loc[3, "ci_lower"] == pytest.approx(
         0.125 - 1.959963984540054 * np.sqrt(0.2265625 * 4 / 3), rel=1e-9
     )
+
+
+def test_standard_error_from_regression_residuals_clustered_by_person():
+    # With three comparisons per participant the 8 matched rows are enough (2 per regressor)
+    # for the regression form of the variance. Nearest on x: P1 (January cohort) -> C2, C1,
+    # C3; P2 (June cohort) -> C4, C3, C2 (2.1, 1.6, 1.1 against C5's 3.0), each weight 1/3.
+    # dY at e = 3 (April / September 2025) by hand, from EMPLOYED:
+    #   January: P1 1 - 0 = 1; C2 1 - 6/12 = 0.5; C1 0; C3 0
+    #   June:    P2 0 - 3/12 = -0.25; C4 0; C3 0; C2 0 - 7/12 (July-December 2024, April 2025)
+    result = run_hand(ratio=3)
+    d_y = np.array([1, 0.5, 0, 0, -0.25, 0, 0, -7 / 12])
+    treated = np.array([1, 0, 0, 0, 1, 0, 0, 0.0])
+    june = np.array([0, 0, 0, 0, 1, 1, 1, 1.0])
+    x = np.array([1.0, 1.1, 0.5, 1.6, 2.0, 2.1, 1.6, 1.1])
+    person = ["P1", "C2", "C1", "C3", "P2", "C4", "C3", "C2"]
+    # effect: (1 - 0.25) / 2 - ((0.5 + 0 + 0) / 3 + (0 + 0 - 7 / 12) / 3) / 2 = 0.375 + 1 / 72
+    row = result.horizons.set_index("horizon").loc[3]
+    assert row["estimate"] == pytest.approx(0.375 + 1 / 72, abs=1e-12)
+    # variance: OLS of dY on (1, participant, June cohort, x), residuals x sqrt(n / (n - p)),
+    # times the row's weight (participant 1/2, comparison -1/3 x 1/2), summed by person
+    design = np.column_stack([np.ones(8), treated, june, x])
+    beta, *_ = np.linalg.lstsq(design, d_y, rcond=None)
+    residual = (d_y - design @ beta) * np.sqrt(8 / (8 - 4))
+    psi = residual * np.where(treated == 1, 1 / 2, -1 / 3 / 2)
+    by_person = pd.Series(psi).groupby(person).sum()
+    assert row["std_error"] == pytest.approx(np.sqrt((by_person**2).sum()), rel=1e-9)
 
 
 def test_event_time_alignment(hand):
@@ -208,6 +240,71 @@ def test_pre_history_covariate_is_derived():
     assert PRE_HISTORY in set(result.balance["covariate"])
 
 
+def test_a_trait_no_participant_has_shows_before_matching_but_is_never_matched():
+    # C5 is the only veteran: no participant is one. C5 stays in the comparison before
+    # matching (balance "before", naive difference) but has propensity 0, so the pairs
+    # are those of the hand example and C5 is not counted among the people available.
+    participants, pool, outcomes = hand_inputs()
+    participants, pool = participants.assign(veteran=0), pool.assign(veteran=[0, 0, 0, 0, 1])
+    result = matched_did(
+        participants,
+        pool,
+        outcomes,
+        covariates=["x", "veteran"],
+        exact=None,
+        ratio=1,
+        caliper=None,
+        horizons=(3, 9),
+        min_n=1,
+    )
+    hand = run_hand()
+    pd.testing.assert_frame_equal(result.horizons, hand.horizons)
+    balance = result.balance.set_index("covariate")
+    # before: participants 0 of 2 veterans, comparison rows 2 of 10 (C5 in both cohorts)
+    assert balance.loc["veteran", "smd_before"] == pytest.approx(-0.2 / np.sqrt(0.16 / 2), rel=1e-12)
+    assert balance.loc["veteran", "smd_after"] == 0
+    assert result.n_pool == 4
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "band"),
+    [
+        ("age", 16, "16_to_24"),
+        ("age", 24, "16_to_24"),
+        ("age", 25, "25_to_34"),
+        ("age", 54, "45_to_54"),
+        ("age", 55, "55_and_over"),
+        ("age", 66, "55_and_over"),
+        ("months_since_last_worked", 0, "up_to_12_months"),
+        ("months_since_last_worked", 12, "up_to_12_months"),
+        ("months_since_last_worked", 13, "13_to_24_months"),
+        ("months_since_last_worked", 24, "13_to_24_months"),
+        ("months_since_last_worked", 25, "25_to_60_months"),
+        ("months_since_last_worked", 61, "over_60_months"),
+        ("months_since_last_worked", 599, "over_60_months"),
+        ("months_since_last_worked", 600, "never_worked"),  # the contract's code for never
+    ],
+)
+def test_band_edges(column, value, band):
+    name, _ = BANDED_COLUMNS[column]
+    people = pd.DataFrame({column: [value, None]}, dtype="Int64")
+    covariates = _covariate_frame(people, [column])
+    assert covariates[name].iloc[0] == band
+    assert pd.isna(covariates[name].iloc[1])  # a missing value has no band
+
+
+def test_age_and_time_out_of_work_also_enter_as_bands(programme):
+    # Selection and employment change in steps (under 25, 55 and over, more than two years
+    # out of work, never worked) that a straight line in age or log months cannot follow:
+    # the bands enter the score and the balance table, beside the numbers themselves.
+    result = estimate_activity(programme, "vcse_small_grants", seed=1).matched
+    names = set(result.balance["covariate"])
+    assert {"age", "log1p_months_since_last_worked", PRE_HISTORY} <= names
+    assert {f"age_band={label}" for _, label in AGE_BANDS} <= names
+    assert {f"time_since_last_worked={label}" for _, label in WORK_GAP_BANDS} <= names
+    assert result.covariates == DEFAULT_COVARIATES
+
+
 def test_inputs_not_mutated():
     participants, pool, outcomes = hand_inputs()
     copies = [frame.copy(deep=True) for frame in (participants, pool, outcomes)]
@@ -229,7 +326,9 @@ def test_row_order_changes_nothing(hand):
     participants, pool, outcomes = hand_inputs()
     rng = np.random.default_rng(5)
     shuffled = [f.sample(frac=1, random_state=rng) for f in (participants, pool, outcomes)]
-    again = matched_did(*shuffled, covariates=["x"], exact=None, caliper=None, horizons=(3, 9), min_n=1)
+    again = matched_did(
+        *shuffled, covariates=["x"], exact=None, ratio=1, caliper=None, horizons=(3, 9), min_n=1
+    )
     pd.testing.assert_frame_equal(again.horizons, hand.horizons)
     pd.testing.assert_frame_equal(again.event_time, hand.event_time)
 

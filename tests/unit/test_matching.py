@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from evaluation.errors import DesignError
 from evaluation.matching import (
@@ -203,6 +204,83 @@ def test_perfect_separation_falls_back_to_penalised_logit():
         match(frame, treatment="d", covariates=["x"], caliper=None)
 
 
+def with_separating_dummies(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add two covariates that on their own quasi-separate the groups: no treated person is a
+    veteran, and the region "coast" occurs among controls only."""
+    control = frame["d"].to_numpy() == 0
+    every_tenth = np.arange(len(frame)) % 10 == 0
+    region = np.where(control & (np.arange(len(frame)) % 3 == 0), "coast", "inland")
+    return frame.assign(veteran=(control & every_tenth).astype(int), region=region)
+
+
+def test_separating_dummies_are_found_by_counting_and_noted(selection_data, monkeypatch):
+    # A dummy held by controls only sends its logit coefficient to minus infinity, so a
+    # plain Newton-Raphson fit cannot converge on these data:
+    frame = with_separating_dummies(selection_data)
+    design = sm.add_constant(frame[["x1", "x2", "x3", "veteran"]].astype(float))
+    with pytest.warns(ConvergenceWarning):
+        plain = sm.Logit(frame["d"], design).fit(method="newton", maxiter=100, disp=False)
+    assert not plain.mle_retvals["converged"]
+    # `match` counts levels per group first: veterans and "coast" rows get propensity 0 (the
+    # maximum-likelihood limit), are never matched, and the logit of the other rows
+    # converges in one short Newton-Raphson fit, with no penalised fallback.
+    iterations = []
+    fit = sm.Logit.fit
+
+    def counted_fit(self, *args, **kwargs):
+        result = fit(self, *args, **kwargs)
+        iterations.append(result.mle_retvals["iterations"])
+        return result
+
+    monkeypatch.setattr(sm.Logit, "fit", counted_fit)
+    covariates = ["x1", "x2", "x3", "veteran", "region"]
+    result = match(frame, treatment="d", covariates=covariates, seed=1)
+    assert len(iterations) == 1 and iterations[0] < 15, iterations
+    assert result.propensity_method == "logit (statsmodels, Newton-Raphson)"
+    notes = "\n".join(result.propensity_notes)
+    # veterans are set aside first; then the coast rows that are left
+    n_veterans = int(frame["veteran"].sum())
+    n_coast = int(((frame["region"] == "coast") & (frame["veteran"] == 0)).sum())
+    assert f"veteran=1 is held by no treated row: its {n_veterans} control row(s)" in notes
+    assert f"region=coast is held by no treated row: its {n_coast} control row(s)" in notes
+    assert "dropped constant covariate 'veteran'" in notes
+    set_aside = (frame["veteran"] == 1) | (frame["region"] == "coast")
+    assert (result.propensity[set_aside] == 0).all()
+    assert np.isneginf(result.logit_propensity[set_aside]).all()
+    assert not set_aside[result.matched.index].any()
+    # the same matches as the other rows alone would give: it is the MLE limit
+    alone = match(frame[~set_aside], treatment="d", covariates=["x1", "x2", "x3"], seed=1)
+    pd.testing.assert_frame_equal(result.pairs, alone.pairs)
+    np.testing.assert_allclose(result.propensity[~set_aside], alone.propensity, rtol=1e-9, atol=0)
+    assert att(result, outcome="y").std_error == pytest.approx(att(alone, outcome="y").std_error, rel=1e-12)
+    # the balance table still shows them before matching (all controls, so imbalanced)
+    balance = result.balance.set_index("covariate")
+    assert balance.loc["veteran", "smd_before"] < 0 and balance.loc["veteran", "smd_after"] == 0
+    # weighting gives them weight 0: the same estimate as without them
+    weighted = weighting(frame, treatment="d", covariates=covariates, outcome="y")
+    unweighted = weighting(frame[~set_aside], treatment="d", covariates=["x1", "x2", "x3"], outcome="y")
+    assert weighted.estimate == pytest.approx(unweighted.estimate, rel=1e-9)
+    assert weighted.std_error == pytest.approx(unweighted.std_error, rel=1e-6)
+
+
+def test_a_level_no_control_has_is_off_support():
+    frame = hand_frame().assign(site=["island", "main", "main", *["main"] * 6])
+    result = match(frame, treatment="d", covariates=["x", "site"], caliper=None)
+    assert "site=island is held by no control row: its 1 treated row(s) have propensity 1" in "\n".join(
+        result.propensity_notes
+    )
+    assert result.discarded["support"] == 1 and result.n_matched == 2
+    assert "t0" not in set(result.pairs["treated_index"])
+    weighted = weighting(frame, treatment="d", covariates=["x", "site"], outcome="y")
+    assert weighted.n_treated == 2 and weighted.n_trimmed == 1
+
+
+def test_covariates_that_leave_no_comparison_are_a_design_error():
+    frame = hand_frame().assign(flag=[1] * 3 + [0] * 6)
+    with pytest.raises(DesignError, match="separate treated from control rows completely"):
+        match(frame, treatment="d", covariates=["x", "flag"])
+
+
 def test_match_result_is_frozen_and_summarises(selection_data):
     result = match(selection_data, treatment="d", covariates=["x1", "x2"])
     assert isinstance(result, MatchResult)
@@ -286,9 +364,7 @@ def test_weighting_recovers_the_simulated_truth(selection_data, method):
 
 
 def test_trimming_drops_extreme_scores(selection_data):
-    result = weighting(
-        selection_data, treatment="d", covariates=["x1", "x2", "x3"], outcome="y", trim=0.1
-    )
+    result = weighting(selection_data, treatment="d", covariates=["x1", "x2", "x3"], outcome="y", trim=0.1)
     assert result.n_trimmed > 0
     assert result.n == len(selection_data) - result.n_trimmed
     assert abs(result.estimate - TRUE_EFFECT) < 3 * result.std_error  # constant effect: 2.0

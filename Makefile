@@ -25,6 +25,7 @@ browser-deps:
 ## Lint, then every test including slow, notebook and browser tests
 test: install browser-deps
 	$(VENV)/bin/ruff check evaluation tests bench
+	$(VENV)/bin/ruff format --check evaluation tests bench
 	$(VENV)/bin/pytest -n 2 --dist loadgroup
 
 test-fast: install

@@ -93,9 +93,7 @@ def test_row_order_changes_nothing(frame, options, order_seed):
     first = matched_or_skip(frame, **options)
     second = matched_or_skip(frame.sample(frac=1.0, random_state=order_seed), **options)
     pd.testing.assert_frame_equal(first.pairs, second.pairs, check_exact=False, atol=1e-9)
-    pd.testing.assert_frame_equal(
-        first.matched.sort_index(), second.matched.sort_index(), check_exact=False
-    )
+    pd.testing.assert_frame_equal(first.matched.sort_index(), second.matched.sort_index(), check_exact=False)
     assert att(second, outcome="y").estimate == pytest.approx(
         att(first, outcome="y").estimate, rel=1e-9, abs=1e-9
     )

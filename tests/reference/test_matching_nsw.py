@@ -130,9 +130,7 @@ def test_raw_gaps_against_the_comparison_groups(cps, psid):
 
 
 def test_matching_on_the_experimental_sample(experiment):
-    result = att(
-        match(experiment, treatment="treat", covariates=EXPERIMENT_COVARIATES), outcome="re78"
-    )
+    result = att(match(experiment, treatment="treat", covariates=EXPERIMENT_COVARIATES), outcome="re78")
     # Imbens (2015, experimental Lalonde data) finds blocking and matching estimates of
     # 1,460-2,300 on this randomised sample; ours is 1,992 (1,935-2,509 over tie orders)
     assert SANITY_BAND[0] <= result.estimate <= SANITY_BAND[1]
@@ -192,9 +190,7 @@ def test_matching_nsw_treated_against_psid(psid, spec):
 @pytest.mark.parametrize("method", ["ipw", "aipw"])
 def test_weighting_nsw_treated_against_comparison_groups(cps, psid, method):
     for frame, covariates in [(cps, CPS_SPECS["brief"]), (psid, PSID_SPECS["brief"])]:
-        result = weighting(
-            frame, treatment="treat", covariates=covariates, outcome="re78", method=method
-        )
+        result = weighting(frame, treatment="treat", covariates=covariates, outcome="re78", method=method)
         assert result.ci_lower <= EXPERIMENTAL_ATT <= result.ci_upper  # DW Table 3 benchmark
         assert result.ci_lower > NAIVE_CPS  # the raw gaps are far outside the interval
         assert np.isfinite(result.ess_controls) and result.max_weight > 1

@@ -582,7 +582,9 @@ def impact_comparison(ctx: SummaryContext) -> list:
                                                              rec["headline"]["ci_upper_pp"]), evidence])  # fmt: skip
         else:
             reason = str(rec.get("reason", "")).rstrip(".")
-            rows.append([rec["activity_name"], design, "[z]", "[z]", f"Not estimated: {reason}", evidence])
+            rows.append(
+                [rec["activity_name"], design, "[z]", "[z]", f"Not estimated: {reason}", "No impact estimate"]
+            )
     table = pd.DataFrame(
         rows,
         columns=[

@@ -44,7 +44,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from evaluation.errors import ContractError, DesignError, Finding
 from evaluation.options import check_option
-from evaluation.results import FRAME_COLUMNS, EstimateResult
+from evaluation.results import FRAME_COLUMNS, EstimateResult, headline_fields
 
 TABLE = "participants"
 ALL = "All"
@@ -743,12 +743,7 @@ def stage_survival(
     head = _evaluate_steps(steps, prep.stages, horizon_weeks, alpha)
     last = head[(head["group"] == ALL) & (head["order"] == len(prep.stages) - 1)].iloc[0]
     return SurvivalResult(
-        term=f"{last['stage']} by week {horizon_weeks:g}",
-        estimate=float(last["probability"]),
-        std_error=float(last["std_error"]),
-        ci_lower=float(last["ci_lower"]),
-        ci_upper=float(last["ci_upper"]),
-        n=int(last["n"]),
+        **headline_fields(last, term=f"{last['stage']} by week {horizon_weeks:g}", estimate="probability"),
         alpha=alpha,
         method="Kaplan-Meier cumulative probability of reaching the stage (administrative censoring)",
         curves=curves,

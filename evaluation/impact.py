@@ -82,9 +82,9 @@ from evaluation.did import staggered, twfe
 from evaluation.did.results import AggregateResult, DiDResult, GroupTimeResult, WaldTest
 from evaluation.disclosure import DEFAULT_POLICY, DisclosurePolicy, impact_allowed
 from evaluation.errors import DesignError
-from evaluation.matching import _encoded_covariates, match
+from evaluation.matching import encoded_covariates, match
 from evaluation.options import check_option, require_columns
-from evaluation.results import EstimateResult, normal_interval
+from evaluation.results import EstimateResult, headline_fields, normal_interval
 
 PRE_HISTORY = "pre_outcome_share"
 """Derived covariate: share of the pre-period months with the outcome (in work)."""
@@ -220,12 +220,7 @@ class MatchedDiDResult(EstimateResult):
             raise KeyError(f"horizon {horizon} was not estimated; have {list(self.horizons.horizon)}")
         row = rows.iloc[0]
         return EstimateResult(
-            term=str(row["term"]),
-            estimate=float(row["estimate"]),
-            std_error=float(row["std_error"]),
-            ci_lower=float(row["ci_lower"]),
-            ci_upper=float(row["ci_upper"]),
-            n=int(row["n"]),
+            **headline_fields(row),
             alpha=self.alpha,
             method=self.method,
         )
@@ -528,7 +523,7 @@ class _VarianceDesign:
 def _variance_design(frame: pd.DataFrame, covariates: list[str], rows: np.ndarray) -> _VarianceDesign:
     part = frame.iloc[rows]
     cohort = pd.get_dummies(part[_COHORT].astype(np.int64), prefix=_COHORT, drop_first=True)
-    encoded = _encoded_covariates(part, covariates, drop_first=True)
+    encoded = encoded_covariates(part, covariates, drop_first=True)
     columns = np.column_stack(
         [
             np.ones(len(rows)),
@@ -863,12 +858,7 @@ def _estimate(
     per_person = np.bincount(control_people)
     naive_levels = levels[:, int(np.flatnonzero(events == headline_h)[0])]
     return MatchedDiDResult(
-        term=str(head["term"]),
-        estimate=float(head["estimate"]),
-        std_error=float(head["std_error"]),
-        ci_lower=float(head["ci_lower"]),
-        ci_upper=float(head["ci_upper"]),
-        n=int(head["n"]),
+        **headline_fields(head),
         alpha=alpha,
         method=(
             f"Matched difference-in-differences (propensity-score matching 1:{ratio} with "

@@ -131,7 +131,7 @@ def _is_categorical(series: pd.Series) -> bool:
     return not (pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series))
 
 
-def _encoded_covariates(
+def encoded_covariates(
     frame: pd.DataFrame, covariates: list[str], drop_first: bool, rows: np.ndarray | None = None
 ) -> pd.DataFrame:
     """Covariates as float columns; text/categorical ones one-hot encoded ("col=level").
@@ -160,7 +160,7 @@ def _standardised_design(frame, covariates, rows: np.ndarray) -> tuple[np.ndarra
 
     The design covers every row of `frame`; columns constant over `rows` are left out.
     """
-    encoded = _encoded_covariates(frame, covariates, drop_first=True, rows=rows)
+    encoded = encoded_covariates(frame, covariates, drop_first=True, rows=rows)
     values = encoded.to_numpy(dtype=float)
     fitted = values[rows]
     sd = fitted.std(axis=0)
@@ -566,7 +566,7 @@ def balance_table(
     """
     covariates = _as_list(covariates)
     treated = _checked_treatment(frame, treatment, covariates, [], "balance_table")
-    encoded = _encoded_covariates(frame, covariates, drop_first=False)
+    encoded = encoded_covariates(frame, covariates, drop_first=False)
     values = encoded.to_numpy(dtype=float)
     scale = _pooled_sd(values, treated)
     table = _weighted_balance(values, treated, _resolve_weights(frame, weights), scale)
@@ -603,7 +603,7 @@ def _compare(moments_treated, moments_control, scale) -> dict[str, np.ndarray]:
 
 def _before_after(frame, treated, covariates, weights, threshold) -> pd.DataFrame:
     """Balance of the whole sample, then weighted, sharing the unweighted SMD denominator."""
-    encoded = _encoded_covariates(frame, covariates, drop_first=False)
+    encoded = encoded_covariates(frame, covariates, drop_first=False)
     values = encoded.to_numpy(dtype=float)
     values_t, values_c = values[treated], values[~treated]
     whole_t = _weighted_moments(values_t, np.ones(len(values_t)))

@@ -30,6 +30,19 @@ def p_value(estimate: float, std_error: float) -> float:
     return float(2 * stats.norm.sf(abs(estimate / std_error)))
 
 
+def headline_fields(row, *, term: str | None = None, estimate: str = "estimate") -> dict:
+    """The headline fields of a result (term, estimate, std_error, ci_lower, ci_upper, n) from one
+    row of a results table, so a result's headline is always read the same way."""
+    return {
+        "term": str(row["term"]) if term is None else term,
+        "estimate": float(row[estimate]),
+        "std_error": float(row["std_error"]),
+        "ci_lower": float(row["ci_lower"]),
+        "ci_upper": float(row["ci_upper"]),
+        "n": int(row["n"]),
+    }
+
+
 @dataclass(frozen=True, kw_only=True)
 class EstimateResult:
     """Headline estimate with its uncertainty; subclasses add diagnostics."""

@@ -193,11 +193,6 @@ def figure_html(fig, *, title: str, subtitle: str, alt: str) -> str:
     )
 
 
-def definition_list(items: dict, css_class: str = "provenance") -> HTML:
-    rows = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in items.items())
-    return HTML(f'<dl class="{css_class}">{rows}</dl>')
-
-
 def link_list(links: list[tuple[str, str]]) -> HTML:
     """A list of links (href, text) to other reports in the same folder."""
     items = "".join(f'<li><a href="{escape(href)}">{escape(text)}</a></li>' for href, text in links)

@@ -39,10 +39,9 @@ from evaluation.impact import ActivityImpact, estimate_activity
 from evaluation.programme import load_programme
 from evaluation.report import charts
 from evaluation.report.display import bullets, escape, heading, headline, paragraph, warning
+from evaluation.report.formatting import long_date, money, month_year
 from evaluation.report.process import (
     ActivityContext,
-    _date,
-    _month,
     title_block,  # noqa: F401 - the notebook calls section.title_block
     update_note,
 )
@@ -146,10 +145,6 @@ def verdict(lower: float, upper: float) -> str:
 
 def _whole_percent(rate: float) -> str:
     return "[x]" if not np.isfinite(rate) else f"{100 * rate:.0f}"
-
-
-def _money(value: float) -> str:
-    return "[x]" if value is None or not np.isfinite(value) else f"£{value:,.0f}"
 
 
 def _count_text(n: int, policy: DisclosurePolicy) -> str:
@@ -293,10 +288,10 @@ def why_no_estimate(ctx: ImpactContext) -> tuple[str, str, str]:
         return (
             f"fewer than {minimum} participants have been followed for {horizon} months after referral so far",
             f"Employment {horizon} months after referral can be seen only for people referred by the end of "
-            f"{_month(cutoff)}; an estimate from fewer than {minimum} of them would be too uncertain to tell a real "
+            f"{month_year(cutoff)}; an estimate from fewer than {minimum} of them would be too uncertain to tell a real "
             "effect from chance.",
             f"On referrals so far, enough participants will have been followed for {horizon} months once employment "
-            f"records to {_month(ready)} are available.",
+            f"records to {month_year(ready)} are available.",
         )
     return (
         _reason(ctx.result),
@@ -329,7 +324,7 @@ def scope(ctx: ImpactContext) -> list:
         out.append(
             paragraph(
                 f"Participants: {_count_text(len(people), ctx.policy)} residents referred to {ctx.name} between "
-                f"{_month(months.min())} and {_month(months.max())}.",
+                f"{month_year(months.min())} and {month_year(months.max())}.",
                 "Comparison group: economically inactive residents of the programme's areas who did not take "
                 "part. Each participant is matched to the most similar of them, living in the same local authority "
                 "and looked at from the same month, on personal characteristics, benefits, time since last work "
@@ -363,7 +358,7 @@ def scope(ctx: ImpactContext) -> list:
             ctx.numbering.table(
                 table,
                 index=True,
-                title=f"Who is in the analysis, {ctx.name}, referrals to {_date(ctx.as_of)}",
+                title=f"Who is in the analysis, {ctx.name}, referrals to {long_date(ctx.as_of)}",
                 note="People rounded to the nearest 5. A comparison person can be matched to participants from "
                 "different months. " + SHORTHAND_NOTE,
             )
@@ -375,7 +370,7 @@ def scope(ctx: ImpactContext) -> list:
         by_start = starts.value_counts().sort_index()
         table = pd.DataFrame(
             {
-                "Quarter the activity started": [f"Quarter starting {_month(q)}" for q in by_start.index],
+                "Quarter the activity started": [f"Quarter starting {month_year(q)}" for q in by_start.index],
                 "Local authorities starting": by_start.to_numpy(),
             }
         )
@@ -386,7 +381,7 @@ def scope(ctx: ImpactContext) -> list:
                 f"{ctx.name} works at system level, so its effect is looked for in whole areas: the employment rate "
                 f"of the {impact.n_treated_areas} local authorities where it ran is compared with that of "
                 f"{impact.n_control_areas} comparable local authorities where it did not, quarter by quarter from "
-                f"{_month(periods.min())} to {_month(periods.max())}.",
+                f"{month_year(periods.min())} to {month_year(periods.max())}.",
                 "Local-authority employment rates are survey estimates (Annual Population Survey), so each carries "
                 "its own sampling error.",
             )
@@ -423,7 +418,7 @@ def not_yet_observable(ctx: ImpactContext) -> list:
     people = ctx.people
     if kind in ("matched", "matched_not_estimated") and not people.empty:
         last = _last_outcome_month(ctx)
-        items.append(f"Employment records run to {_month(last)}.")
+        items.append(f"Employment records run to {month_year(last)}.")
         for horizon in HORIZONS:
             cutoff, later = _observed_by(people, last, horizon)
             if later == 0:
@@ -432,14 +427,14 @@ def not_yet_observable(ctx: ImpactContext) -> list:
                 share = safe_percent(later, len(people), ctx.policy)
                 share_text = "a few" if share == SUPPRESSED else f"{share}%"
                 items.append(
-                    f"{horizon}-month outcomes are not yet observable for people referred after {_month(cutoff)} "
+                    f"{horizon}-month outcomes are not yet observable for people referred after {month_year(cutoff)} "
                     f"({share_text} of participants); they will be counted in later updates."
                 )
     elif kind == "area":
         panel = ctx.programme.area_panel_of(ctx.activity_id)
         last = pd.to_datetime(panel["period"]).max()
         items.append(
-            f"Area statistics run to the quarter starting {_month(last)}. Areas that started recently contribute only "
+            f"Area statistics run to the quarter starting {month_year(last)}. Areas that started recently contribute only "
             "a few quarters after their start, so longer-run effects are not yet observable."
         )
     items.append(
@@ -510,7 +505,7 @@ def balance(ctx: ImpactContext) -> list:
             title=title,
             subtitle=(
                 f"Absolute standardised mean difference, participants against the comparison group, before and after "
-                f"matching, {ctx.name}, referrals to {_date(ctx.as_of)}"
+                f"matching, {ctx.name}, referrals to {long_date(ctx.as_of)}"
             ),
             alt=alt,
         ),
@@ -642,7 +637,7 @@ def _matched_over_time(ctx: ImpactContext) -> list:
             fig_a,
             title=title_a,
             subtitle=f"Per cent in work by month since referral, participants and the estimate without the activity, "
-            f"{ctx.name}, referrals to {_date(ctx.as_of)}",
+            f"{ctx.name}, referrals to {long_date(ctx.as_of)}",
             alt=(
                 f"Line chart of the per cent in work by month from {int(frame['event_time'].min())} to "
                 f"{int(frame['event_time'].max())} months since referral, with a dashed line at referral. {title_a}. "
@@ -701,7 +696,7 @@ def _area_over_time(ctx: ImpactContext) -> list:
                 fontsize=9, color=charts.GREY)  # fmt: skip
     data_a = pd.DataFrame(
         {
-            "Quarter starting": [_month(p) for p in trends["period"]],
+            "Quarter starting": [month_year(p) for p in trends["period"]],
             "Employment rate where the activity ran (%)": [f"{v:.1f}" for v in trends["treated"]],
             "Employment rate in comparison areas (%)": [f"{v:.1f}" for v in trends["comparison"]],
         }
@@ -766,8 +761,8 @@ def _area_over_time(ctx: ImpactContext) -> list:
             fig_a,
             title=title_a,
             subtitle=f"Average employment rate (per cent, aged 16 to 64) by quarter, local authorities where "
-            f"{ctx.name} ran and comparison local authorities, {_month(trends['period'].min())} to "
-            f"{_month(trends['period'].max())}",
+            f"{ctx.name} ran and comparison local authorities, {month_year(trends['period'].min())} to "
+            f"{month_year(trends['period'].max())}",
             alt=(
                 "Line chart of the average employment rate by quarter in areas where the activity ran (solid line, "
                 "circles) and comparison areas (dashed line, squares), with a dashed line where the first areas "
@@ -832,7 +827,7 @@ def net_outcomes(ctx: ImpactContext) -> list:
     out = [heading("Net additional outcomes and cost")]
     spend = impact.spend_gbp
     spend_text = (
-        f"Spend on {ctx.name} to {_date(ctx.as_of)}: {_money(spend)}."
+        f"Spend on {ctx.name} to {long_date(ctx.as_of)}: {money(spend)}."
         if np.isfinite(spend)
         else "No spend is recorded."
     )
@@ -856,8 +851,8 @@ def net_outcomes(ctx: ImpactContext) -> list:
                         f"{net.net_additional_ci_upper:+,.0f})"
                     ),
                     f"Cost per net additional person in work ({level} CI)": (
-                        f"{_money(net.cost_per_net_additional)} ({_money(net.cost_ci_lower)} to "
-                        f"{_money(net.cost_ci_upper)})"
+                        f"{money(net.cost_per_net_additional)} ({money(net.cost_ci_lower)} to "
+                        f"{money(net.cost_ci_upper)})"
                         if net.cost_meaningful
                         else "[z] not meaningful"
                     ),
@@ -896,7 +891,7 @@ def net_outcomes(ctx: ImpactContext) -> list:
     if kind == "area":
         people = ctx.people
         extra = (
-            f" Spend per participant recorded: {_money(spend / len(people))}."
+            f" Spend per participant recorded: {money(spend / len(people))}."
             if len(people) >= ctx.policy.threshold and np.isfinite(spend)
             else ""
         )

@@ -24,6 +24,7 @@ from evaluation.disclosure import (
 from evaluation.programme import Programme, load_programme
 from evaluation.report import charts
 from evaluation.report.display import Numbering, bullets, escape, heading, headline, paragraph
+from evaluation.report.formatting import long_date, month_year, percent
 from evaluation.report.provenance import provenance
 
 COHORT_WEEKS = 26
@@ -106,18 +107,6 @@ def context(
     )
 
 
-def _date(value) -> str:
-    return f"{pd.Timestamp(value):%d %B %Y}".lstrip("0")
-
-
-def _month(value) -> str:
-    return f"{pd.Timestamp(value):%B %Y}"
-
-
-def _percent(value: float) -> str:
-    return "[x]" if not np.isfinite(value) else f"{100 * value:.0f}%"
-
-
 # --- which update this is ---------------------------------------------------------------------
 
 
@@ -137,7 +126,7 @@ def months_since_start(programme: Programme) -> int:
 def update_label(programme: Programme, interim: bool) -> str:
     """Which update a report is: "Interim 4-month update with data to 30 September 2025"."""
     months = months_since_start(programme)
-    data_to = f"with data to {_date(programme.as_of)}"
+    data_to = f"with data to {long_date(programme.as_of)}"
     if months < 1:
         return (
             f"{'Interim update' if interim else 'Update'} before the programme's first full month, {data_to}"
@@ -158,10 +147,10 @@ def title_block(ctx: ActivityContext, kind: str = "Process") -> list:
 
 def update_note(ctx: ActivityContext) -> str:
     """One sentence on what an interim update is, for the scope sections."""
-    start = _date(programme_start(ctx.programme))
+    start = long_date(programme_start(ctx.programme))
     text = (
         f"This report counts {months_since_start(ctx.programme)} months from the programme's start on {start} "
-        f"and uses data known on {_date(ctx.as_of)}."
+        f"and uses data known on {long_date(ctx.as_of)}."
     )
     if ctx.interim:
         text += (
@@ -181,28 +170,28 @@ def update_scope(ctx: ActivityContext) -> list:
         share = safe_percent(recent, len(people), ctx.policy)
         if recent == len(people):
             text = (
-                f"Nobody was referred at least {COHORT_WEEKS} weeks before {_date(ctx.as_of)}, so rates that follow "
+                f"Nobody was referred at least {COHORT_WEEKS} weeks before {long_date(ctx.as_of)}, so rates that follow "
                 f"people for {COHORT_WEEKS} weeks (cohort rates) are not available yet."
             )
         elif recent:
             text = (
                 f"Rates that follow people for {COHORT_WEEKS} weeks (cohort rates) count only people referred on or "
-                f"before {_date(window)}; the {share}% of people referred since then have not yet had "
+                f"before {long_date(window)}; the {share}% of people referred since then have not yet had "
                 f"{COHORT_WEEKS} weeks and are left out of those rates."
             )
         else:
             text = (
-                f"Everyone was referred at least {COHORT_WEEKS} weeks before {_date(ctx.as_of)}, so all count in "
+                f"Everyone was referred at least {COHORT_WEEKS} weeks before {long_date(ctx.as_of)}, so all count in "
                 "cohort rates."
             )
         items.append(text)
         items.append(
-            f"Staying in work for 26 weeks can be seen only for jobs that started on or before {_date(window)}; "
+            f"Staying in work for 26 weeks can be seen only for jobs that started on or before {long_date(window)}; "
             "later job starts may still go on to be sustained."
         )
     spend = ctx.programme.spend_of(ctx.activity_id)
     if not spend.empty:
-        items.append(f"Spend is recorded to the end of {_month(spend['month'].max())}.")
+        items.append(f"Spend is recorded to the end of {month_year(spend['month'].max())}.")
     return [heading("What this update can and cannot show yet"), bullets(items)]
 
 
@@ -235,14 +224,14 @@ def process_headline(ctx: ActivityContext) -> list:
     if not job.empty and job["cohort_n"].iloc[0] >= ctx.policy.threshold:
         row = job.iloc[0]
         job_sentence = (
-            f" Of people referred at least {COHORT_WEEKS} weeks ago, between {_percent(row['cohort_lower'])} and "
-            f"{_percent(row['cohort_upper'])} started a job within {COHORT_WEEKS} weeks of referral "
-            f"(best estimate {_percent(row['cohort_rate'])})."
+            f" Of people referred at least {COHORT_WEEKS} weeks ago, between {percent(row['cohort_lower'])} and "
+            f"{percent(row['cohort_upper'])} started a job within {COHORT_WEEKS} weeks of referral "
+            f"(best estimate {percent(row['cohort_rate'])})."
         )
     return [
         heading("Headline"),
         headline(
-            f"About {referred} residents had been referred to {ctx.name} by {_date(ctx.as_of)}{reach}."
+            f"About {referred} residents had been referred to {ctx.name} by {long_date(ctx.as_of)}{reach}."
             + job_sentence
         ),
     ]
@@ -279,9 +268,9 @@ def reach(ctx: ActivityContext) -> list:
         ctx.numbering.table(
             published,
             title=f"Reach against the delivery-plan target of {int(target):,} residents supported, "
-            f"to {_date(ctx.as_of)}"
+            f"to {long_date(ctx.as_of)}"
             if has_target
-            else f"Reach to {_date(ctx.as_of)}",
+            else f"Reach to {long_date(ctx.as_of)}",
             index=True,
             note="Counts rounded to the nearest 5. " + SHORTHAND_NOTE,
         ),
@@ -307,19 +296,21 @@ def reach(ctx: ActivityContext) -> list:
         if has_target:
             share = safe_percent(started, int(target), ctx.policy)
             title = (
-                f"By {_date(ctx.as_of)}, {share}% of the target of {int(target):,} residents had started support"
+                f"By {long_date(ctx.as_of)}, {share}% of the target of {int(target):,} residents had started support"
                 if share != SUPPRESSED
-                else f"Few residents had started support by {_date(ctx.as_of)}"
+                else f"Few residents had started support by {long_date(ctx.as_of)}"
             )
         else:
-            title = f"About {safe_count(len(people), ctx.policy)} residents had been referred by {_date(ctx.as_of)}"
+            title = f"About {safe_count(len(people), ctx.policy)} residents had been referred by {long_date(ctx.as_of)}"
         passed = monthly[monthly["referred_exact"] >= int(target)] if has_target else monthly.iloc[0:0]
         when = (
-            f" Referrals passed the target in {_month(passed['month'].iloc[0])}." if not passed.empty else ""
+            f" Referrals passed the target in {month_year(passed['month'].iloc[0])}."
+            if not passed.empty
+            else ""
         )
         shown = pd.DataFrame(
             {
-                "Month": [_month(m) for m in monthly["month"]],
+                "Month": [month_year(m) for m in monthly["month"]],
                 "Referred (cumulative)": monthly["referred_shown"],
                 "Started support (cumulative)": monthly["started_shown"],
             }
@@ -329,7 +320,7 @@ def reach(ctx: ActivityContext) -> list:
                 fig,
                 title=title,
                 subtitle=f"Cumulative people referred and starting support by month, {ctx.name}, "
-                f"{_month(monthly['month'].iloc[0])} to {_month(monthly['month'].iloc[-1])}",
+                f"{month_year(monthly['month'].iloc[0])} to {month_year(monthly['month'].iloc[-1])}",
                 alt=(
                     f"Line chart of cumulative referrals and support starts by month. {title}."
                     f" Referrals reached about {safe_count(len(people), ctx.policy)} and support starts about "
@@ -392,7 +383,7 @@ def priority_cohorts(ctx: ActivityContext) -> list:
             published,
             index=True,
             title="Priority cohorts among participants and among eligible residents who did not take part, "
-            f"to {_date(ctx.as_of)}",
+            f"to {long_date(ctx.as_of)}",
             note="A person can be in several groups. 'Eligible non-participants' is the comparison pool: "
             "economically inactive residents of the programme's areas who were not referred.",
         ),
@@ -422,7 +413,7 @@ def referral_sources(ctx: ActivityContext) -> list:
         ctx.numbering.table(
             published,
             index=True,
-            title=f"Who referred people: {top} referred the most, to {_date(ctx.as_of)}",
+            title=f"Who referred people: {top} referred the most, to {long_date(ctx.as_of)}",
             note="Percentages are of all people referred, computed before rounding. " + SHORTHAND_NOTE,
         ),
     ]
@@ -460,16 +451,16 @@ def funnel_section(ctx: ActivityContext) -> list:
     job_shown = safe_count(job_n, ctx.policy)
     title = (
         f"Of about {safe_count(int(first['n']), ctx.policy)} people referred, about {job_shown} had started a job "
-        f"by {_date(ctx.as_of)}"
+        f"by {long_date(ctx.as_of)}"
         if job_shown != SUPPRESSED
-        else f"Fewer than {ctx.policy.threshold} people referred had started a job by {_date(ctx.as_of)}"
+        else f"Fewer than {ctx.policy.threshold} people referred had started a job by {long_date(ctx.as_of)}"
     )
     return [
         heading("Retention funnel"),
         ctx.numbering.table(
             published,
             index=True,
-            title=f"People reaching each stage of support, {ctx.name}, to {_date(ctx.as_of)}",
+            title=f"People reaching each stage of support, {ctx.name}, to {long_date(ctx.as_of)}",
             note=(
                 "'Cohort rate' counts only people referred long enough ago to have had the full window to reach "
                 "the stage (26 weeks, plus the sustainment period for in-work stages), so recent referrals do not "
@@ -479,7 +470,7 @@ def funnel_section(ctx: ActivityContext) -> list:
         ctx.numbering.figure(
             fig,
             title=title,
-            subtitle=f"People reaching each stage of support (rounded to the nearest 5), {ctx.name}, to {_date(ctx.as_of)}",
+            subtitle=f"People reaching each stage of support (rounded to the nearest 5), {ctx.name}, to {long_date(ctx.as_of)}",
             alt=(
                 f"Bar chart of people reaching each stage. {title}. "
                 + "; ".join(
@@ -507,7 +498,7 @@ def _rate_with_interval(reached, n, rate, lower, upper, ctx) -> str:
         return "[x]"
     if safe_percent(int(reached), int(n), ctx.policy) == SUPPRESSED:
         return SUPPRESSED
-    return f"{_percent(rate)} ({_percent(lower)} to {_percent(upper)})"
+    return f"{percent(rate)} ({percent(lower)} to {percent(upper)})"
 
 
 # --- time to stages -------------------------------------------------------------------------
@@ -531,7 +522,7 @@ def time_to_stages(ctx: ActivityContext) -> list:
     job26 = at[(at["stage"] == "job_start") & (at["week"] == 26)]
     message = ""
     if not job26.empty and np.isfinite(job26["probability"].iloc[0]):
-        message = f"An estimated {_percent(job26['probability'].iloc[0])} of people start a job within 26 weeks of referral"
+        message = f"An estimated {percent(job26['probability'].iloc[0])} of people start a job within 26 weeks of referral"
     fig = charts.cumulative_curves(curves)
     table = at.assign(label=at["stage"].map(labels))
     shown = table.pivot_table(index="label", columns="week", values="probability", sort=False)
@@ -540,7 +531,7 @@ def time_to_stages(ctx: ActivityContext) -> list:
     formatted = pd.DataFrame(index=shown.index)
     for week in shown.columns:
         formatted[f"By week {int(week)}"] = [
-            f"{_percent(p)} ({_percent(lo)} to {_percent(hi)})" if np.isfinite(p) else "[x]"
+            f"{percent(p)} ({percent(lo)} to {percent(hi)})" if np.isfinite(p) else "[x]"
             for p, lo, hi in zip(shown[week], lower[week], upper[week], strict=True)
         ]
     formatted.index.name = "Stage"
@@ -562,7 +553,7 @@ def time_to_stages(ctx: ActivityContext) -> list:
         ctx.numbering.figure(
             fig,
             title=message or "Cumulative chance of reaching each stage by weeks since referral",
-            subtitle=f"Kaplan-Meier estimate with 95% intervals, {ctx.name}, people referred to {_date(ctx.as_of)}",
+            subtitle=f"Kaplan-Meier estimate with 95% intervals, {ctx.name}, people referred to {long_date(ctx.as_of)}",
             alt=(
                 "Step chart of the estimated per cent of people reaching each stage by weeks since referral, "
                 "one line per stage with its 95% interval shaded. "
@@ -609,7 +600,7 @@ def dropout(ctx: ActivityContext) -> list:
         ctx.numbering.table(
             published,
             index=True,
-            title=f"Why people left support early, {ctx.name}, to {_date(ctx.as_of)}",
+            title=f"Why people left support early, {ctx.name}, to {long_date(ctx.as_of)}",
             note="Reasons recorded by providers. " + SHORTHAND_NOTE,
         ),
     ]
@@ -633,7 +624,11 @@ def spend(ctx: ActivityContext) -> list:
     if started >= ctx.policy.threshold:
         rows["Spend per person starting support"] = f"£{total / started:,.0f}"
     table = pd.DataFrame({"Measure": list(rows), "Value": list(rows.values())}).set_index("Measure")
-    until = f"to the end of {_month(spend['month'].max())}" if not spend.empty else f"to {_date(ctx.as_of)}"
+    until = (
+        f"to the end of {month_year(spend['month'].max())}"
+        if not spend.empty
+        else f"to {long_date(ctx.as_of)}"
+    )
     out = [
         heading("Spend against budget"),
         ctx.numbering.table(
@@ -658,10 +653,10 @@ def spend(ctx: ActivityContext) -> list:
             xytext=(0, 4),
             fontsize=9,
         )
-        title = f"{share} of the budget had been spent by the end of {_month(spend['month'].max())}"
+        title = f"{share} of the budget had been spent by the end of {month_year(spend['month'].max())}"
         data = pd.DataFrame(
             {
-                "Month": [_month(m) for m in monthly["month"]],
+                "Month": [month_year(m) for m in monthly["month"]],
                 "Spend in month (£)": [f"{v:,.0f}" for v in monthly["spend_gbp"]],
                 "Cumulative spend (£)": [f"{1000 * v:,.0f}" for v in monthly["cumulative"]],
             }
@@ -671,7 +666,7 @@ def spend(ctx: ActivityContext) -> list:
                 fig,
                 title=title,
                 subtitle=f"Cumulative actual spend by month against the 2025/26 budget, {ctx.name}, "
-                f"{_month(spend['month'].min())} to {_month(spend['month'].max())}",
+                f"{month_year(spend['month'].min())} to {month_year(spend['month'].max())}",
                 alt=f"Line chart of cumulative spend by month. {title}: spend rose to £{total / 1000:,.0f} thousand "
                 f"against a budget of £{budget / 1000:,.0f} thousand.",
                 data=data,
@@ -687,13 +682,13 @@ def milestones(ctx: ActivityContext) -> list:
     if actual is None or pd.isna(actual):
         return [
             heading("Milestones"),
-            paragraph(f"Planned start: {_date(planned)}. The actual start date has not been recorded."),
+            paragraph(f"Planned start: {long_date(planned)}. The actual start date has not been recorded."),
         ]
     delay = (pd.Timestamp(actual) - planned).days
     verdict = "on time" if delay <= 0 else f"{delay} days later than planned"
     return [
         heading("Milestones"),
-        paragraph(f"Planned start: {_date(planned)}. Actual start: {_date(actual)} ({verdict})."),
+        paragraph(f"Planned start: {long_date(planned)}. Actual start: {long_date(actual)} ({verdict})."),
     ]
 
 
@@ -702,7 +697,7 @@ def process_method(ctx: ActivityContext) -> list:
         heading("Method"),
         bullets(
             [
-                f"Data as known on {_date(ctx.as_of)}: referrals and stage dates after that date are not counted.",
+                f"Data as known on {long_date(ctx.as_of)}: referrals and stage dates after that date are not counted.",
                 "Stages follow the order declared in the participants data contract; a person who reached a later stage "
                 "without a recorded date for an earlier one is counted as having passed through it.",
                 "Conversion rates use Wilson 95% intervals. Cohort rates count only people referred long enough ago to have "
@@ -726,11 +721,6 @@ def limitations(ctx: ActivityContext) -> list:
             ]
         ),
     ]
-
-
-def no_participants_warning(ctx: ActivityContext) -> list:
-    """Kept for older notebooks: the headline now says when there are no participants."""
-    return []
 
 
 def about(ctx: ActivityContext) -> list:

@@ -44,12 +44,11 @@ from evaluation.report.display import (
     paragraph,
     warning,
 )
+from evaluation.report.formatting import long_date, money, month_year
 from evaluation.report.impact import ALPHA, HORIZONS, RECORD_SCHEMA, record, record_path, signed, verdict
 from evaluation.report.process import (
     COHORT_WEEKS,
     PRIORITY_COHORTS,
-    _date,
-    _month,
     months_since_start,
     programme_start,
     update_label,
@@ -289,10 +288,6 @@ def area_frame(records: dict[str, dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["label", "estimate", "ci_lower", "ci_upper"])
 
 
-def _money(value) -> str:
-    return "[x]" if value is None or not np.isfinite(value) else f"£{value:,.0f}"
-
-
 def _names(items: list[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
@@ -363,9 +358,9 @@ def headline_section(ctx: SummaryContext) -> list:
     target = int(with_target["target"].sum())
     bullets_ = [
         f"Reach: about {safe_count(referred, ctx.policy):,} referrals and about {safe_count(started, ctx.policy):,} "
-        f"support starts by {_date(ctx.as_of)}, against a combined target of {target:,} residents supported "
+        f"support starts by {long_date(ctx.as_of)}, against a combined target of {target:,} residents supported "
         f"({safe_percent(int(with_target['started'].sum()), target, ctx.policy)}% of the target).",
-        f"Spend: {_money(delivery['spend'].sum())} of the {_money(delivery['budget'].sum())} budget to the latest "
+        f"Spend: {money(delivery['spend'].sum())} of the {money(delivery['budget'].sum())} budget to the latest "
         "month recorded.",
     ]
     if not_estimated:
@@ -383,13 +378,13 @@ def headline_section(ctx: SummaryContext) -> list:
 
 
 def update_scope(ctx: SummaryContext) -> list:
-    start = _date(programme_start(ctx.programme))
+    start = long_date(programme_start(ctx.programme))
     outcomes = ctx.programme.outcomes_monthly
     last = pd.Timestamp(outcomes["month"].max()) if not outcomes.empty else ctx.as_of
     people = ctx.programme.participants
     items = [
         f"This summary counts {months_since_start(ctx.programme)} months from the programme's start on {start} and "
-        f"uses data known on {_date(ctx.as_of)}; employment records run to {_month(last)}."
+        f"uses data known on {long_date(ctx.as_of)}; employment records run to {month_year(last)}."
     ]
     if ctx.interim:
         items.append(
@@ -404,11 +399,11 @@ def update_scope(ctx: SummaryContext) -> list:
             share = safe_percent(later, len(people), ctx.policy)
             items.append(
                 f"{horizon}-month employment outcomes are not yet observable for people referred after "
-                f"{_month(cutoff)} ({'a few' if share == SUPPRESSED else f'{share}%'} of all referrals)."
+                f"{month_year(cutoff)} ({'a few' if share == SUPPRESSED else f'{share}%'} of all referrals)."
             )
     items.append(
         f"Progression into work uses cohort rates: only people referred at least {COHORT_WEEKS} weeks before "
-        f"{_date(ctx.as_of)} count, so recent referrals do not pull the rates down."
+        f"{long_date(ctx.as_of)} count, so recent referrals do not pull the rates down."
     )
     return [heading("What this update can and cannot show yet"), bullets(items)]
 
@@ -472,7 +467,7 @@ def reach_and_conversion(ctx: SummaryContext) -> list:
                 fig,
                 title=title,
                 subtitle=f"People who started support as a per cent of the target residents supported, by activity, "
-                f"{ctx.programme.name}, to {_date(ctx.as_of)}",
+                f"{ctx.programme.name}, to {long_date(ctx.as_of)}",
                 alt=(
                     f"Bar chart, one bar per activity, of people who started support as a per cent of the target, with "
                     f"a dashed line at 100%. {title}. "
@@ -488,10 +483,10 @@ def reach_and_conversion(ctx: SummaryContext) -> list:
         ctx.numbering.table(
             table,
             index=True,
-            title=f"Reach against target and progression into work by activity, to {_date(ctx.as_of)}",
+            title=f"Reach against target and progression into work by activity, to {long_date(ctx.as_of)}",
             note=(
                 f"People rounded to the nearest 5. The job-start rate is a cohort rate: among people referred at least "
-                f"{COHORT_WEEKS} weeks before {_date(ctx.as_of)}, the per cent who started a job within {COHORT_WEEKS} "
+                f"{COHORT_WEEKS} weeks before {long_date(ctx.as_of)}, the per cent who started a job within {COHORT_WEEKS} "
                 "weeks of referral, with a Wilson 95% interval. [z]: no target, or no individual participants. "
                 + SHORTHAND_NOTE
             ),
@@ -632,7 +627,7 @@ def value_for_money(ctx: SummaryContext) -> list:
     rows = []
     for activity_id, rec in records.items():
         d = delivery.loc[activity_id]
-        per_start = _money(d["spend"] / d["started"]) if d["started"] >= ctx.policy.threshold else "[z]"
+        per_start = money(d["spend"] / d["started"]) if d["started"] >= ctx.policy.threshold else "[z]"
         net_text, cost_text = "[z]", "[z]"
         entry = _at(rec, horizon) if _estimated_matched(rec) else None
         if entry is not None and entry.get("net_additional") is not None:
@@ -641,13 +636,13 @@ def value_for_money(ctx: SummaryContext) -> list:
                 f"{entry['net_additional_ci_upper']:+,.0f})"
             )
             cost_text = (
-                f"{_money(entry['cost_per_net_additional'])} ({_money(entry['cost_ci_lower'])} to "
-                f"{_money(entry['cost_ci_upper'])})"
+                f"{money(entry['cost_per_net_additional'])} ({money(entry['cost_ci_lower'])} to "
+                f"{money(entry['cost_ci_upper'])})"
                 if entry.get("cost_meaningful")
                 else "[z] not meaningful"
             )
         rows.append(
-            [rec["activity_name"], _money(d["budget"]), _money(d["spend"]), per_start, net_text, cost_text]
+            [rec["activity_name"], money(d["budget"]), money(d["spend"]), per_start, net_text, cost_text]
         )
     table = pd.DataFrame(
         rows,
@@ -671,7 +666,7 @@ def value_for_money(ctx: SummaryContext) -> list:
             table,
             index=True,
             title=f"Spend, net additional people in work and cost per net additional person, by activity, to "
-            f"{_date(ctx.as_of)}",
+            f"{long_date(ctx.as_of)}",
             note=(
                 "Net additional outcomes are model estimates, not counts, and are not rounded. [z]: not applicable or "
                 "not meaningful: no estimate, fewer than 10 people started support, or the interval of the effect "
@@ -698,7 +693,7 @@ def who_was_reached(ctx: SummaryContext) -> list:
         ctx.numbering.table(
             table,
             index=True,
-            title=f"Per cent of each activity's participants in priority groups, to {_date(ctx.as_of)}",
+            title=f"Per cent of each activity's participants in priority groups, to {long_date(ctx.as_of)}",
             note="A person can be in several groups. Percentages are of people referred, computed before rounding. "
             "[c]: hidden because the group is small. Effects for these groups are not estimated separately: the "
             "groups are too small at this stage.",

@@ -15,6 +15,7 @@ import pytest
 from evaluation.disclosure import SUPPRESSED
 from evaluation.programme import load_programme
 from evaluation.report import display, impact, process, render, summary
+from evaluation.report.formatting import long_date
 from evaluation.runner import ACTIVITY_NOTEBOOKS, NOTEBOOK_DIR, SUMMARY_NOTEBOOK
 
 # --------------------------------------------------------------------------- which update
@@ -34,7 +35,7 @@ def test_full_update_label_has_no_interim_and_names_the_data_date(synthetic_fold
     programme = load_programme(synthetic_folder)
     label = process.update_label(programme, interim=False)
     assert not label.startswith("Interim")
-    assert label.endswith(f"with data to {process._date(programme.as_of)}")
+    assert label.endswith(f"with data to {long_date(programme.as_of)}")
     assert re.match(r"\d+-month update", label)
 
 

@@ -1,0 +1,28 @@
+"""How report text writes dates, months, percentages and money: one place for every report."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+NOT_AVAILABLE = "[x]"
+
+
+def long_date(value) -> str:
+    """'1 July 2025'."""
+    return f"{pd.Timestamp(value):%d %B %Y}".lstrip("0")
+
+
+def month_year(value) -> str:
+    """'July 2025'."""
+    return f"{pd.Timestamp(value):%B %Y}"
+
+
+def percent(rate: float) -> str:
+    """A proportion as a whole percentage ('42%'), or [x] when it is not available."""
+    return NOT_AVAILABLE if not np.isfinite(rate) else f"{100 * rate:.0f}%"
+
+
+def money(value: float | None) -> str:
+    """Pounds to the nearest pound ('£12,345'), or [x] when not available."""
+    return NOT_AVAILABLE if value is None or not np.isfinite(value) else f"£{value:,.0f}"

@@ -41,7 +41,15 @@ from evaluation.disclosure import safe_count
 from evaluation.options import check_option
 from evaluation.results import EstimateResult
 
-Design = Literal["matched_did", "matched_comparison", "area_did", "did", "before_after", "descriptive"]
+Design = Literal[
+    "matched_did",
+    "matched_comparison",
+    "comparison_not_credible",
+    "area_did",
+    "did",
+    "before_after",
+    "descriptive",
+]
 
 __all__ = [
     "Design",
@@ -410,11 +418,20 @@ _SMS = {
         3,
         "Level 3 of 5 on the Maryland Scientific Methods Scale",
         "The estimate compares participants with a matched group of similar non-participants "
-        "before and after referral (matched difference-in-differences). This is level 3 of 5 "
+        "who had the same employment and benefit history before referral, and passed checks "
+        "on the months before referral where the true effect is zero. This is level 3 of 5 "
         "on the Maryland Scientific Methods Scale: a justified comparison group with "
         "before-and-after data. It is not higher because who took part was not decided at "
-        "random, so differences that the matching and the before-and-after comparison do "
-        "not capture could remain.",
+        "random, so differences that the matching does not capture could remain.",
+    ),
+    "comparison_not_credible": (
+        2,
+        "Level 2 of 5 on the Maryland Scientific Methods Scale",
+        "A comparison group was built, but it failed the checks on the months before "
+        "referral, where the true effect is zero: the people compared already differed in "
+        "ways the matching does not capture. The comparison is therefore no better than "
+        "level 2 of 5 on the Maryland Scientific Methods Scale, and no verdict on the "
+        "activity's impact is published.",
     ),
     "area_did": (
         3,

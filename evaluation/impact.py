@@ -70,7 +70,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from scipy import stats
+from scipy.linalg import qr as scipy_qr
 
+from evaluation.contrast import Contrast, joint_wald, weighted_contrast
 from evaluation.counterfactual import (
     EvidenceStrength,
     NetImpact,
@@ -82,12 +84,31 @@ from evaluation.did import staggered, twfe
 from evaluation.did.results import AggregateResult, DiDResult, GroupTimeResult, WaldTest
 from evaluation.disclosure import DEFAULT_POLICY, DisclosurePolicy, impact_allowed
 from evaluation.errors import DesignError
+from evaluation.falsification import Falsification, falsify
+from evaluation.histories import (
+    MIN_HISTORY,
+    NO_MONTH,
+    RECENT_MONTHS,
+    Outcomes,
+    history_features,
+    month_codes,
+    month_start,
+    outcome_matrix,
+)
 from evaluation.matching import encoded_covariates, match
 from evaluation.options import check_option, require_columns
 from evaluation.results import EstimateResult, headline_fields, normal_interval
 
 PRE_HISTORY = "pre_outcome_share"
 """Derived covariate: share of the pre-period months with the outcome (in work)."""
+
+HISTORY = "history"
+"""Derived covariates: the detailed employment and benefit history before the anchor
+(`evaluation.histories.history_features`: each of the last 6 months, shares over months 7-12
+and 13-24, months since last in work, recent job loss and benefit start)."""
+
+BENEFIT = "on_out_of_work_benefit"
+"""The outcomes column whose history enters `HISTORY` beside employment (when present)."""
 
 LOG1P_COLUMNS = ("months_since_last_worked",)
 """Covariates entered as log(1 + x): long spells out of work matter less month by month."""
@@ -130,14 +151,14 @@ DEFAULT_COVARIATES = (
     "social_housing",
     "benefit_status",
     "months_since_last_worked",
-    PRE_HISTORY,
+    HISTORY,
 )
 
 _TREATED = "_treated"
 _COHORT = "_cohort"
 _PERSON = "_person"
 _PRE = "_pre"
-_NO_MONTH = -(10**9)  # month code of a missing date
+_NO_MONTH = NO_MONTH
 VARIANCE_ROWS_PER_TERM = 2  # fewer matched rows per regressor: variance from group means
 
 __all__ = [
@@ -148,6 +169,7 @@ __all__ = [
     "ImpactDesign",
     "MatchedDiDResult",
     "estimate_activity",
+    "matched_comparison",
     "matched_did",
 ]
 
@@ -207,6 +229,10 @@ class MatchedDiDResult(EstimateResult):
     seed: int | None
     propensity_method: str
     variance_method: str
+    estimator: str = "adjusted_post"
+    history_months: int = 0
+    candidates: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False, compare=False)
+    horizons_test: WaldTest | None = field(default=None, compare=False)
 
     def rows(self) -> list[dict]:
         return self.horizons[["term", "estimate", "std_error", "ci_lower", "ci_upper", "n"]].to_dict(
@@ -229,63 +255,14 @@ class MatchedDiDResult(EstimateResult):
 # ================================================================ matched DiD: data prep
 
 
-def _month_codes(dates: pd.Series) -> np.ndarray:
-    """Calendar months as integers (year * 12 + month - 1); NaT -> a large negative."""
-    values = pd.to_datetime(dates)
-    codes = values.dt.year.to_numpy(dtype=float) * 12 + values.dt.month.to_numpy(dtype=float) - 1
-    return np.where(np.isnan(codes), _NO_MONTH, codes).astype(np.int64)
+_month_codes = month_codes
+_Outcomes = Outcomes
 
 
-@dataclass(frozen=True)
-class _Outcomes:
-    """Outcome matrix people x months (NaN where not observed) and its month codes."""
-
-    wide: np.ndarray
-    row_of: pd.Index  # person ids, position = row in `wide`
-    first: int  # month code of column 0
-    csum: np.ndarray  # cumulative sums of observed values, with a leading zero column
-    ccount: np.ndarray  # cumulative counts of observed months, with a leading zero column
-
-    @property
-    def n_months(self) -> int:
-        return self.wide.shape[1]
-
-    def window_mean(self, rows: np.ndarray, anchor_col: np.ndarray, months: int) -> np.ndarray:
-        """Mean over columns [anchor - months, anchor - 1] that lie in the data; NaN unless
-        every such month is observed and there is at least one."""
-        lo = np.clip(anchor_col - months, 0, self.n_months)
-        hi = np.clip(anchor_col, 0, self.n_months)
-        total = self.csum[rows, hi] - self.csum[rows, lo]
-        count = self.ccount[rows, hi] - self.ccount[rows, lo]
-        complete = (count == hi - lo) & (count > 0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(complete, total / count, np.nan)
-
-    def relative(self, rows: np.ndarray, anchor_col: np.ndarray, events: np.ndarray):
-        """Outcomes at anchor + e for every e in `events` (NaN outside the data)."""
-        cols = anchor_col[:, None] + events[None, :]
-        inside = (cols >= 0) & (cols < self.n_months)
-        values = self.wide[rows[:, None], np.clip(cols, 0, self.n_months - 1)]
-        return np.where(inside, values, np.nan)
-
-
-def _outcome_matrix(outcomes, person_ids, *, person, month, outcome, last_code) -> _Outcomes:
-    people = pd.Index(pd.unique(np.asarray(person_ids, dtype=object)))
-    data = outcomes[outcomes[person].isin(people)]
-    codes = _month_codes(data[month])
-    keep = (codes <= last_code) & (codes > _NO_MONTH)
-    data, codes = data[keep], codes[keep]
-    values = pd.to_numeric(data[outcome], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    first = int(codes.min()) if len(codes) else last_code
-    n_months = last_code - first + 1
-    wide = np.full((len(people), n_months), np.nan)
-    rows = people.get_indexer(data[person])
-    wide[rows, codes - first] = values
-    observed = np.isfinite(wide)
-    zero = np.zeros((len(people), 1))
-    csum = np.hstack([zero, np.cumsum(np.where(observed, wide, 0.0), axis=1)])
-    ccount = np.hstack([zero, np.cumsum(observed, axis=1)])
-    return _Outcomes(wide, people, first, csum, ccount)
+def _outcome_matrix(outcomes, person_ids, *, person, month, outcome, last_code) -> Outcomes:
+    return outcome_matrix(
+        outcomes, person_ids, person=person, month=month, outcome=outcome, last_code=last_code
+    )
 
 
 def _banded(values: np.ndarray, bands) -> np.ndarray:
@@ -301,7 +278,7 @@ def _covariate_frame(people: pd.DataFrame, covariates: Sequence[str]) -> pd.Data
     columns in `BANDED_COLUMNS` also as their bands (text)."""
     out = {}
     for column in covariates:
-        if column == PRE_HISTORY:
+        if column in (PRE_HISTORY, HISTORY):
             continue
         series = people[column]
         if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
@@ -334,7 +311,7 @@ def _check_inputs(
     ratio,
 ) -> tuple[int, ...]:
     where = "matched_did"
-    attributes = [c for c in covariates if c != PRE_HISTORY]
+    attributes = [c for c in covariates if c not in (PRE_HISTORY, HISTORY)]
     named = {"person": person, "referral": referral}
     named |= {f"covariates[{i}]": c for i, c in enumerate(attributes)}
     named |= {f"exact[{i}]": c for i, c in enumerate(exact)}
@@ -382,12 +359,13 @@ class _Stacked:
     n_participants: int
     n_excluded: int
     n_pool: int
+    history_months: int = 0
 
 
 def _stack(
     participants,
     pool,
-    data: _Outcomes,
+    data: Outcomes,
     *,
     covariates,
     exact,
@@ -395,18 +373,31 @@ def _stack(
     referral,
     pre_months,
     anchor_codes,
+    benefit: Outcomes | None = None,
 ) -> _Stacked:
     """Participants (anchor = own referral month) and one copy of the pool per cohort."""
     base_cols = list(exact)
+    use_history = HISTORY in covariates
     p_cov = _covariate_frame(participants, covariates)
     p_rows = data.row_of.get_indexer(participants[person])
     p_anchor = anchor_codes - data.first
     has_outcomes = p_rows >= 0
-    p_pre = data.window_mean(np.where(has_outcomes, p_rows, 0), p_anchor, pre_months)
+    safe_rows = np.where(has_outcomes, p_rows, 0)
+    p_pre = data.window_mean(safe_rows, p_anchor, pre_months)
     p_pre = np.where(has_outcomes, p_pre, np.nan)
     treated_part = pd.concat(
         [participants[base_cols].reset_index(drop=True), p_cov.reset_index(drop=True)], axis=1
     )
+    if use_history:
+        # people with less history than the contracts' minimum are left out (n_excluded);
+        # the rest are described over the history every one of them has
+        has_outcomes &= p_anchor >= MIN_HISTORY
+    months_available = int(p_anchor[has_outcomes].min()) if has_outcomes.any() else 0
+    if use_history:
+        found = history_features(data, benefit, safe_rows, p_anchor, months_available=months_available)
+        features = found.frame.reset_index(drop=True)
+        features.loc[~has_outcomes] = np.nan
+        treated_part = pd.concat([treated_part, features], axis=1)
     treated_part[_PRE] = p_pre
     treated_part[_COHORT] = p_anchor
     treated_part[_TREATED] = 1
@@ -429,11 +420,18 @@ def _stack(
     for cohort, members in treated_part.groupby(_COHORT, sort=True):
         # only comparison people in the exact strata (areas) this cohort's participants are in
         here = _in_strata(c_base, members, base_cols)
-        pre = data.window_mean(c_rows[here], np.full(int(here.sum()), cohort), pre_months)
-        piece = c_base[here].assign(**{_PRE: pre, _COHORT: cohort, _TREATED: 0, _PERSON: c_person[here]})
+        anchors = np.full(int(here.sum()), cohort)
+        pre = data.window_mean(c_rows[here], anchors, pre_months)
+        piece = c_base[here].reset_index(drop=True)
+        if use_history:
+            found = history_features(data, benefit, c_rows[here], anchors, months_available=months_available)
+            piece = pd.concat([piece, found.frame.reset_index(drop=True)], axis=1)
+        piece = piece.assign(**{_PRE: pre, _COHORT: cohort, _TREATED: 0, _PERSON: c_person[here]})
         piece.index = [f"C:{p}:{cohort + data.first}" for p in c_person[here]]
         pieces.append(piece[_complete(piece)])
     frame = pd.concat([treated_part, *pieces])
+    if use_history:
+        frame = frame.drop(columns=_redundant(frame, list(found.frame.columns)))
     frame = frame.sort_index(kind="stable")  # row order fixed by labels, not by the inputs
     person_ids = frame.pop(_PERSON).to_numpy()
     pre_mean = frame[_PRE].to_numpy(dtype=float)
@@ -454,7 +452,26 @@ def _stack(
         n_participants=len(participants),
         n_excluded=n_excluded,
         n_pool=n_pool,
+        history_months=min(months_available, 24) if use_history else 0,
     )
+
+
+def _redundant(frame: pd.DataFrame, columns: list[str]) -> list[str]:
+    """History columns that are exact linear combinations of earlier ones (or constant).
+
+    With a short history some summaries repeat the monthly states (months since last in
+    work when only 6 months are known); the propensity model needs a full-rank design.
+    """
+    values = frame[columns].to_numpy(dtype=float)
+    values = values[np.isfinite(values).all(axis=1)]
+    if len(values) == 0:
+        return []
+    design = np.column_stack([np.ones(len(values)), values - values.mean(axis=0)])
+    _, r, pivot = scipy_qr(design, mode="economic", pivoting=True)
+    diagonal = np.abs(np.diag(r))
+    rank = int((diagonal > diagonal.max() * 1e-9).sum())
+    keep = set(pivot[:rank])
+    return [c for i, c in enumerate(columns, start=1) if i not in keep]
 
 
 def _in_strata(pool: pd.DataFrame, members: pd.DataFrame, columns: list[str]) -> np.ndarray:
@@ -494,125 +511,55 @@ def _complete(frame: pd.DataFrame) -> np.ndarray:
 # ================================================================ matched DiD: estimation
 
 
-@dataclass(frozen=True)
-class _Cell:
-    """The DiD at one event time with the per-person contributions to its variance."""
+Estimator = Literal["adjusted_post", "did"]
+"""How the effect at a month is estimated on the matched sample.
 
-    estimate: float
-    std_error: float
-    n_treated: int
-    n_comparisons: int
-    treated_rate: float
-    comparison_rate: float
-    contributions: np.ndarray  # per person (cluster), sums to zero in expectation
-
-
-@dataclass(frozen=True)
-class _VarianceDesign:
-    """Regressors for the variance's residuals, for the rows of the matched sample.
-
-    `columns` (one row per matched row, in the order of `rows`): intercept, participant
-    indicator, referral-month cohort and the matching covariates (one-hot, first level
-    dropped); `position[i]` is row i's position in `columns` (-1 if not matched).
-    """
-
-    columns: np.ndarray
-    position: np.ndarray
+- "adjusted_post": participants' outcome against their matches' in the same month, with
+  regression adjustment for the cohort and the matching covariates (doubly robust: right if
+  either the matching or the outcome regression is right). The headline: it does not
+  difference away the pre-referral level, so it does not invite regression to the mean
+  (Daw & Hatfield 2018), and it is what the Employment and Justice Data Labs publish.
+- "did": the change from each person's pre-referral mean (`pre_months` months), participants
+  against their matches, without adjustment (the toolkit's first method; a sensitivity).
+"""
 
 
-def _variance_design(frame: pd.DataFrame, covariates: list[str], rows: np.ndarray) -> _VarianceDesign:
-    part = frame.iloc[rows]
-    cohort = pd.get_dummies(part[_COHORT].astype(np.int64), prefix=_COHORT, drop_first=True)
-    encoded = encoded_covariates(part, covariates, drop_first=True)
-    columns = np.column_stack(
-        [
-            np.ones(len(rows)),
-            part[_TREATED].to_numpy(dtype=float),
-            cohort.to_numpy(dtype=float),
-            encoded.to_numpy(dtype=float),
-        ]
-    )
-    position = np.full(len(frame), -1, dtype=np.int64)
-    position[rows] = np.arange(len(rows))
-    return _VarianceDesign(columns, position)
+def _match_weights(n_rows: int, t_pos: np.ndarray, c_pos: np.ndarray) -> np.ndarray:
+    """Row weights of the matched sample: 1 per matched participant, sum_i 1/k_i per comparison."""
+    k = np.bincount(t_pos, minlength=n_rows)
+    weights = np.bincount(c_pos, weights=1.0 / k[t_pos], minlength=n_rows)
+    weights[np.flatnonzero(k)] = 1.0
+    return weights
 
 
-def _residuals(diff: np.ndarray, treated_at, control_at, design: _VarianceDesign, centres) -> tuple:
-    """Each matched row's dY less its conditional mean given the covariates, for the variance.
+def _adjustment(frame: pd.DataFrame, covariates: list[str]) -> np.ndarray:
+    """Regressors for regression adjustment: cohort dummies and the encoded covariates."""
+    cohort = pd.get_dummies(frame[_COHORT].astype(np.int64), prefix=_COHORT, drop_first=True)
+    encoded = encoded_covariates(frame, covariates, drop_first=True)
+    return np.column_stack([cohort.to_numpy(dtype=float), encoded.to_numpy(dtype=float)])
 
-    OLS of dY on `design` over the rows in the cell, residuals scaled by sqrt(n / (n - p)).
-    With fewer than `VARIANCE_ROWS_PER_TERM` rows per regressor, deviations from the two
-    groups' means instead (`centres`: participants', comparisons' weighted), which is
-    conservative: it keeps the spread of dY that the covariates explain. The third value
-    says whether the regression was used.
-    """
-    at = np.concatenate([treated_at, control_at])
-    x = design.columns[design.position[at]]
-    y = diff[at]
-    beta, _, rank, _ = np.linalg.lstsq(x, y, rcond=None)
-    n = len(at)
-    if n >= VARIANCE_ROWS_PER_TERM * rank:
-        residual = (y - x @ beta) * np.sqrt(n / (n - rank))
-        regression = True
+
+def _contrast_row(cell: Contrast, alpha: float) -> dict:
+    if cell.n_treated and np.isfinite(cell.std_error):
+        low, high = normal_interval(cell.estimate, cell.std_error, alpha)
+        p = (
+            float(2 * stats.norm.sf(abs(cell.estimate / cell.std_error)))
+            if cell.std_error > 0
+            else float("nan")
+        )
     else:
-        residual = y - np.r_[np.full(len(treated_at), centres[0]), np.full(len(control_at), centres[1])]
-        regression = False
-    return residual[: len(treated_at)], residual[len(treated_at) :], regression
-
-
-def _did_cell(diff, level, t_pos, c_pos, person_code, n_clusters, design: _VarianceDesign) -> _Cell:
-    """ATT of `diff` over the pairs (t_pos[k], c_pos[k]) where both are observed."""
-    valid = np.isfinite(diff[t_pos]) & np.isfinite(diff[c_pos])
-    nan = float("nan")
-    if not valid.any():
-        return _Cell(nan, nan, 0, 0, nan, nan, np.full(n_clusters, nan))
-    t, c = t_pos[valid], c_pos[valid]
-    n_rows = len(diff)
-    k = np.bincount(t, minlength=n_rows)
-    treated_at = np.flatnonzero(k)
-    w = np.bincount(c, weights=1.0 / k[t], minlength=n_rows)
-    control_at = np.flatnonzero(w)
-    n_t = len(treated_at)
-    mean_t = diff[treated_at].mean()
-    mean_c = w[control_at] @ diff[control_at] / n_t
-    psi = np.zeros(n_rows)
-    resid_t, resid_c, regression = _residuals(diff, treated_at, control_at, design, (mean_t, mean_c))
-    psi[treated_at] = resid_t / n_t
-    psi[control_at] = -w[control_at] * resid_c / n_t
-    by_person = np.bincount(person_code, weights=psi, minlength=n_clusters)
-    used = np.bincount(person_code[np.concatenate([treated_at, control_at])], minlength=n_clusters)
-    g = int((used > 0).sum())
-    # a single participant gives no spread to estimate the variance from; group means cost
-    # a degree of freedom per cluster in G / (G - 1), the regression has its own n / (n - p)
-    scale = (1.0 if regression else g / (g - 1)) if n_t > 1 and g > 1 else np.nan
-    variance = by_person @ by_person * scale
-    return _Cell(
-        estimate=float(mean_t - mean_c),
-        std_error=float(np.sqrt(variance)),
-        n_treated=n_t,
-        n_comparisons=int(np.unique(person_code[control_at]).size),
-        treated_rate=float(level[treated_at].mean()),
-        comparison_rate=float(w[control_at] @ level[control_at] / n_t),
-        contributions=by_person * np.sqrt(scale),
-    )
-
-
-def _pretrend(cells: list[_Cell]) -> WaldTest | None:
-    """Joint Wald test that the pre-period estimates are zero (rank-aware: they sum to ~0)."""
-    usable = [c for c in cells if np.isfinite(c.estimate) and np.isfinite(c.std_error)]
-    if len(usable) < 2:
-        return None
-    theta = np.array([c.estimate for c in usable])
-    psi = np.column_stack([c.contributions for c in usable])
-    cov = psi.T @ psi
-    values, vectors = np.linalg.eigh(cov)
-    keep = values > values.max() * 1e-9
-    if not keep.any():
-        return None
-    projected = vectors[:, keep].T @ theta
-    stat = float(projected @ (projected / values[keep]))
-    df = int(keep.sum())
-    return WaldTest(statistic=stat, df=df, p_value=float(stats.chi2.sf(stat, df)))
+        low = high = p = float("nan")
+    return {
+        "estimate": cell.estimate,
+        "std_error": cell.std_error,
+        "ci_lower": low,
+        "ci_upper": high,
+        "n": cell.n_treated,
+        "n_comparisons": cell.n_comparisons,
+        "participants_rate": cell.treated_rate,
+        "comparison_rate": cell.comparison_rate,
+        "p_value": p,
+    }
 
 
 def _naive(stacked: _Stacked, level: np.ndarray, alpha: float, horizon: int) -> EstimateResult:
@@ -661,34 +608,11 @@ def _naive(stacked: _Stacked, level: np.ndarray, alpha: float, horizon: int) -> 
     )
 
 
-def _cell_row(cell: _Cell, alpha: float) -> dict:
-    if cell.n_treated and np.isfinite(cell.std_error):
-        low, high = normal_interval(cell.estimate, cell.std_error, alpha)
-        p = (
-            float(2 * stats.norm.sf(abs(cell.estimate / cell.std_error)))
-            if cell.std_error > 0
-            else float("nan")
-        )
-    else:
-        low = high = p = float("nan")
-    return {
-        "estimate": cell.estimate,
-        "std_error": cell.std_error,
-        "ci_lower": low,
-        "ci_upper": high,
-        "n": cell.n_treated,
-        "n_comparisons": cell.n_comparisons,
-        "participants_rate": cell.treated_rate,
-        "comparison_rate": cell.comparison_rate,
-        "p_value": p,
-    }
-
-
 def _horizon_label(h: int) -> str:
     return f"{h} month" if h == 1 else f"{h} months"
 
 
-def matched_did(
+def matched_comparison(
     participants: pd.DataFrame,
     comparison_pool: pd.DataFrame,
     outcomes: pd.DataFrame,
@@ -707,26 +631,30 @@ def matched_did(
     referral: str = "referred_date",
     month: str = "month",
     last_month: str | pd.Timestamp | None = None,
+    estimator: Estimator = "adjusted_post",
+    candidates: bool = False,
+    anchor_shift: int = 0,
 ) -> MatchedDiDResult:
-    """Matched difference-in-differences of a monthly 0/1 outcome after referral.
+    """Matched comparison of a monthly 0/1 outcome after referral (see the module docstring).
 
     `participants` (one activity; one row per person, with `referral` dates and the
     attributes in `covariates`), `comparison_pool` (non-participants with the same
-    attributes) and `outcomes` (long: person, month, outcome) are not modified. See the
-    module docstring for the method. `covariates` may include `PRE_HISTORY`, the share of
-    the `pre_months` months before the anchor with the outcome; `LOG1P_COLUMNS` enter as
-    log1p and `BANDED_COLUMNS` also as bands. `ratio` is the largest number of comparison
-    rows per participant (fewer where fewer lie within `caliper`). `balance` compares
-    participants with every comparison row of their cohorts and areas before matching and
-    with their matches after. Participants missing a covariate, or an outcome in any
-    pre-period month that lies within the data, are left out and counted in `n_excluded` (comparison rows are
-    dropped likewise); a pre-period cut short by the start of the data is used as far as
-    it goes, identically for a cohort's participants and comparisons. The data end at `last_month` (default: the last month in
-    `outcomes`); a participant is in horizon h only if referral month + h is in the data.
-    The headline is the largest horizon with at least `min_n` participants (the Justice
-    Data Lab minimum by default); if none reaches it, the horizon with most participants,
-    with `meets_minimum` False.
+    attributes) and `outcomes` (long: person, month, outcome) are not modified.
+    `covariates` may include `HISTORY` (the detailed employment and benefit history) and
+    `PRE_HISTORY` (the share of the `pre_months` months before the anchor in work);
+    `LOG1P_COLUMNS` enter as log1p and `BANDED_COLUMNS` also as bands. `estimator` says how
+    the matched sample is compared (`Estimator`); `candidates` adds the sensitivity table of
+    other estimators at each horizon (`candidates` in the result). `ratio` is the largest
+    number of comparison rows per participant (fewer where fewer lie within `caliper`).
+    Participants missing a covariate or a month of history are left out and counted in
+    `n_excluded` (comparison rows likewise). The data end at `last_month` (default: the last
+    month in `outcomes`); a participant is in horizon h only if referral month + h is in the
+    data. The headline is the largest horizon with at least `min_n` participants (the
+    Justice Data Lab minimum by default); if none reaches it, the horizon with most
+    participants, with `meets_minimum` False. `anchor_shift` > 0 anchors everyone that many
+    months before referral (a placebo: `evaluation.falsification`).
     """
+    estimator = check_option("estimator", estimator, Estimator)
     exact = tuple([exact] if isinstance(exact, str) else (exact or ()))
     covariates = tuple([covariates] if isinstance(covariates, str) else covariates)
     horizons = _check_inputs(
@@ -754,6 +682,17 @@ def matched_did(
     )
     people = np.concatenate([participants[person].to_numpy(), comparison_pool[person].to_numpy()])
     data = _outcome_matrix(outcomes, people, person=person, month=month, outcome=outcome, last_code=last_code)
+    benefit = None
+    if HISTORY in covariates and BENEFIT in outcomes.columns and outcome != BENEFIT:
+        benefit = outcome_matrix(
+            outcomes,
+            people,
+            person=person,
+            month=month,
+            outcome=BENEFIT,
+            last_code=last_code,
+            first_code=data.first,
+        )
     stacked = _stack(
         participants,
         comparison_pool,
@@ -763,16 +702,17 @@ def matched_did(
         person=person,
         referral=referral,
         pre_months=int(pre_months),
-        anchor_codes=_month_codes(participants[referral]),
+        anchor_codes=_month_codes(participants[referral]) - int(anchor_shift),
+        benefit=benefit,
     )
     if not stacked.treated.any():
         raise DesignError(
-            "matched_did: no participant has complete covariates and pre-referral outcomes",
+            "matched comparison: no participant has complete covariates and pre-referral outcomes",
             "Check that the outcomes cover the months before referral",
         )
     if stacked.treated.all():
         raise DesignError(
-            "matched_did: no usable comparison people",
+            "matched comparison: no usable comparison people",
             "Add comparison people with outcomes in the participants' areas",
         )
     match_covariates = [c for c in stacked.frame.columns if c not in (*exact, _COHORT, _TREATED)]
@@ -801,7 +741,73 @@ def matched_did(
         ratio=int(ratio),
         caliper=caliper,
         seed=seed,
+        estimator=estimator,
+        candidates=candidates,
     )
+
+
+def matched_did(participants, comparison_pool, outcomes, **options) -> MatchedDiDResult:
+    """`matched_comparison` with the difference-in-differences estimator (a sensitivity)."""
+    return matched_comparison(participants, comparison_pool, outcomes, **({"estimator": "did"} | options))
+
+
+CANDIDATES = {
+    "adjusted_post": "Matched, regression-adjusted comparison after referral",
+    "did": "Matched difference-in-differences",
+    "unmatched_did": "Unmatched difference-in-differences",
+    "weighting": "Doubly robust weighting (odds weights and regression adjustment)",
+}
+"""The estimators compared on every matched activity (the sensitivity table)."""
+
+
+def _cohort_weights(stacked: _Stacked, base: np.ndarray) -> np.ndarray:
+    """Comparison weights rescaled so that, in each cohort, they sum to its participants."""
+    cohort = stacked.anchor_col
+    treated = stacked.treated
+    codes, inverse = np.unique(cohort, return_inverse=True)
+    n_t = np.bincount(inverse, weights=treated.astype(float), minlength=len(codes))
+    w_c = np.bincount(inverse, weights=np.where(treated, 0.0, base), minlength=len(codes))
+    factor = np.divide(n_t, w_c, out=np.zeros_like(n_t), where=w_c > 0)
+    return np.where(treated, 1.0, base * factor[inverse])
+
+
+def _candidate_table(stacked, matched, levels, diffs, events, horizons, adjust_all, weights, alpha):
+    """Each candidate estimator at each horizon (term, candidate, horizon, estimate, ...)."""
+    n_clusters = int(stacked.person_code.max()) + 1
+    treated = stacked.treated
+    score = matched.propensity.reindex(stacked.frame.index).to_numpy(dtype=float)
+    on_support = (score > 0) & (score < 1)
+    odds = np.where(on_support, score / np.where(on_support, 1 - score, 1), 0.0)
+    odds_w = _cohort_weights(stacked, odds) * np.where(treated, on_support, 1)
+    equal_w = _cohort_weights(stacked, np.ones(len(treated)))
+    rows = []
+    for h in horizons:
+        j = int(np.flatnonzero(events == h)[0])
+        specs = {
+            "adjusted_post": (levels[:, j], weights, adjust_all),
+            "did": (diffs[:, j], weights, None),
+            "unmatched_did": (diffs[:, j], equal_w, None),
+            "weighting": (levels[:, j], odds_w, adjust_all),
+        }
+        for name, (y, w, adjust) in specs.items():
+            cell = weighted_contrast(
+                y,
+                treated=treated,
+                weights=w,
+                clusters=stacked.person_code,
+                n_clusters=n_clusters,
+                adjust=adjust,
+                level=levels[:, j],
+            )
+            rows.append(
+                {
+                    "candidate": name,
+                    "label": CANDIDATES[name],
+                    "horizon": int(h),
+                    **_contrast_row(cell, alpha),
+                }
+            )
+    return pd.DataFrame(rows)
 
 
 def _estimate(
@@ -819,24 +825,46 @@ def _estimate(
     ratio,
     caliper,
     seed,
+    estimator="adjusted_post",
+    candidates=False,
 ) -> MatchedDiDResult:
     index = stacked.frame.index
     t_pos = index.get_indexer(matched.pairs["treated_index"])
     c_pos = index.get_indexer(matched.pairs["control_index"])
-    events = np.arange(-pre_months, max(horizons) + 1)
+    first_event = -max(pre_months, stacked.history_months)
+    events = np.arange(first_event, max(horizons) + 1)
     levels = data.relative(stacked.outcome_row, stacked.anchor_col, events)
     diffs = levels - stacked.pre_mean[:, None]
     n_clusters = int(stacked.person_code.max()) + 1
     frame = stacked.frame
-    design = _variance_design(frame, list(matched.covariates), np.unique(np.concatenate([t_pos, c_pos])))
-    cells = [
-        _did_cell(diffs[:, j], levels[:, j], t_pos, c_pos, stacked.person_code, n_clusters, design)
-        for j in range(len(events))
-    ]
+    weights = _match_weights(len(frame), t_pos, c_pos)
+    adjust = _adjustment(frame, list(matched.covariates))
+    treated = stacked.treated
+    individually_matched = RECENT_MONTHS if HISTORY in covariates else 0
+
+    def cell(j: int, e: int) -> Contrast:
+        if estimator == "did":
+            y, regressors = diffs[:, j], None
+        elif e >= 0 or e < -individually_matched:
+            y, regressors = levels[:, j], adjust
+        else:  # a month the matching used one by one: the raw matched difference
+            y, regressors = levels[:, j], None
+        return weighted_contrast(
+            y,
+            treated=treated,
+            weights=weights,
+            clusters=stacked.person_code,
+            n_clusters=n_clusters,
+            adjust=regressors,
+            level=levels[:, j],
+        )
+
+    cells = [cell(j, int(e)) for j, e in enumerate(events)]
     event_time = pd.DataFrame(
-        [{"event_time": int(e), **_cell_row(c, alpha)} for e, c in zip(events, cells, strict=True)]
+        [{"event_time": int(e), **_contrast_row(c, alpha)} for e, c in zip(events, cells, strict=True)]
     )
     event_time.insert(1, "period", np.where(events < 0, "pre", "post"))
+    event_time["matched_on"] = (events < 0) & (events >= -individually_matched)
     rows = []
     for h in horizons:
         row = event_time.loc[event_time["event_time"] == h].iloc[0].to_dict()
@@ -844,28 +872,43 @@ def _estimate(
             {
                 "term": _horizon_label(h),
                 "horizon": h,
-                **{k: row[k] for k in row if k not in ("event_time", "period")},
+                **{k: row[k] for k in row if k not in ("event_time", "period", "matched_on")},
             }
         )
     table = pd.DataFrame(rows)
     table["reportable"] = table["n"] >= min_n
     headline_h, meets = _headline(table)
     head = table.loc[table["horizon"] == headline_h].iloc[0]
-    pretrend = _pretrend([c for e, c in zip(events, cells, strict=True) if e < 0])
+    at_horizons = [c for e, c in zip(events, cells, strict=True) if e in set(horizons)]
+    horizons_test = joint_wald(at_horizons)
+    tested = [c for e, c in zip(events, cells, strict=True) if e < -individually_matched]
+    pretrend = joint_wald(tested) if len(tested) >= 2 else None
     balance = matched.balance
     used_controls = np.unique(c_pos)
     control_people = stacked.person_code[used_controls]
     per_person = np.bincount(control_people)
     naive_levels = levels[:, int(np.flatnonzero(events == headline_h)[0])]
+    sensitivity = (
+        _candidate_table(stacked, matched, levels, diffs, events, horizons, adjust, weights, alpha)
+        if candidates
+        else pd.DataFrame()
+    )
+    where = f" and {', '.join(exact)}" if exact else ""
+    if estimator == "did":
+        method = (
+            f"Matched difference-in-differences (propensity-score matching 1:{ratio} with "
+            f"replacement within referral-month cohorts{where}; {pre_months}-month pre-period)"
+        )
+    else:
+        method = (
+            f"Matched comparison with regression adjustment (propensity-score matching 1:{ratio} "
+            f"with replacement within referral-month cohorts{where} on characteristics and "
+            f"{stacked.history_months} months of employment and benefit history)"
+        )
     return MatchedDiDResult(
         **headline_fields(head),
         alpha=alpha,
-        method=(
-            f"Matched difference-in-differences (propensity-score matching 1:{ratio} with "
-            "replacement within referral-month cohorts"
-            + (f" and {', '.join(exact)}" if exact else "")
-            + f"; {pre_months}-month pre-period)"
-        ),
+        method=method,
         horizon=int(headline_h),
         horizons=table,
         event_time=event_time,
@@ -890,11 +933,7 @@ def _estimate(
         meets_minimum=meets,
         min_n=min_n,
         pre_months=pre_months,
-        last_month=pd.Timestamp(
-            year=(data.first + data.n_months - 1) // 12,
-            month=(data.first + data.n_months - 1) % 12 + 1,
-            day=1,
-        ),
+        last_month=month_start(data.first + data.n_months - 1),
         covariates=tuple(covariates),
         exact=tuple(exact),
         ratio=ratio,
@@ -902,10 +941,13 @@ def _estimate(
         seed=seed,
         propensity_method=matched.propensity_method,
         variance_method=(
-            "sandwich clustered by person, match weights fixed (Abadie-Imbens conditional "
-            "variance; each row's residual from a regression of the pre/post difference on "
-            "participation, cohort and the matching covariates, scaled by n/(n-p))"
+            "clustered by person with match weights fixed (statsmodels WLS, cluster-robust "
+            "covariance with its small-sample correction)"
         ),
+        estimator=estimator,
+        history_months=stacked.history_months,
+        candidates=sensitivity,
+        horizons_test=horizons_test,
     )
 
 
@@ -959,6 +1001,7 @@ class ActivityImpact:
     area: GroupTimeResult | None = field(default=None, repr=False, compare=False)
     area_dynamic: AggregateResult | None = field(default=None, repr=False, compare=False)
     area_twfe: DiDResult | None = field(default=None, repr=False, compare=False)
+    falsification: Falsification | None = field(default=None, repr=False, compare=False)
     n_treated_areas: int = 0
     n_control_areas: int = 0
     net_impacts: Mapping[int, NetImpact] = field(
@@ -972,6 +1015,11 @@ class ActivityImpact:
     @property
     def estimated(self) -> bool:
         return self.status == "estimated"
+
+    @property
+    def published(self) -> bool:
+        """An estimate whose verdict may be published: it passed the falsification checks."""
+        return self.estimated and (self.falsification is None or self.falsification.credible)
 
     def to_frame(self) -> pd.DataFrame:
         """Every estimate behind the report: term, estimate, std_error, CI, n, and method."""
@@ -1065,14 +1113,23 @@ def _matched_activity(programme, activity_id, plan, *, policy, seed, alpha, hori
     allowed, why = impact_allowed(n, policy)
     if not allowed:
         return ActivityImpact(status="not_estimated", reason=why, **base)
-    result = matched_did(
+    options = {"seed": seed, "alpha": alpha}
+    result = matched_comparison(
         people,
         programme.comparison_pool,
         programme.outcomes_monthly,
         horizons=horizons,
-        seed=seed,
-        alpha=alpha,
         min_n=policy.min_impact_n,
+        candidates=True,
+        **options,
+    )
+    checks = falsify(
+        result,
+        people,
+        programme.comparison_pool,
+        programme.outcomes_monthly,
+        min_n=policy.min_impact_n,
+        **options,
     )
     nets, notes = {}, []
     for row in result.horizons.itertuples():
@@ -1090,6 +1147,9 @@ def _matched_activity(programme, activity_id, plan, *, policy, seed, alpha, hori
             spend_gbp=spend if np.isfinite(spend) else None,
             horizon_label=label,
         )
+    if not checks.credible:
+        nets = {}
+        base["evidence"] = evidence_strength("comparison_not_credible")
     if nets:
         notes.append(
             "Net additional outcomes apply the effect measured on matched participants "
@@ -1112,6 +1172,7 @@ def _matched_activity(programme, activity_id, plan, *, policy, seed, alpha, hori
         reason=why,
         headline=result,
         matched=result,
+        falsification=checks,
         net_impacts=MappingProxyType(nets),
         notes=tuple(notes),
         **base,

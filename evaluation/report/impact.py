@@ -37,7 +37,7 @@ from evaluation.disclosure import (
 )
 from evaluation.impact import ActivityImpact, estimate_activity
 from evaluation.programme import load_programme
-from evaluation.report import charts
+from evaluation.report import charts, checks
 from evaluation.report.display import bullets, escape, heading, headline, paragraph, warning
 from evaluation.report.formatting import long_date, money, month_year
 from evaluation.report.process import (
@@ -194,7 +194,11 @@ def headline_section(ctx: ImpactContext) -> list:
     """The finding in plain English, Employment Data Lab style, before any evidence."""
     impact, kind = ctx.result, ctx.kind
     out = [heading("Headline")]
-    if kind == "matched":
+    if kind == "matched" and not impact.published:
+        first, *rest = checks.withheld_sentences(impact, ctx.name)
+        out.append(headline(first))
+        out.append(bullets([*rest, f"Strength of evidence: {_lower_first(impact.evidence.label)}."]))
+    elif kind == "matched":
         matched = impact.matched
         net = impact.net_impacts.get(matched.horizon)
         main = net.sentence() if net is not None else ""
@@ -928,15 +932,16 @@ def evidence(ctx: ImpactContext) -> list:
             f"Balance: after matching {int(data['balanced_after'].sum())} of {len(data)} characteristics differ by "
             f"less than {charts.SMD_THRESHOLD:g} standard deviations (largest {matched.max_abs_smd_after:.2f}).",
             (
-                f"Trends before referral: joint test p = {matched.pretrend_p_value:.2f} "
+                f"Months before referral: joint test p = {matched.pretrend_p_value:.2f} "
                 + (
-                    "(no sign that the groups were already moving apart)."
+                    "(no sign that the groups already differed)."
                     if matched.pretrend_p_value >= ALPHA
-                    else "(the groups were already moving apart: treat the estimate with caution)."
+                    else "(the groups already differed: the verdict is withheld)."
                 )  # fmt: skip
             )
             if np.isfinite(matched.pretrend_p_value)
-            else "Trends before referral could not be tested jointly.",
+            else "Months before referral could not be tested jointly.",
+            *_placebo_lines(impact),
             f"Size: {_count_text(matched.n, ctx.policy)} participants followed for {matched.horizon} months (the minimum "
             f"for an estimate is {ctx.policy.min_impact_n}).",
             f"Matches found for {safe_percent(matched.n_matched, max(matched.n_participants, 1), ctx.policy)}% of "
@@ -962,6 +967,27 @@ def evidence(ctx: ImpactContext) -> list:
 # --------------------------------------------------------------------------- methods and caveats
 
 
+def _placebo_lines(impact: ActivityImpact) -> list[str]:
+    """One line per placebo referral for the evidence checks."""
+    found = impact.falsification
+    if found is None:
+        return []
+    lines = []
+    for placebo in found.placebos:
+        if not placebo.run:
+            lines.append(
+                f"Placebo referral {placebo.months_before} months early: not run ({placebo.reason_not_run})."
+            )
+        else:
+            lines.append(
+                f"Placebo referral {placebo.months_before} months early: "
+                + ("passed" if placebo.passed else "failed")
+                + f" (joint test p = {placebo.test.p_value:.3f}; largest difference "
+                f"{signed(100 * placebo.largest)} percentage points)."
+            )
+    return lines
+
+
 def methods(ctx: ImpactContext) -> list:
     impact, kind = ctx.result, ctx.kind
     out = [heading("Methods and assumptions")]
@@ -975,18 +1001,29 @@ def methods(ctx: ImpactContext) -> list:
             f"Propensity score: {matched.propensity_method}; nearest neighbour 1:{matched.ratio} with replacement"
             + (f", caliper {matched.caliper:g} standard deviations of the score" if matched.caliper else "")
             + f"; ties broken with seed {matched.seed}.",
-            f"Outcome: in work in a calendar month (linked monthly records), measured from {matched.pre_months} months "
-            "before referral; the effect at each month is the participants' change from their own pre-referral "
-            "average minus the matched comparison group's change.",
+            (
+                f"Outcome: in work in a calendar month (linked monthly records); history used for matching: "
+                f"{matched.history_months} months before referral (the contracts ask for up to 24, 12 at least). "
+                "The effect at each month is the participants' rate minus the matched comparison group's, adjusted "
+                "by regression for the matching characteristics and the referral month (doubly robust)."
+                if matched.estimator == "adjusted_post"
+                else f"Outcome: in work in a calendar month (linked monthly records), measured from "
+                f"{matched.pre_months} months before referral; the effect at each month is the participants' change "
+                "from their own pre-referral average minus the matched comparison group's change."
+            ),
             f"Inference: {matched.variance_method}; {level} intervals from the normal distribution.",
             f"Headline horizon: the longest follow-up with at least {matched.min_n} participants "
             f"({matched.horizon} months).",
         ]
         assumptions = [
-            "Parallel trends: without the activity, participants' employment would have changed as the matched "
-            "comparison group's did. The months before referral are checked for this.",
-            "No unmeasured differences that change over time: matching on characteristics and employment history "
-            "removes measured differences, and the before-and-after comparison removes fixed unmeasured ones.",
+            "No unmeasured differences: given the same characteristics and the same month-by-month employment and "
+            "benefit history, participants would have fared as their matched comparison group did without the "
+            "activity. Placebo referrals 6 and 12 months early, and the months before referral, test this where "
+            "the true effect is zero; a failed check withholds the verdict.",
+            "Why not difference-in-differences: matching on the level of employment before referral and then "
+            "differencing invites regression to the mean (people with the same recent record but different "
+            "underlying employability drift apart afterwards), so the difference-in-differences estimate is shown "
+            "only as a sensitivity.",
             "No effect on the comparison group: taking part does not change the chances of people who did not.",
             "Outcomes are recorded in the same way for participants and comparison people.",
         ]
@@ -1121,6 +1158,8 @@ def record(impact: ActivityImpact, programme, *, seed: int | None, as_of: str | 
             "ci_lower_pp": scale * float(impact.headline.ci_lower),
             "ci_upper_pp": scale * float(impact.headline.ci_upper),
             "significant": bool(impact.headline.significant),
+            "published": bool(impact.published),
+            "withheld_reason": checks.withheld_reason(impact),
         }
     clean = {
         "schema": RECORD_SCHEMA,
@@ -1138,6 +1177,7 @@ def record(impact: ActivityImpact, programme, *, seed: int | None, as_of: str | 
         "n_control_areas": int(impact.n_control_areas),
         "headline": head,
         "horizons": horizons,
+        "falsification": _falsification_record(impact),
         "computed_from": {
             "input_hashes": dict(programme.input_hashes),
             "as_of": programme.as_of.date().isoformat(),
@@ -1146,6 +1186,28 @@ def record(impact: ActivityImpact, programme, *, seed: int | None, as_of: str | 
         },
     }
     return _finite(json.loads(json.dumps(clean, default=_plain)))  # plain JSON types only
+
+
+def _falsification_record(impact: ActivityImpact) -> dict | None:
+    """The placebo and pre-period checks as plain numbers (percentage points, p-values)."""
+    found = impact.falsification
+    if found is None:
+        return None
+    return {
+        "credible": bool(found.credible),
+        "failed": list(found.failed),
+        "pre_path_p_value": found.pre_path.p_value if found.pre_path is not None else None,
+        "placebos": [
+            {
+                "months_before": p.months_before,
+                "run": p.run,
+                "passed": p.passed,
+                "p_value": p.test.p_value if p.test is not None else None,
+                "largest_difference_pp": 100 * p.largest if p.run else None,
+            }
+            for p in found.placebos
+        ],
+    }
 
 
 def _finite(value):

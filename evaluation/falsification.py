@@ -1,0 +1,138 @@
+"""Falsification checks that decide whether a matched estimate may be published.
+
+A matched comparison is only as good as the claim that, given what was matched on,
+participants and their comparisons would have fared alike without the activity. That claim
+can be tested where the true effect is known to be zero, before referral:
+
+- **Placebo referrals** (`PLACEBO_MONTHS`): the same people and the same method, but
+  everyone is anchored 6 or 12 months before their real referral, matched on their history
+  up to that pseudo-referral, and compared over the following months, all before they
+  joined (pseudo-horizons 0 .. `PLACEBO_HORIZONS` - 1, never reaching the real referral
+  month). A jointly significant difference means the comparison group differs in ways the
+  matching does not capture (unrecorded employability, or selection on events the history
+  at that date does not show, such as a fall in employment just before referral).
+- **The pre-referral path**: the headline's own matched sample month by month before
+  referral, in the months the matching used only as shares (7 to 24 months before); the
+  joint test is the estimator's `pretrend_test`.
+
+`PUBLISH_ALPHA` is the level of each check. When any check fails, the verdict, net
+additional outcomes and cost per outcome are withheld (`Falsification.credible` False) and
+the report says why; the estimate itself stays visible as evidence. This module computes;
+the report layer writes the words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from evaluation.did.results import WaldTest
+from evaluation.errors import DesignError
+
+PLACEBO_MONTHS = (6, 12)
+"""Pseudo-referral dates, months before the real referral."""
+
+PLACEBO_HORIZONS = 6
+"""Months after a pseudo-referral compared (all before the real referral)."""
+
+PUBLISH_ALPHA = 0.05
+"""Significance level of each falsification check."""
+
+__all__ = ["PLACEBO_MONTHS", "PUBLISH_ALPHA", "Falsification", "Placebo", "falsify"]
+
+
+@dataclass(frozen=True)
+class Placebo:
+    """One placebo referral: estimates at each pseudo-horizon and their joint test."""
+
+    months_before: int
+    table: pd.DataFrame = field(repr=False, compare=False)  # horizon, estimate, std_error, ci, n
+    test: WaldTest | None
+    n: int
+    reason_not_run: str = ""
+
+    @property
+    def run(self) -> bool:
+        return self.test is not None
+
+    @property
+    def passed(self) -> bool:
+        return self.test is None or self.test.p_value >= PUBLISH_ALPHA
+
+    @property
+    def largest(self) -> float:
+        """The pseudo-effect furthest from zero (proportion)."""
+        if self.table.empty:
+            return float("nan")
+        values = self.table["estimate"].to_numpy(dtype=float)
+        return float(values[np.nanargmax(np.abs(values))]) if np.isfinite(values).any() else float("nan")
+
+
+@dataclass(frozen=True)
+class Falsification:
+    """The placebo referrals and the pre-referral path test, and the publication decision."""
+
+    placebos: tuple[Placebo, ...]
+    pre_path: WaldTest | None
+    alpha: float = PUBLISH_ALPHA
+
+    @property
+    def pre_path_passed(self) -> bool:
+        return self.pre_path is None or self.pre_path.p_value >= self.alpha
+
+    @property
+    def failed(self) -> tuple[str, ...]:
+        """Names of the failed checks ("placebo_6", "placebo_12", "pre_path")."""
+        names = [f"placebo_{p.months_before}" for p in self.placebos if not p.passed]
+        if not self.pre_path_passed:
+            names.append("pre_path")
+        return tuple(names)
+
+    @property
+    def credible(self) -> bool:
+        return not self.failed
+
+    @property
+    def n_run(self) -> int:
+        return sum(p.run for p in self.placebos) + (self.pre_path is not None)
+
+
+def falsify(estimate, participants, comparison_pool, outcomes, *, min_n: int, **options) -> Falsification:
+    """Placebo referrals for a `matched_comparison` result `estimate`, with the same options.
+
+    `options` are the keyword arguments the headline was estimated with (covariates,
+    exact, ratio, caliper, seed, ...); horizons and the anchor are set here. A placebo that
+    cannot be run (too little history before the pseudo-referral, too few people) is kept
+    with the reason and does not count as failed.
+    """
+    from evaluation.impact import matched_comparison  # the estimator lives above this module
+
+    placebos = []
+    options = {k: v for k, v in options.items() if k not in ("horizons", "candidates", "anchor_shift")}
+    for months in PLACEBO_MONTHS:
+        horizons = tuple(range(min(PLACEBO_HORIZONS, months)))
+        try:
+            found = matched_comparison(
+                participants,
+                comparison_pool,
+                outcomes,
+                horizons=horizons,
+                anchor_shift=months,
+                min_n=min_n,
+                **options,
+            )
+        except DesignError as error:
+            placebos.append(Placebo(months, pd.DataFrame(), None, 0, reason_not_run=str(error)))
+            continue
+        table = found.horizons[["horizon", "estimate", "std_error", "ci_lower", "ci_upper", "n", "p_value"]]
+        n = int(table["n"].max()) if len(table) else 0
+        if n < min_n:
+            reason = (
+                f"fewer than {min_n} participants have {months} months of history before a pseudo-referral"
+            )
+            placebos.append(Placebo(months, table, None, n, reason_not_run=reason))
+            continue
+        placebos.append(Placebo(months, table.reset_index(drop=True), found.horizons_test, n))
+    return Falsification(placebos=tuple(placebos), pre_path=estimate.pretrend_test)

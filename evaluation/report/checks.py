@@ -1,0 +1,206 @@
+"""Report sections on whether a matched estimate can be trusted: falsification and sensitivity.
+
+Words only: the numbers come from `evaluation.falsification` and the estimator's candidate
+table. `withheld_sentences` is what the headline says when the checks fail; the summary
+and the record use `withheld_reason`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from evaluation.falsification import Falsification
+from evaluation.impact import CANDIDATES, ActivityImpact
+from evaluation.report.display import bullets, heading, paragraph, warning
+
+__all__ = [
+    "falsification_section",
+    "failed_check_sentences",
+    "sensitivity_section",
+    "withheld_reason",
+    "withheld_sentences",
+]
+
+
+def _pp(value: float) -> str:
+    return (
+        "[x]"
+        if not np.isfinite(value)
+        else f"{100 * value:+.1f}".replace("+0.0", "0.0").replace("-0.0", "0.0")
+    )
+
+
+def _p(value: float) -> str:
+    return "p < 0.001" if value < 0.001 else f"p = {value:.3f}"
+
+
+def failed_check_sentences(checks: Falsification) -> list[str]:
+    """One sentence per failed check, from its numbers."""
+    out = []
+    for placebo in checks.placebos:
+        if not placebo.passed:
+            out.append(
+                f"Matched {placebo.months_before} months before they were referred, participants and their "
+                f"comparison group already differed in the chance of being in work in the following months "
+                f"(largest difference {_pp(placebo.largest)} percentage points; joint test "
+                f"{_p(placebo.test.p_value)}), when the true difference is zero."
+            )
+    if not checks.pre_path_passed:
+        out.append(
+            "Month by month before referral, participants and the comparison group differed more than chance "
+            f"allows in the months matched only as shares (joint test {_p(checks.pre_path.p_value)})."
+        )
+    return out
+
+
+def withheld_reason(impact: ActivityImpact) -> str:
+    """Why the verdict is withheld, in one clause ("" when it is published)."""
+    checks = impact.falsification
+    if impact.published or checks is None:
+        return ""
+    names = []
+    for name in checks.failed:
+        if name == "pre_path":
+            names.append("the month-by-month comparison before referral")
+        else:
+            names.append(f"the placebo referral {name.split('_')[1]} months early")
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f"the comparison group is not credible for this activity: it failed {listed}"
+
+
+def withheld_sentences(impact: ActivityImpact, name: str) -> list[str]:
+    """The headline when the checks fail: no verdict, the reason and the evidence."""
+    matched = impact.matched
+    return [
+        f"No verdict on the impact of {name} is published: the comparison group is not credible for this "
+        "activity. Checks on the months before referral, where the activity cannot yet have made a difference, "
+        "found that participants and the people they were compared with already differed.",
+        *failed_check_sentences(impact.falsification),
+        f"For the record only, the matched comparison gives {_pp(matched.estimate)} percentage points "
+        f"({_pp(matched.ci_lower)} to {_pp(matched.ci_upper)}) {matched.horizon} months after referral; it is "
+        "not a measure of the activity's impact, and no net additional outcomes or cost per outcome are given.",
+    ]
+
+
+def falsification_section(ctx) -> list:
+    """Placebo referrals and the pre-referral path: what was checked and what was found."""
+    impact = ctx.result
+    checks = impact.falsification
+    if ctx.kind != "matched" or checks is None:
+        return []
+    rows = []
+    for placebo in checks.placebos:
+        if not placebo.run:
+            rows.append(
+                {
+                    "Check": f"Placebo referral {placebo.months_before} months early",
+                    "Months after placebo referral": "[x]",
+                    "Difference (percentage points)": "[x]",
+                    "95% confidence interval": "[x]",
+                    "Result": f"not run: {placebo.reason_not_run}",
+                }
+            )
+            continue
+        for row in placebo.table.itertuples():
+            rows.append(
+                {
+                    "Check": f"Placebo referral {placebo.months_before} months early",
+                    "Months after placebo referral": int(row.horizon),
+                    "Difference (percentage points)": _pp(row.estimate),
+                    "95% confidence interval": f"{_pp(row.ci_lower)} to {_pp(row.ci_upper)}",
+                    "Result": ("passed" if placebo.passed else "failed")
+                    + f" (joint test {_p(placebo.test.p_value)})",
+                }
+            )
+    pre = checks.pre_path
+    rows.append(
+        {
+            "Check": "Month-by-month difference 7 to 24 months before referral",
+            "Months after placebo referral": "[z]",
+            "Difference (percentage points)": "[z]",
+            "95% confidence interval": "[z]",
+            "Result": (
+                "not run: too few months"
+                if pre is None
+                else ("passed" if checks.pre_path_passed else "failed") + f" (joint test {_p(pre.p_value)})"
+            ),
+        }
+    )
+    out = [
+        heading("Checks before publication"),
+        paragraph(
+            "Before a verdict is published, the method is tried where the true effect is known to be zero: the "
+            "same participants are matched as if they had been referred 6 or 12 months earlier, and compared with "
+            "their matches over the following months, all before they actually joined (placebo referrals). The "
+            "months before referral are also compared one by one. A clear difference in any of these checks "
+            "means the comparison group differs in ways the matching does not capture, and the verdict is "
+            "withheld."
+        ),
+        ctx.numbering.table(
+            pd.DataFrame(rows).set_index("Check"),
+            index=True,
+            title=f"Placebo referrals and the months before referral, {ctx.name}",
+            note="A difference is the chance of being in work of participants minus that of their matched "
+            "comparison group, in percentage points; the joint test asks whether all the differences of one check "
+            "are zero. [x]: not available; [z]: not applicable.",
+        ),
+    ]
+    if checks.credible:
+        out.append(
+            paragraph(
+                f"All {checks.n_run} checks that could be run passed: the comparison group is credible for this "
+                "activity."
+            )
+        )
+    else:
+        out.append(warning(" ".join(failed_check_sentences(checks))))
+    return out
+
+
+def sensitivity_section(ctx) -> list:
+    """The headline estimator beside the other candidates, at each horizon."""
+    impact = ctx.result
+    if ctx.kind != "matched" or impact.matched.candidates.empty:
+        return []
+    table = impact.matched.candidates
+    reportable = set(impact.matched.horizons.loc[impact.matched.horizons["reportable"], "horizon"])
+    table = table[table["horizon"].isin(reportable)]
+    if table.empty:
+        return []
+    shown = pd.DataFrame(
+        {
+            "Method": [
+                CANDIDATES[c] + (" (headline)" if c == impact.matched.estimator else "")
+                for c in table["candidate"]
+            ],
+            "Months after referral": table["horizon"].astype(int).to_numpy(),
+            "Effect (percentage points)": [_pp(v) for v in table["estimate"]],
+            "95% confidence interval": [
+                f"{_pp(lo)} to {_pp(hi)}" for lo, hi in zip(table["ci_lower"], table["ci_upper"], strict=True)
+            ],
+        }
+    ).set_index("Method")
+    return [
+        heading("How the estimate depends on the method"),
+        paragraph(
+            "The headline compares participants with matched people who had the same employment and benefit "
+            "history, after referral, with regression adjustment. Differencing from each person's level before "
+            "referral invites regression to the mean when people are matched on that level, and an unmatched "
+            "comparison ignores who takes part; they are shown for comparison only. Simulations with a fall in "
+            "employment before referral and unrecorded differences between people, documented in the method "
+            "notes, show why the headline method was chosen."
+        ),
+        bullets(
+            [
+                "When the methods disagree by more than their intervals allow, the result depends on assumptions "
+                "that the data cannot check; read the headline with more caution."
+            ]
+        ),
+        ctx.numbering.table(
+            shown,
+            index=True,
+            title=f"Effect on the chance of being in work by method, {ctx.name}",
+            note="Percentage points; every method uses the same participants and comparison pool.",
+        ),
+    ]

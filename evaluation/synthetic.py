@@ -1,22 +1,47 @@
 """A seeded synthetic programme modelled on the North East CA Economic Inactivity Trailblazer.
 
 It writes a complete, contract-valid input folder with known true effects, so estimators can
-be checked against the truth. The data-generating process, in brief:
+be checked against the truth. The data-generating process, precisely:
 
-* A population of economically inactive residents of the 7 local authorities, with health
-  conditions, caring, parenthood, age, neurodivergence, tenure, veteran status and time out of
-  work. Each activity recruits from it with probabilities that depend on these observed
-  characteristics (targeting), so participants differ from non-participants and a naive
-  comparison is biased; the rest form the comparison pool.
-* Monthly employment is a two-state Markov chain whose stationary probability p_i(t) depends on
-  the same characteristics, a person effect and a common calendar trend, with persistence
-  `rho`. Taking part adds `tau` to p_i(t) from the referral month on, so the marginal effect
-  h months after referral is exactly tau * (1 - rho ** (h + 1)) (see `effect_at`).
-* Stage dates follow from engagement draws and from the employment path (a job start is the
-  first month in work after support started), so retention from referral to job start is
+* **People.** A population of economically inactive residents of the 7 local authorities, with
+  recorded health condition, disability, caring, parenthood, age, sex, neurodivergence, tenure,
+  benefit status, veteran status and months since last worked. Each person also has an
+  unrecorded, stable employability `u_i ~ Normal(0, LATENT_SD)`, which appears in no table.
+* **Selection.** Each individual-level activity recruits 105-135% of its target, without
+  replacement, with weights exp(s_i + LATENT_SELECTION * u_i): `s_i` is a log-odds score in
+  the recorded characteristics (services reach people furthest from work, plus the activity's
+  own `targeting`), and LATENT_SELECTION < 0, so people with lower unrecorded employability are
+  more likely to be recruited. Participants therefore differ from the comparison pool (everyone
+  never recruited) both on recorded traits and on `u_i`; the latter shows only through their
+  employment history, which is lower than recorded traits explain.
+* **Employment.** Monthly employment from FIRST_MONTH to LAST_MONTH is a two-state Markov chain
+  with persistence `rho` (PERSISTENCE): P(in work in m | state y in m-1) =
+  p_i(m) * (1 - rho) + rho * y, with the first month drawn with probability p_i(0). The
+  stationary probability is p_i(m) = 0.03 + 0.5 * logistic(x_i + u_i + TREND_PER_MONTH * m),
+  where `x_i` is the recorded-trait log-odds (`_recorded_employability`) and `m` counts months
+  from FIRST_MONTH. Every participant has at least PRE_REFERRAL_MONTHS (24) months of outcomes
+  before the referral month.
+* **Ashenfelter's dip.** About DIP_SHARE of participants (each independently) are recruited
+  after a fall in employment: for them the chain is overridden so they are in work for a job
+  spell of DIP_JOB_MONTHS months that ends with a job loss or health crisis, and then out of work
+  for the last DIP_OUT_MONTHS months before the referral month (spell and gap drawn uniformly
+  from those ranges, so the dip touches at most the 12 months before referral). Participants'
+  mean employment therefore rises and then falls sharply in the months before referral. The
+  override stops at the month before the referral month; from the referral month on every path
+  follows the chain.
+* **Effects.** Taking part adds `tau` to p_i(m) from the referral month on. The chain is linear
+  in the previous state, so for any pre-referral history (including the dip) the expected
+  treated-minus-untreated difference h months after the referral month is exactly
+  tau * (1 - rho ** (h + 1)) (see `effect_at`), the effect tabulated in `true_effects.csv`.
+  Out-of-work benefit receipt and earnings follow each month's employment state.
+* **Stages.** Stage dates follow from engagement draws and from the employment path (a job start
+  is the first month in work after support started), so retention from referral to job start is
   well below 50%.
-* An area panel (7 programme areas plus comparator areas outside the programme, quarterly from
-  2022) carries the system-level activities, with a known effect on the employment rate.
+* **Areas.** An area panel (7 programme areas plus comparator areas outside the programme,
+  quarterly from 2022) carries the system-level activities, with a known effect on the
+  employment rate. Spend runs monthly from each activity's actual start to March 2026.
+
+`programme.json` records these parameters under "data_generating_process".
 """
 
 from __future__ import annotations
@@ -31,11 +56,38 @@ import pandas as pd
 
 PROGRAMME_NAME = "North East CA Economic Inactivity Trailblazer (synthetic)"
 PROGRAMME_SLUG = "ne_ca_synthetic"
-FIRST_MONTH = pd.Timestamp("2024-07-01")
+PRE_REFERRAL_MONTHS = 24
+"""Months of outcomes every participant has before their referral month (the contract asks for 12
+at least). FIRST_MONTH is this many months before the delivery plan's earliest planned start
+(external_evaluation, June 2025; the individual activities start in July 2025 or later, and
+actual starts are 0-39 days after planned ones); `generate` checks it for every referral."""
+FIRST_MONTH = pd.Timestamp("2023-06-01")
 LAST_MONTH = pd.Timestamp("2026-10-01")
 AS_OF = pd.Timestamp("2026-10-31")
 REFERRALS_END = pd.Timestamp("2026-03-31")
 PERSISTENCE = 0.8
+"""`rho`: persistence of the monthly employment chain."""
+TREND_PER_MONTH = 0.15 / 27
+"""Common calendar trend in the log-odds of being in work, per month from FIRST_MONTH (the rate of
+the earlier 0.15 over July 2024 to October 2026), about +0.07 a year."""
+LATENT_SD = 0.6
+"""Standard deviation of the unrecorded, stable person-level employability `u_i` (log-odds of
+being in work), which no table records."""
+LATENT_SELECTION = -2.0
+"""Log-odds coefficient of `u_i` in every individual activity's recruitment weights: one SD
+lower unrecorded employability multiplies the odds of recruitment by exp(2.0 * 0.6) = 3.3.
+Recruits' mean `u_i` is then about -0.55 (0.9 SD; the tilt LATENT_SELECTION * LATENT_SD ** 2 =
+-0.72 is diluted because each activity draws a sizeable share without replacement), which
+lowers their pre-referral employment by about 4 points beyond what the recorded traits explain:
+selection on unobservables about as large as the selection on recorded traits."""
+DIP_SHARE = 1 / 3
+"""Share of participants (each independently) recruited after a fall in employment."""
+DIP_OUT_MONTHS = (1, 3)
+"""For them: months out of work just before the referral month (uniform, inclusive range); the
+job loss or health crisis came 1-4 months before the referral date."""
+DIP_JOB_MONTHS = (3, 9)
+"""For them: months in work before the fall (uniform, inclusive range). With DIP_OUT_MONTHS the
+override touches at most the 12 months before the referral month."""
 
 PROGRAMME_AREAS = {
     "E06000047": "County Durham",
@@ -155,8 +207,8 @@ def _population(rng: np.random.Generator, n: int) -> pd.DataFrame:
     return frame
 
 
-def _employability(people: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
-    """Each person's log-odds of being in work in a month, before any programme effect."""
+def _recorded_employability(people: pd.DataFrame) -> np.ndarray:
+    """`x_i`: the recorded traits' part of each person's log-odds of being in work in a month."""
     health_effect = people["health_condition"].map(
         {
             "none": 0.0,
@@ -176,8 +228,12 @@ def _employability(people: pd.DataFrame, rng: np.random.Generator) -> np.ndarray
         + 0.3 * (people["age"] < 25).to_numpy()
         - 0.4 * (people["age"] >= 55).to_numpy()
         - 0.6 * out_of_work.to_numpy()
-        + rng.normal(0, 0.4, len(people))
     )
+
+
+def _latent_employability(rng: np.random.Generator, n: int) -> np.ndarray:
+    """`u_i`: the unrecorded, stable part of each person's log-odds of being in work."""
+    return rng.normal(0, LATENT_SD, n)
 
 
 def _selection_log_odds(people: pd.DataFrame, targeting: dict) -> np.ndarray:
@@ -208,14 +264,16 @@ def _referral_dates(rng: np.random.Generator, n: int, start: pd.Timestamp) -> pd
     return pd.Series(start + pd.to_timedelta(offsets, unit="D"))
 
 
-def _recruit(rng, population, available, plan_row, truth) -> np.ndarray:
-    """Indices of the people recruited to one activity, chosen with targeting weights."""
+def _recruit(rng, population, latent, available, plan_row, truth) -> np.ndarray:
+    """Indices of the people recruited to one activity: weights from the recorded traits and
+    targeting, and from the unrecorded employability (lower employability, more likely)."""
     target = int(plan_row["target_participants"])
     n = int(round(target * rng.uniform(1.05, 1.35)))
     eligible = available.copy()
     if plan_row["activity_id"] == "primary_care_pilot":
         eligible &= population["la_code"].isin(PRIMARY_CARE_AREAS).to_numpy()
-    weights = np.exp(_selection_log_odds(population, truth.targeting)) * eligible
+    log_odds = _selection_log_odds(population, truth.targeting) + LATENT_SELECTION * latent
+    weights = np.exp(log_odds - log_odds.max()) * eligible
     return rng.choice(len(population), size=n, replace=False, p=weights / weights.sum())
 
 
@@ -226,21 +284,38 @@ def _months() -> pd.DatetimeIndex:
     return pd.date_range(FIRST_MONTH, LAST_MONTH, freq="MS")
 
 
-def _employment_paths(rng, log_odds, referral_index, tau) -> np.ndarray:
-    """Monthly in-work indicators (people x months) from the persistence chain."""
+def _dips(rng, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per participant: months out of work before the referral month (0 = no dip) and the length
+    of the job spell before that."""
+    dipped = rng.random(n) < DIP_SHARE
+    out = rng.integers(DIP_OUT_MONTHS[0], DIP_OUT_MONTHS[1] + 1, n)
+    job = rng.integers(DIP_JOB_MONTHS[0], DIP_JOB_MONTHS[1] + 1, n)
+    return np.where(dipped, out, 0), np.where(dipped, job, 0)
+
+
+def _employment_paths(rng, log_odds, referral_index, tau, dip_out=None, dip_job=None) -> np.ndarray:
+    """Monthly in-work indicators (people x months) from the persistence chain.
+
+    `dip_out` / `dip_job` (months, 0 for no dip) override the chain before the referral month:
+    in work for `dip_job` months, then out of work for the last `dip_out` months before it.
+    From the referral month on the chain runs unchanged, so the effect of `tau` is as documented.
+    """
     months = _months()
     n, t = len(log_odds), len(months)
-    trend = np.linspace(0.0, 0.15, t)
+    trend = TREND_PER_MONTH * np.arange(t)
     p = 0.03 + 0.5 / (1 + np.exp(-(log_odds[:, None] + trend[None, :])))
-    treated_now = np.arange(t)[None, :] >= referral_index[:, None]
-    p = np.clip(p + tau[:, None] * treated_now, 0, 1)
+    relative = np.arange(t)[None, :] - referral_index[:, None]  # months since the referral month
+    p = np.clip(p + tau[:, None] * (relative >= 0), 0, 1)
+    dip_out = np.zeros(n, dtype=int) if dip_out is None else np.asarray(dip_out)
+    dip_job = np.zeros(n, dtype=int) if dip_job is None else np.asarray(dip_job)
+    out_of_work = (relative < 0) & (relative >= -dip_out[:, None])
+    in_job = (relative < -dip_out[:, None]) & (relative >= -(dip_out + dip_job)[:, None])
     draws = rng.random((n, t))
     employed = np.zeros((n, t), dtype=np.int8)
-    employed[:, 0] = draws[:, 0] < p[:, 0]
-    for m in range(1, t):
-        stay = p[:, m] + PERSISTENCE * (1 - p[:, m])
-        enter = p[:, m] * (1 - PERSISTENCE)
-        employed[:, m] = draws[:, m] < np.where(employed[:, m - 1] == 1, stay, enter)
+    for m in range(t):
+        before = employed[:, m - 1] if m else p[:, 0]  # the first month is drawn with p_i(0)
+        chance = p[:, m] * (1 - PERSISTENCE) + PERSISTENCE * before
+        employed[:, m] = np.where(in_job[:, m], 1, np.where(out_of_work[:, m], 0, draws[:, m] < chance))
     return employed
 
 
@@ -398,7 +473,8 @@ def generate(seed: int = 2025, *, scale: float = 1.0, pool_size: int | None = No
     n_recruited = int(np.nansum(scaled.to_numpy(dtype=float, na_value=np.nan)) * 1.35) + 1
     pool_size = pool_size or int(max(8 * n_recruited, 2000))
     population = _population(rng, pool_size + n_recruited)
-    log_odds = _employability(population, rng)
+    latent = _latent_employability(rng, len(population))
+    log_odds = _recorded_employability(population) + latent
     available = np.ones(len(population), dtype=bool)
     referral_index = np.full(len(population), 10**6)
     tau = np.zeros(len(population))
@@ -407,16 +483,25 @@ def generate(seed: int = 2025, *, scale: float = 1.0, pool_size: int | None = No
         truth = INDIVIDUAL_TRUTH.get(row["activity_id"])
         if truth is None or pd.isna(row["target_participants"]):
             continue
-        chosen = _recruit(rng, population, available, row, truth)
+        chosen = _recruit(rng, population, latent, available, row, truth)
         available[chosen] = False
         referred = _referral_dates(rng, len(chosen), row["actual_start"])
         referral_index[chosen] = _months().searchsorted(referred.dt.to_period("M").dt.to_timestamp())
+        if referral_index[chosen].min() < PRE_REFERRAL_MONTHS:
+            raise ValueError(
+                f"{row['activity_id']} refers people before {FIRST_MONTH.date()} + "
+                f"{PRE_REFERRAL_MONTHS} months: move FIRST_MONTH back."
+            )
         tau[chosen] = truth.tau
         members.append(
             pd.DataFrame({"row": chosen, "activity_id": row["activity_id"], "referred_date": referred})
         )
     members = pd.concat(members, ignore_index=True)
-    employed = _employment_paths(rng, log_odds, referral_index, tau)
+    dip_out = np.zeros(len(population), dtype=int)
+    dip_job = np.zeros(len(population), dtype=int)
+    rows = members["row"].to_numpy()
+    dip_out[rows], dip_job[rows] = _dips(rng, len(rows))
+    employed = _employment_paths(rng, log_odds, referral_index, tau, dip_out, dip_job)
     on_benefit = _benefit_paths(rng, population, employed)
     person_ids = np.array([f"P{seed % 1000:03d}{i:07d}" for i in rng.permutation(len(population))])
     participants = _participants(rng, population, members, employed, person_ids)
@@ -529,6 +614,22 @@ def true_effects_table(plan: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def data_generating_process() -> dict:
+    """The parameters behind the generated data, as recorded in programme.json."""
+    return {
+        "months": [FIRST_MONTH.date().isoformat(), LAST_MONTH.date().isoformat()],
+        "pre_referral_months": PRE_REFERRAL_MONTHS,
+        "persistence": PERSISTENCE,
+        "trend_per_month": TREND_PER_MONTH,
+        "unrecorded_employability_sd": LATENT_SD,
+        "unrecorded_employability_selection_log_odds": LATENT_SELECTION,
+        "dip_share": DIP_SHARE,
+        "dip_out_of_work_months": list(DIP_OUT_MONTHS),
+        "dip_job_months": list(DIP_JOB_MONTHS),
+        "true_effect": "tau * (1 - persistence ** (h + 1)) h months after the referral month",
+    }
+
+
 def write(folder: str | Path, seed: int = 2025, *, scale: float = 1.0, pool_size: int | None = None) -> Path:
     """Generate and write a complete input folder; returns the folder."""
     folder = Path(folder)
@@ -544,6 +645,7 @@ def write(folder: str | Path, seed: int = 2025, *, scale: float = 1.0, pool_size
         "synthetic": True,
         "seed": seed,
         "scale": scale,
+        "data_generating_process": data_generating_process(),
     }
     (folder / "programme.json").write_text(json.dumps(metadata, indent=2), encoding="utf-8")
     return folder

@@ -1,6 +1,8 @@
 """The synthetic programme: deterministic, shaped like the North East CA delivery plan, and
-realistic where the evaluation depends on it (low retention, a large comparison pool, a year of
-outcomes before every referral, never-treated comparator areas, selection into activities).
+realistic where the evaluation depends on it (low retention, a large comparison pool, two years
+of outcomes before every referral, never-treated comparator areas, selection into activities on
+recorded traits and on unrecorded employability, Ashenfelter's dip before referral), with true
+effects that stay exact.
 """
 
 from __future__ import annotations
@@ -147,13 +149,30 @@ def test_comparison_pool_several_times_larger_than_participants(programme):
     assert not set(pool["person_id"]) & set(people["person_id"])
 
 
-def test_outcomes_cover_twelve_months_before_every_referral(programme, employment):
+def test_outcomes_cover_twenty_four_months_before_every_referral(programme):
+    """Every participant has all three outcomes in each of the 24 months before the referral
+    month (and in the referral month)."""
+    outcomes = programme.tables["outcomes_monthly"].set_index(["person_id", "month"]).sort_index()
     people = programme.tables["participants"]
     referral_month = people["referred_date"].dt.to_period("M").dt.to_timestamp()
-    for person_id, month in zip(people["person_id"], referral_month, strict=True):
-        wanted = pd.date_range(month - pd.DateOffset(months=12), month, freq="MS")
-        covered = employment.loc[person_id].reindex(wanted)
-        assert covered.notna().all(), person_id
+    wanted = pd.MultiIndex.from_arrays(
+        [
+            np.repeat(people["person_id"].to_numpy(), 25),
+            np.concatenate(
+                [pd.date_range(m - pd.DateOffset(months=24), m, freq="MS") for m in referral_month]
+            ),
+        ]
+    )
+    covered = outcomes.reindex(wanted)[["employed", "on_out_of_work_benefit", "earnings_gbp"]]
+    assert len(covered) == 25 * len(people)
+    assert covered.notna().all().all()
+
+
+def test_first_month_is_24_months_before_the_earliest_start():
+    """Starts are delayed by up to 40 days, never brought forward, so 24 months before the
+    earliest planned start covers every referral."""
+    earliest = synthetic.delivery_plan()["planned_start"].min()
+    assert earliest - pd.DateOffset(months=24) >= synthetic.FIRST_MONTH
 
 
 def test_outcomes_cover_every_pool_member_every_month(programme, employment):
@@ -256,3 +275,193 @@ def test_naive_comparison_is_biased_relative_to_the_true_effect(programme, emplo
     true_effect = truth[followed].mean()
     se = naive.std(ddof=1) / np.sqrt(len(naive))
     assert abs(naive.mean() - true_effect) > 3 * se, (naive.mean(), true_effect, se)
+
+
+# --- selection on unrecorded employability -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def full_scale() -> synthetic.SyntheticProgramme:
+    """The default programme (about 1,600 participants): enough power for the selection tests."""
+    return synthetic.generate(2025)
+
+
+def _recorded_traits(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every recorded trait that could explain employment, as regressors (flexible in time out)."""
+    months = np.log1p(np.minimum(frame["months_since_last_worked"], 240))
+    columns = {
+        "const": 1.0,
+        **{
+            f"health_{h}": frame["health_condition"] == h
+            for h in ("mental_health", "musculoskeletal", "other_physical", "multiple")
+        },
+        **{
+            name: frame[name]
+            for name in ("disabled", "carer", "parent", "neurodivergent", "veteran", "social_housing")
+        },
+        "female": frame["sex"] == "female",
+        "young": frame["age"] < 25,
+        "older": frame["age"] >= 55,
+        "age": frame["age"],
+        **{
+            f"benefit_{b}": frame["benefit_status"] == b
+            for b in ("universal_credit", "esa", "pip_only", "other")
+        },
+        "log_months": months,
+        "log_months_squared": months**2,
+        "long_out": frame["months_since_last_worked"] > 24,
+        "never_or_decades": frame["months_since_last_worked"] > 240,
+    }
+    return pd.DataFrame(columns, index=frame.index).astype(float)
+
+
+def _participant_gap_given_traits(programme) -> tuple[float, float]:
+    """OLS of each person's employment share over the months before any participant's dip could
+    start (12 months before the earliest referral month) on the recorded traits and a participant
+    indicator: the indicator's coefficient and its heteroskedasticity-robust (HC1) standard error."""
+    outcomes = programme.tables["outcomes_monthly"]
+    people, pool = programme.tables["participants"], programme.tables["comparison_pool"]
+    earliest = people["referred_date"].min().to_period("M").to_timestamp()
+    window = outcomes[outcomes["month"] < earliest - pd.DateOffset(months=12)]
+    assert window["month"].nunique() >= 12
+    share = window.groupby("person_id")["employed"].mean()
+    frame = pd.concat([people.assign(participant=1.0), pool.assign(participant=0.0)], ignore_index=True)
+    x = _recorded_traits(frame).assign(participant=frame["participant"]).to_numpy()
+    y = share.loc[frame["person_id"]].to_numpy(float)
+    beta, *_ = np.linalg.lstsq(x, y, rcond=None)
+    residual = y - x @ beta
+    bread = np.linalg.inv(x.T @ x)
+    covariance = bread @ (x * residual[:, None] ** 2).T @ x @ bread * len(y) / (len(y) - x.shape[1])
+    return float(beta[-1]), float(np.sqrt(covariance[-1, -1]))
+
+
+def test_unrecorded_employability_makes_participants_less_employed_than_traits_explain(full_scale):
+    """Before referral (and before any dip), participants are at least 2 points and 4 standard
+    errors less often in work than pool members with the same recorded traits."""
+    gap, se = _participant_gap_given_traits(full_scale)
+    assert gap < -0.02 and gap / se < -4, (gap, se)
+
+
+def test_without_selection_on_unrecorded_employability_the_traits_explain_the_gap(monkeypatch):
+    """Negative control for the test above: with LATENT_SELECTION = 0 the same regression finds no
+    participant gap (within 1.5 points and 3 standard errors), so the regression does remove the
+    selection on recorded traits."""
+    monkeypatch.setattr(synthetic, "LATENT_SELECTION", 0.0)
+    gap, se = _participant_gap_given_traits(synthetic.generate(2025))
+    assert abs(gap) < 0.015 and abs(gap / se) < 3, (gap, se)
+
+
+def test_unrecorded_employability_is_not_in_any_table(full_scale):
+    """It shows only through the outcomes: no table has a column beyond the contracts'."""
+    assert list(full_scale.tables["comparison_pool"].columns) == [
+        "person_id",
+        *synthetic._population(np.random.default_rng(0), 1).columns,
+    ]
+
+
+# --- Ashenfelter's dip ---------------------------------------------------------------------
+
+
+def _participants_profile(programme, employment, relative_months) -> pd.Series:
+    """Participants' mean employment at each month relative to their referral month."""
+    people = _individual(programme)
+    index = employment.columns.get_indexer(people["referred_date"].dt.to_period("M").dt.to_timestamp())
+    own = employment.loc[people["person_id"]].to_numpy(float)
+    rows = np.arange(len(people))
+    return pd.Series({k: own[rows, index + k].mean() for k in relative_months})
+
+
+def test_participants_employment_falls_in_the_months_before_referral(programme, employment):
+    """Ashenfelter's dip: participants' employment falls every month from 4 months before the
+    referral month to the month before it, by at least 15 points in all, and ends below its
+    level of 13-24 months before referral."""
+    profile = _participants_profile(programme, employment, range(-24, 0))
+    last = profile.loc[-4:-1]
+    assert (last.diff().dropna() < 0).all(), last.to_dict()
+    assert last.loc[-1] < last.loc[-4] - 0.15, last.to_dict()
+    assert profile.loc[-1] < profile.loc[-24:-13].mean(), profile.to_dict()
+
+
+def test_dip_share_and_size_are_documented_constants():
+    assert pytest.approx(1 / 3) == synthetic.DIP_SHARE
+    low_out, high_out = synthetic.DIP_OUT_MONTHS
+    low_job, high_job = synthetic.DIP_JOB_MONTHS
+    assert 1 <= low_out <= high_out <= 3
+    assert 1 <= low_job <= high_job
+    assert high_out + high_job <= 12  # the dip stays within the year before referral
+
+
+def test_dip_and_history_leave_the_true_effect_exact():
+    """Same draws with and without tau: identical paths before the referral month, and the mean
+    treated-minus-untreated difference h months after it is tau * (1 - rho ** (h + 1)) for people
+    with and without a dip (within 0.008, about 4 standard errors)."""
+    n, tau = 40_000, 0.1
+    rng = np.random.default_rng(3)
+    log_odds = rng.normal(-1.0, 1.0, n)
+    referral = rng.integers(synthetic.PRE_REFERRAL_MONTHS, synthetic.PRE_REFERRAL_MONTHS + 10, n)
+    dip_out, dip_job = synthetic._dips(rng, n)
+    dip_out[: n // 2], dip_job[: n // 2] = 0, 0  # half without a dip whatever the draw
+    treated = synthetic._employment_paths(
+        np.random.default_rng(9), log_odds, referral, np.full(n, tau), dip_out, dip_job
+    )
+    untreated = synthetic._employment_paths(
+        np.random.default_rng(9), log_odds, referral, np.zeros(n), dip_out, dip_job
+    )
+    before = np.arange(treated.shape[1])[None, :] < referral[:, None]
+    assert (treated[before] == untreated[before]).all()
+    dipped = dip_out > 0
+    assert 0.1 < dipped.mean() < 0.25  # a third of the second half
+    rows = np.arange(n)
+    for group in (dipped, ~dipped):
+        for h in (0, 3, 6):
+            difference = (
+                treated[rows[group], referral[group] + h] - untreated[rows[group], referral[group] + h]
+            )
+            assert difference.mean() == pytest.approx(synthetic.effect_at(tau, h), abs=0.008), (
+                h,
+                group.sum(),
+            )
+    # the dip is really there: in work at the spell's end, out of work in the month before referral
+    assert (treated[rows[dipped], referral[dipped] - 1] == 0).all()
+    assert (treated[rows[dipped], referral[dipped] - dip_out[dipped] - 1] == 1).all()
+
+
+# --- the true effects ----------------------------------------------------------------------
+
+# true_effects.csv as generated before the realistic-selection changes (tau, effect_6m, effect_12m).
+TRUE_EFFECTS = {
+    "local_infrastructure": (0.05, 0.03951424, 0.04725122093056),
+    "childcare_grant": (0.08, 0.063222784, 0.075601953488896),
+    "placements_young_adults": (0.12, 0.094834176, 0.113402930233344),
+    "placements_neurodivergent": (0.1, 0.07902848, 0.09450244186112),
+    "women": (0.06, 0.047417088, 0.056701465116672),
+    "social_housing_tenants": (0.04, 0.031611392, 0.037800976744448),
+    "primary_care_pilot": (0.0, 0.0, 0.0),
+    "vcse_small_grants": (0.03, 0.023708544, 0.028350732558336),
+    "employers": (-0.02, -0.015805696, -0.018900488372224),
+    "service_redesign": (1.0, 1.0, 1.0),
+    "carers_vcse": (0.3, 0.3, 0.3),
+}
+
+
+def test_true_effects_table_is_unchanged(programme):
+    truth = programme.true_effects.set_index("activity_id")
+    assert list(truth.columns) == ["effect_on", "long_run_effect", "effect_6m", "effect_12m", "note"]
+    assert list(truth.index) == list(DELIVERY_PLAN)
+    for activity_id, expected in TRUE_EFFECTS.items():
+        found = tuple(truth.loc[activity_id, ["long_run_effect", "effect_6m", "effect_12m"]])
+        assert found == pytest.approx(expected, abs=1e-12), activity_id
+    descriptive = truth.loc[["lmi_hub", "external_evaluation"]]
+    assert descriptive[["long_run_effect", "effect_6m", "effect_12m"]].isna().all().all()
+    assert (truth.loc[list(synthetic.INDIVIDUAL_TRUTH), "effect_on"] == "probability of being in work").all()
+
+
+def test_programme_json_records_the_data_generating_process(tmp_path):
+    import json
+
+    folder = synthetic.write(tmp_path / "p", 5, scale=0.05)
+    process = json.loads((folder / "programme.json").read_text())["data_generating_process"]
+    assert process["pre_referral_months"] == 24
+    assert process["dip_share"] == synthetic.DIP_SHARE
+    assert process["unrecorded_employability_sd"] == synthetic.LATENT_SD
+    assert process["unrecorded_employability_selection_log_odds"] == synthetic.LATENT_SELECTION

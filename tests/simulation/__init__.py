@@ -1,0 +1,1 @@
+"""Simulation tests: an independent data-generating process for validating impact estimators."""

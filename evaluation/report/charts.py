@@ -318,19 +318,33 @@ def outcome_paths(
     return fig
 
 
+FOREST_SIGNIFICANT = ("significant increase", "significant decrease")
+
+
 def forest_data(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows for a forest plot, ordered from the largest estimate to the smallest (rows without an
     estimate dropped), with a verdict in words: "significant increase", "significant decrease" or
-    "not significant". Needs columns label, estimate, ci_lower, ci_upper."""
+    "not significant". Needs columns label, estimate, ci_lower, ci_upper; a verdict column, when
+    given, is kept where filled in (for example "verdict withheld", or the verdict of the report the
+    estimate comes from) and computed from the interval elsewhere."""
     data = frame.copy()
     for column in ("estimate", "ci_lower", "ci_upper"):
         data[column] = pd.to_numeric(data[column], errors="coerce")
     data = data[np.isfinite(data["estimate"]) & np.isfinite(data["ci_lower"]) & np.isfinite(data["ci_upper"])]
-    data["verdict"] = np.select(
-        [data["ci_lower"] > 0, data["ci_upper"] < 0],
-        ["significant increase", "significant decrease"],
-        default="not significant",
+    computed = pd.Series(
+        np.select(
+            [data["ci_lower"] > 0, data["ci_upper"] < 0],
+            ["significant increase", "significant decrease"],
+            default="not significant",
+        ),
+        index=data.index,
+        dtype=object,
     )
+    if "verdict" in data:
+        given = data["verdict"]
+        data["verdict"] = given.where(given.notna() & given.astype(str).str.strip().ne(""), computed)
+    else:
+        data["verdict"] = computed
     data = data.sort_values(["estimate", "label"], ascending=[False, True], kind="stable")
     return data.reset_index(drop=True)
 
@@ -338,15 +352,19 @@ def forest_data(frame: pd.DataFrame) -> pd.DataFrame:
 def forest_plot(frame: pd.DataFrame, *, xlabel: str, scale: float = 100.0, unit: str = "") -> plt.Figure:
     """Estimates with intervals, one row per item ordered largest first, a line at zero, and each
     row's estimate, interval and verdict written beside it (filled squares significant, hollow
-    not: the words carry the meaning, the fill repeats it)."""
+    not; a dashed grey line for any other verdict, such as "verdict withheld": the words carry
+    the meaning, the fill and line repeat it)."""
     data = forest_data(frame)
     n = max(len(data), 1)
     fig, ax = plt.subplots(figsize=(9, 0.5 * n + 1.4))
     y = np.arange(len(data))[::-1]
     est, low, high = (data[c].to_numpy(float) * scale for c in ("estimate", "ci_lower", "ci_upper"))
-    significant = data["verdict"].ne("not significant").to_numpy()
+    significant = data["verdict"].isin(FOREST_SIGNIFICANT).to_numpy()
+    # any other verdict, such as "verdict withheld": a dashed grey line
+    other = ~data["verdict"].isin([*FOREST_SIGNIFICANT, "not significant"]).to_numpy()
     ax.axvline(0, color=GREY, linewidth=1.2)
-    ax.hlines(y, low, high, color=MAIN, linewidth=1.6)
+    ax.hlines(y[~other], low[~other], high[~other], color=MAIN, linewidth=1.6)
+    ax.hlines(y[other], low[other], high[other], color=GREY, linewidth=1.6, linestyles="dashed")
     ax.scatter(est[significant], y[significant], marker="s", s=50, color=MAIN, zorder=3)
     ax.scatter(est[~significant], y[~significant], marker="s", s=50, facecolors="white", edgecolors=MAIN,
                linewidths=1.5, zorder=3)  # fmt: skip

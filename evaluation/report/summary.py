@@ -5,6 +5,11 @@ job start), the impact estimate with its interval (forest plot), net additional 
 per person and per net additional outcome, and the strength of evidence, so DWP can see what
 worked, for whom and at what cost.
 
+Each activity is led by its own headline (`record["headline"]`): the follow-up, estimate and
+verdict its impact report leads with, so the two never disagree; estimates at other follow-ups are
+shown beside it, labelled. A verdict the impact report withholds (comparison group not credible) is
+shown as evidence only: not counted, and without net additional outcomes or cost per outcome.
+
 Impact estimates come from the small aggregate files each impact report leaves in the output
 folder (`evaluation.report.impact.write_record`), used only when they were computed from the same
 inputs, as-of date and seed. When a file is missing or stale (an impact report failed, or was not
@@ -45,7 +50,7 @@ from evaluation.report.display import (
     warning,
 )
 from evaluation.report.formatting import long_date, money, month_year
-from evaluation.report.impact import ALPHA, HORIZONS, RECORD_SCHEMA, record, record_path, signed, verdict
+from evaluation.report.impact import ALPHA, HORIZONS, RECORD_SCHEMA, record, record_path, signed
 from evaluation.report.process import (
     COHORT_WEEKS,
     PRIORITY_COHORTS,
@@ -226,66 +231,157 @@ def delivery_table(programme: Programme, *, policy: DisclosurePolicy = DEFAULT_P
 
 # --------------------------------------------------------------------------- helpers
 
-
-def common_horizon(records: dict[str, dict]) -> int | None:
-    """The longest follow-up (months) reportable for every participant-level estimate, so that
-    activities are compared at the same point; None when no activity has an estimate."""
-    heads = [r["headline"]["horizon"] for r in records.values() if _estimated_matched(r)]
-    return min(heads) if heads else None
+WITHHELD = "verdict withheld"
+"""The verdict of an activity whose impact report withholds it (comparison group not credible)."""
+AREA_FOLLOW_UP = "Quarters after the start (area employment rate)"
 
 
-def _estimated_matched(rec: dict) -> bool:
-    return (
-        rec.get("design") == "matched_comparison"
-        and rec.get("status") == "estimated"
-        and bool(rec.get("headline"))
+@dataclass(frozen=True)
+class ActivityHeadline:
+    """One activity's headline exactly as its own impact report leads with it: the follow-up
+    (months after referral; None for an area comparison), estimate and interval (percentage
+    points), whether it is significant, and whether the verdict is published."""
+
+    activity_name: str
+    design: str
+    horizon: int | None
+    estimate: float
+    ci_lower: float
+    ci_upper: float
+    significant: bool
+    published: bool = True
+    withheld_reason: str = ""
+    entry: dict = field(default_factory=dict)
+    """The record's figures at the headline follow-up (net additional outcomes, cost), if any."""
+
+    @property
+    def verdict(self) -> str:
+        """Significant increase, significant decrease, not significant, or verdict withheld (in words)."""
+        if not self.published:
+            return WITHHELD
+        if not self.significant:
+            return "not significant"
+        return "significant increase" if self.estimate > 0 else "significant decrease"
+
+    @property
+    def label(self) -> str:
+        """The name with the headline follow-up: "Women (12 months)"."""
+        return f"{self.activity_name} ({self.horizon} months)" if self.horizon else self.activity_name
+
+    @property
+    def named(self) -> str:
+        """The name and follow-up for running text: "Women at 12 months"."""
+        return f"{self.activity_name} at {self.horizon} months" if self.horizon else self.activity_name
+
+    @property
+    def follow_up(self) -> str:
+        return f"{self.horizon} months after referral" if self.horizon else AREA_FOLLOW_UP
+
+    @property
+    def interval(self) -> str:
+        return f"{signed(self.estimate)} ({signed(self.ci_lower)} to {signed(self.ci_upper)})"
+
+    def withheld_because(self, who: str = "it") -> str:
+        """Why there is no verdict, in plain words (for a withheld verdict)."""
+        reason = self.withheld_reason.strip().rstrip(".")
+        return f"the comparison group was not credible for {who}" + (
+            f": {reason[:1].lower() + reason[1:]}" if reason else ""
+        )
+
+
+def headline_of(rec: dict) -> ActivityHeadline | None:
+    """The activity's headline from its impact record (`record["headline"]`), or None when the
+    activity has no impact estimate. Nothing is recomputed, so the summary and the activity's
+    own report lead with the same follow-up, estimate and verdict."""
+    head = rec.get("headline")
+    if rec.get("status") != "estimated" or not head:
+        return None
+    values = [head.get(k) for k in ("estimate_pp", "ci_lower_pp", "ci_upper_pp")]
+    if any(v is None or not np.isfinite(v) for v in values):
+        return None
+    horizon = head.get("horizon")
+    horizon = int(horizon) if horizon is not None and rec.get("design") == "matched_comparison" else None
+    published = head.get("published")
+    return ActivityHeadline(
+        activity_name=str(rec["activity_name"]),
+        design=str(rec.get("design")),
+        horizon=horizon,
+        estimate=float(values[0]),
+        ci_lower=float(values[1]),
+        ci_upper=float(values[2]),
+        significant=bool(head.get("significant")),
+        published=True if published is None else bool(published),
+        withheld_reason=str(head.get("withheld_reason") or ""),
+        entry=_entry(rec, horizon) or {},
     )
 
 
-def _estimated_area(rec: dict) -> bool:
-    return rec.get("design") == "did" and rec.get("status") == "estimated" and bool(rec.get("headline"))
+def headlines(records: dict[str, dict], design: str) -> list[ActivityHeadline]:
+    """The headlines of every activity of `design` with an impact estimate, in record order."""
+    found = (headline_of(rec) for rec in records.values() if rec.get("design") == design)
+    return [h for h in found if h is not None]
 
 
-def _at(rec: dict, horizon: int | None) -> dict | None:
-    for entry in rec.get("horizons", []):
-        if (
-            entry.get("horizon") == horizon
-            and entry.get("reportable")
-            and entry.get("estimate_pp") is not None
-        ):
+def _estimated_matched(rec: dict) -> bool:
+    return rec.get("design") == "matched_comparison" and headline_of(rec) is not None
+
+
+def _entry(rec: dict, horizon: int | None) -> dict | None:
+    """The record's figures at `horizon` months after referral (reportable or not), or None."""
+    for entry in rec.get("horizons") or []:
+        if horizon is not None and entry.get("horizon") == horizon:
             return entry
     return None
 
 
-def forest_frame(records: dict[str, dict], horizon: int | None) -> pd.DataFrame:
-    """Participant-level estimates at `horizon` (percentage points) for the forest plot."""
-    rows = []
-    for rec in records.values():
-        entry = _at(rec, horizon) if _estimated_matched(rec) else None
-        if entry is not None:
-            rows.append(
-                {
-                    "label": rec["activity_name"],
-                    "estimate": entry["estimate_pp"],
-                    "ci_lower": entry["ci_lower_pp"],
-                    "ci_upper": entry["ci_upper_pp"],
-                }
-            )
-    return pd.DataFrame(rows, columns=["label", "estimate", "ci_lower", "ci_upper"])
+def _estimate_at(rec: dict, horizon: int) -> str:
+    """A matched comparison's estimate at `horizon` months for the table: the interval, "not yet"
+    (too few participants followed that long so far) or [x] (not available)."""
+    entry = _entry(rec, horizon)
+    if entry is None:
+        return "[x]"
+    if not entry.get("reportable"):
+        return "not yet"
+    values = [entry.get(k) for k in ("estimate_pp", "ci_lower_pp", "ci_upper_pp")]
+    if any(v is None for v in values):
+        return "[x]"
+    return f"{signed(values[0])} ({signed(values[1])} to {signed(values[2])})"
+
+
+def table_horizons(records: dict[str, dict]) -> list[int]:
+    """The follow-ups (months) that get their own column in the table of estimates."""
+    found = {
+        int(e["horizon"])
+        for rec in records.values()
+        if rec.get("design") == "matched_comparison"
+        for e in rec.get("horizons") or []
+        if e.get("horizon") is not None
+    }
+    return sorted(set(HORIZONS) | found)
+
+
+def forest_frame(records: dict[str, dict], design: str = "matched_comparison") -> pd.DataFrame:
+    """Each activity's headline estimate (percentage points) for the forest plot: labelled with
+    its own headline follow-up ("Women (12 months)"), with the verdict of its impact report."""
+    rows = [
+        {
+            "label": h.label,
+            "activity_name": h.activity_name,
+            "horizon": h.horizon,
+            "estimate": h.estimate,
+            "ci_lower": h.ci_lower,
+            "ci_upper": h.ci_upper,
+            "verdict": h.verdict,
+        }
+        for h in headlines(records, design)
+    ]
+    columns = ["label", "activity_name", "horizon", "estimate", "ci_lower", "ci_upper", "verdict"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def area_frame(records: dict[str, dict]) -> pd.DataFrame:
-    rows = [
-        {
-            "label": rec["activity_name"],
-            "estimate": rec["headline"]["estimate_pp"],
-            "ci_lower": rec["headline"]["ci_lower_pp"],
-            "ci_upper": rec["headline"]["ci_upper_pp"],
-        }
-        for rec in records.values()
-        if _estimated_area(rec)
-    ]
-    return pd.DataFrame(rows, columns=["label", "estimate", "ci_lower", "ci_upper"])
+    """Each system-level activity's headline (effect on the area employment rate) for the forest plot."""
+    return forest_frame(records, "did")
 
 
 def _names(items: list[str]) -> str:
@@ -294,10 +390,89 @@ def _names(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _interval(entry: dict) -> str:
-    return (
-        f"{signed(entry['estimate_pp'])} ({signed(entry['ci_lower_pp'])} to {signed(entry['ci_upper_pp'])})"
+def _by_verdict(heads: list[ActivityHeadline], verdict_: str) -> list[ActivityHeadline]:
+    return [h for h in heads if h.verdict == verdict_]
+
+
+def verdict_sentence(heads: list[ActivityHeadline]) -> str:
+    """How many activities raised, lowered or made no significant difference to the chance of
+    being in work, each at its own headline follow-up (withheld verdicts are not counted)."""
+    up, down, flat = (
+        _by_verdict(heads, v) for v in ("significant increase", "significant decrease", "not significant")
     )
+
+    def named(group: list[ActivityHeadline]) -> str:
+        return _names([h.named for h in group])
+
+    clauses = [
+        f"{len(up)} raised the chance of being in work by a statistically significant amount ({named(up)})"
+        if up
+        else "none raised the chance of being in work by a statistically significant amount"
+    ]
+    if down:
+        clauses.append(f"{len(down)} lowered it ({named(down)})")
+    if flat:
+        clauses.append(f"{len(flat)} showed no statistically significant difference ({named(flat)})")
+    return _names(clauses)
+
+
+def withheld_sentences(heads: list[ActivityHeadline]) -> list[str]:
+    """One sentence per activity whose verdict is withheld, saying why in plain words."""
+    return [
+        f"No verdict is given for {h.named} because {h.withheld_because()}. Its estimate is shown as evidence only: "
+        "it is not counted among activities that raised or lowered employment, and no net additional outcomes or "
+        "cost per outcome are given for it."
+        for h in heads
+        if not h.published
+    ]
+
+
+def _people(value: float) -> str:
+    """A signed number of people to the nearest whole one: "+46", "-3", "0" (never "-0")."""
+    whole = round(value)
+    return "0" if whole == 0 else f"{whole:+,.0f}"
+
+
+def net_text(entry: dict) -> str:
+    """Net additional people in work with interval: "+46 (+12 to +80)"; [x] when not available."""
+    values = [entry.get(k) for k in ("net_additional", "net_additional_ci_lower", "net_additional_ci_upper")]
+    if any(v is None for v in values):
+        return "[x]"
+    return f"{_people(values[0])} ({_people(values[1])} to {_people(values[2])})"
+
+
+def net_sentence(head: ActivityHeadline) -> str:
+    """Net additional people in work and cost per net additional person, at the activity's
+    headline follow-up, in words; empty when there are no such figures or the verdict is withheld."""
+    entry = head.entry
+    if not head.published or entry.get("net_additional") is None:
+        return ""
+    low, high = entry.get("net_additional_ci_lower"), entry.get("net_additional_ci_upper")
+    if low is None or high is None:
+        return ""
+    if low >= 0:
+        span = f"between {low:,.0f} and {high:,.0f} more"
+    elif high <= 0:
+        span = f"between {-high:,.0f} and {-low:,.0f} fewer"
+    else:
+        span = f"between {-low:,.0f} fewer and {high:,.0f} more"
+    text = (
+        f"{head.activity_name}: {span} people in work {head.horizon} months after referral because of the activity "
+        f"(central estimate {_people(entry['net_additional'])})"
+    )
+    if entry.get("cost_meaningful") and entry.get("cost_per_net_additional") is not None:
+        text += (
+            f", at {money(entry['cost_per_net_additional'])} per net additional person in work "
+            f"({money(entry.get('cost_ci_lower'))} to {money(entry.get('cost_ci_upper'))})."
+        )
+    elif not head.significant:
+        text += (
+            "; the effect is not statistically significant, so the cost per net additional person could be anything "
+            "up to infinite and is not given."
+        )
+    else:
+        text += "; the cost per net additional person is not meaningful here and is not given."
+    return text
 
 
 # --------------------------------------------------------------------------- sections
@@ -315,34 +490,26 @@ def title_block(ctx: SummaryContext) -> list:
 
 def headline_section(ctx: SummaryContext) -> list:
     records, delivery = ctx.records, ctx.delivery
-    horizon = common_horizon(records)
-    forest = charts.forest_data(forest_frame(records, horizon)) if horizon else pd.DataFrame()
     individual = [r for r in records.values() if r.get("design") == "matched_comparison"]
-    up = forest[forest["verdict"] == "significant increase"]["label"].tolist() if len(forest) else []
-    down = forest[forest["verdict"] == "significant decrease"]["label"].tolist() if len(forest) else []
-    flat = forest[forest["verdict"] == "not significant"]["label"].tolist() if len(forest) else []
+    heads = headlines(records, "matched_comparison")
     not_estimated = [r["activity_name"] for r in individual if not _estimated_matched(r)]
     texts = []
-    if horizon:
+    if heads:
         texts.append(
-            f"Of {len(individual)} activities working with individual residents, {len(forest)} had enough participants "
-            f"for an impact estimate. At {horizon} months after referral, "
-            + (
-                f"{len(up)} raised the chance of being in work by a statistically significant amount ({_names(up)})"
-                if up
-                else "none raised the chance of being in work by a statistically significant amount"
-            )
-            + (f", {len(down)} lowered it ({_names(down)})" if down else "")
-            + f", and {len(flat)} showed no statistically significant difference."
+            f"Of {len(individual)} activities working with individual residents, {len(heads)} had enough participants "
+            "for an impact estimate. Each is judged at its headline follow-up, the longest time after referral at "
+            "which enough participants have been followed, as in its own impact report: "
+            + verdict_sentence(heads)
+            + "."
         )
     else:
         texts.append(
             f"None of the {len(individual)} activities working with individual residents has enough participants "
             "followed for long enough for an impact estimate yet."
         )
-    areas = [r for r in records.values() if _estimated_area(r)]
+    areas = headlines(records, "did")
     if areas:
-        significant = [r["activity_name"] for r in areas if r["headline"]["significant"]]
+        significant = [h.activity_name for h in areas if h.verdict.startswith("significant")]
         texts.append(
             f"{len(areas)} system-level {'activity was' if len(areas) == 1 else 'activities were'} assessed by comparing "
             "areas: "
@@ -353,6 +520,7 @@ def headline_section(ctx: SummaryContext) -> list:
                 "only large changes could be detected."
             )
         )
+    texts += withheld_sentences(heads + areas)
     with_target = delivery[delivery["target"].notna()]
     referred, started = int(delivery["referred"].sum()), int(delivery["started"].sum())
     target = int(with_target["target"].sum())
@@ -497,22 +665,39 @@ def reach_and_conversion(ctx: SummaryContext) -> list:
 
 def impact_comparison(ctx: SummaryContext) -> list:
     records = ctx.records
-    horizon = common_horizon(records)
+    heads = headlines(records, "matched_comparison")
     out = [heading("Impact on employment: every activity side by side")]
-    if horizon:
-        frame = forest_frame(records, horizon)
+    if heads:
+        frame = forest_frame(records)
         data = charts.forest_data(frame)
-        up = int((data["verdict"] == "significant increase").sum())
+        up = len(_by_verdict(heads, "significant increase"))
+        withheld = len(_by_verdict(heads, WITHHELD))
         title = (
-            f"{'None' if up == 0 else up} of the {len(data)} activities raised the chance of being in work {horizon} "
-            "months after referral by a statistically significant amount"
+            f"{'None' if up == 0 else up} of the {len(heads)} activities with an estimate raised the chance of being in "
+            "work by a statistically significant amount at their headline follow-up"
+            + (f"; the verdict is withheld for {withheld}" if withheld else "")
         )
+        months = sorted({h.horizon for h in heads if h.horizon})
         out.append(
             paragraph(
-                f"Each activity is compared at the same point, {horizon} months after referral, so the estimates line "
-                "up. The estimate is the difference in the chance of being in work between participants and matched "
+                "Each activity is shown at its headline follow-up, the longest time after referral at which enough "
+                "participants have been followed (in brackets after its name), with the same estimate and verdict as "
+                "its own impact report. "
+                + (
+                    f"Follow-ups differ ({_names([f'{m} months' for m in months])}), so the table below also gives "
+                    "every activity's estimate at each follow-up."
+                    if len(months) > 1
+                    else "The table below also gives the estimates at other follow-ups."
+                ),
+                "The estimate is the difference in the chance of being in work between participants and matched "
                 "similar people who did not take part, in percentage points; the line through each square is its 95% "
                 "confidence interval. An interval that crosses zero is not statistically significant."
+                + (
+                    " Where the verdict is withheld, the comparison group was not credible, so the estimate is shown "
+                    "as evidence only."
+                    if withheld
+                    else ""
+                ),
             )
         )
         out.append(
@@ -521,10 +706,11 @@ def impact_comparison(ctx: SummaryContext) -> list:
                     frame, xlabel="Difference in chance of being in work (percentage points)", scale=1.0
                 ),
                 title=title,
-                subtitle=f"Effect on the per cent in work {horizon} months after referral, percentage points with 95% "
-                f"intervals, by activity, largest first, {ctx.programme.name}",
+                subtitle="Effect on the per cent in work at each activity's headline follow-up (months after referral, "
+                f"in brackets), percentage points with 95% intervals, by activity, largest first, {ctx.programme.name}",
                 alt=(
-                    "Forest plot of the estimated effect of each activity, largest first, with a line at zero. "
+                    "Forest plot of the estimated effect of each activity at its headline follow-up, largest first, "
+                    "with a line at zero. "
                     + "; ".join(
                         f"{r.label}: {r.estimate:+.1f} points ({r.ci_lower:+.1f} to {r.ci_upper:+.1f}), {r.verdict}"
                         for r in data.itertuples()
@@ -536,10 +722,12 @@ def impact_comparison(ctx: SummaryContext) -> list:
     areas = area_frame(records)
     if not areas.empty:
         data = charts.forest_data(areas)
-        sig = int((data["verdict"] != "not significant").sum())
+        sig = int(data["verdict"].str.startswith("significant").sum())
+        withheld = int((data["verdict"] == WITHHELD).sum())
         title = (
             f"{'Neither' if len(data) == 2 and sig == 0 else ('None' if sig == 0 else sig)} of the {len(data)} "
             "system-level activities changed the area employment rate by a statistically significant amount"
+            + (f"; the verdict is withheld for {withheld}" if withheld else "")
         )
         out.append(
             ctx.numbering.figure(
@@ -561,35 +749,46 @@ def impact_comparison(ctx: SummaryContext) -> list:
                 ),
             )
         )
+    horizons = table_horizons(records)
     rows = []
     for rec in records.values():
         design = DESIGN_LABELS.get(rec.get("design"), str(rec.get("design")))
         level = rec.get("evidence_level")
         evidence = f"Level {level} of 5" if level else "No impact estimate"
-        if _estimated_matched(rec):
-            entry = _at(rec, horizon) or {}
-            effect = _interval(entry) if entry else "[x]"
-            rows.append([rec["activity_name"], design, f"{horizon} months after referral", effect,
-                         verdict(entry.get("ci_lower_pp", np.nan), entry.get("ci_upper_pp", np.nan)), evidence])  # fmt: skip
-        elif _estimated_area(rec):
-            rows.append([rec["activity_name"], design, "Quarters after the start (area employment rate)",
-                         _interval(rec["headline"]), verdict(rec["headline"]["ci_lower_pp"],
-                                                             rec["headline"]["ci_upper_pp"]), evidence])  # fmt: skip
+        matched = rec.get("design") == "matched_comparison"
+        at = [_estimate_at(rec, h) if matched else "[z]" for h in horizons]
+        head = headline_of(rec)
+        if head is not None:
+            said = (
+                head.verdict
+                if head.published
+                else f"Verdict withheld, because {head.withheld_because('this activity')}"
+            )
+            rows.append([rec["activity_name"], design, head.follow_up, head.interval, said, *at, evidence])
         else:
             reason = str(rec.get("reason", "")).rstrip(".")
             rows.append(
-                [rec["activity_name"], design, "[z]", "[z]", f"Not estimated: {reason}", "No impact estimate"]
+                [
+                    rec["activity_name"],
+                    design,
+                    "[z]",
+                    "[z]",
+                    f"Not estimated: {reason}",
+                    *at,
+                    "No impact estimate",
+                ]
             )
     table = pd.DataFrame(
         rows,
         columns=[
             "Activity",
             "Design",
-            "Follow-up",
-            "Effect, percentage points (95% CI)",
-            "Verdict",
+            "Headline follow-up",
+            "Headline effect, percentage points (95% CI)",
+            "Verdict at the headline follow-up",
+            *[f"At {h} months, percentage points (95% CI)" for h in horizons],
             "Strength of evidence (Maryland scale)",
-        ],  # fmt: skip
+        ],
     ).set_index("Activity")
     out.append(
         ctx.numbering.table(
@@ -597,6 +796,10 @@ def impact_comparison(ctx: SummaryContext) -> list:
             index=True,
             title="Impact estimate, verdict and strength of evidence for every activity",
             note=(
+                "Headline follow-up: the longest time after referral at which enough participants have been followed; "
+                "the effect and verdict are at that follow-up, as in the activity's impact report. "
+                + f"At {_names([str(h) for h in horizons])} months: the estimate at each follow-up, for comparison; 'not yet': too few participants followed "
+                "that long so far; [x]: not available. "
                 "Matched comparison: participants against matched similar non-participants before and after referral "
                 "(effect on the chance of being in work). Area comparison: areas where the activity ran against areas "
                 "where it did not (effect on the employment rate). Level 3 of 5 on the Maryland Scientific Methods "
@@ -623,26 +826,36 @@ def impact_comparison(ctx: SummaryContext) -> list:
 
 def value_for_money(ctx: SummaryContext) -> list:
     records, delivery = ctx.records, ctx.delivery.set_index("activity_id")
-    horizon = common_horizon(records)
-    rows = []
+    rows, sentences = [], []
     for activity_id, rec in records.items():
         d = delivery.loc[activity_id]
         per_start = money(d["spend"] / d["started"]) if d["started"] >= ctx.policy.threshold else "[z]"
-        net_text, cost_text = "[z]", "[z]"
-        entry = _at(rec, horizon) if _estimated_matched(rec) else None
-        if entry is not None and entry.get("net_additional") is not None:
-            net_text = (
-                f"{entry['net_additional']:+,.0f} ({entry['net_additional_ci_lower']:+,.0f} to "
-                f"{entry['net_additional_ci_upper']:+,.0f})"
-            )
-            cost_text = (
-                f"{money(entry['cost_per_net_additional'])} ({money(entry['cost_ci_lower'])} to "
-                f"{money(entry['cost_ci_upper'])})"
-                if entry.get("cost_meaningful")
-                else "[z] not meaningful"
-            )
+        head = headline_of(rec) if rec.get("design") == "matched_comparison" else None
+        follow_up, net_, cost_text = "[z]", "[z]", "[z]"
+        if head is not None:
+            follow_up = head.follow_up
+            entry = head.entry
+            if not head.published:
+                net_, cost_text = f"[z] {WITHHELD}", f"[z] {WITHHELD}"
+            elif entry.get("net_additional") is not None:
+                net_ = net_text(entry)
+                cost_text = (
+                    f"{money(entry['cost_per_net_additional'])} ({money(entry.get('cost_ci_lower'))} to "
+                    f"{money(entry.get('cost_ci_upper'))})"
+                    if entry.get("cost_meaningful") and entry.get("cost_per_net_additional") is not None
+                    else "[z] not meaningful"
+                )
+                sentences.append(net_sentence(head))
         rows.append(
-            [rec["activity_name"], money(d["budget"]), money(d["spend"]), per_start, net_text, cost_text]
+            [
+                rec["activity_name"],
+                money(d["budget"]),
+                money(d["spend"]),
+                per_start,
+                follow_up,
+                net_,
+                cost_text,
+            ]
         )
     table = pd.DataFrame(
         rows,
@@ -651,30 +864,46 @@ def value_for_money(ctx: SummaryContext) -> list:
             "Budget",
             "Spent to date",
             "Spend per person who started support",
-            f"Net additional people in work at {horizon or '[x]'} months (95% CI)",
+            "Headline follow-up",
+            "Net additional people in work at the headline follow-up (95% CI)",
             "Cost per net additional person in work (95% CI)",
         ],
     ).set_index("Activity")
-    return [
+    heads = headlines(records, "matched_comparison")
+    out = [
         heading("Cost and net additional outcomes"),
         paragraph(
             "Net additional outcomes are the people in work because of the activity: the effect applied to everyone "
             "who took part, after taking off those who would have been in work anyway (deadweight, estimated from the "
-            "comparison group). Cost per net additional outcome divides all spend to date by that number."
+            "comparison group). Cost per net additional outcome divides all spend to date by that number. Each "
+            "activity's figures are at its headline follow-up, as in its own impact report."
         ),
+    ]
+    said = [s for s in sentences if s] + [
+        f"{h.activity_name}: no net additional outcomes or cost per outcome are given because "
+        f"{h.withheld_because()}."
+        for h in heads
+        if not h.published
+    ]
+    if said:
+        out.append(bullets(said))
+    out.append(
         ctx.numbering.table(
             table,
             index=True,
             title=f"Spend, net additional people in work and cost per net additional person, by activity, to "
             f"{long_date(ctx.as_of)}",
             note=(
-                "Net additional outcomes are model estimates, not counts, and are not rounded. [z]: not applicable or "
-                "not meaningful: no estimate, fewer than 10 people started support, or the interval of the effect "
-                "includes zero, so the cost per net additional outcome could be anything up to infinite. Leakage, "
-                "displacement and substitution are taken as zero and the multiplier as one."
+                "Net additional outcomes are model estimates, not counts, and are not rounded. They are at each "
+                "activity's headline follow-up (months after referral). [z]: not applicable or not meaningful: no "
+                "estimate, fewer than 10 people started support, the verdict is withheld because the comparison group "
+                "was not credible, or the interval of the effect includes zero, so the cost per net additional "
+                "outcome could be anything up to infinite. Leakage, displacement and substitution are taken as zero "
+                "and the multiplier as one."
             ),
-        ),
-    ]
+        )
+    )
+    return out
 
 
 def who_was_reached(ctx: SummaryContext) -> list:
@@ -708,6 +937,13 @@ def methods_and_caveats(ctx: SummaryContext) -> list:
             [
                 "Each activity's impact report sets out its method, the checks on its comparison group and its caveats; "
                 "this summary repeats the headline estimates.",
+                "Each activity is judged at its own headline follow-up, the longest time after referral at which "
+                "enough of its participants have been followed, so the summary and the activity's report give the "
+                "same estimate and verdict. Activities with different follow-ups are not measured at the same point: "
+                f"the table of impact estimates also gives each estimate at {_names([str(h) for h in HORIZONS])} "
+                "months.",
+                "Where the checks show the comparison group was not credible, the verdict is withheld: the estimate "
+                "is shown as evidence only, with no net additional outcomes or cost per outcome.",
                 "Activities differ in who they serve: an activity working with people further from work can show a "
                 "smaller effect and still be worthwhile. Compare like with like.",
                 "Matched comparison estimates (level 3 of 5 on the Maryland Scientific Methods Scale) can still be "

@@ -16,6 +16,7 @@ from evaluation.disclosure import SUPPRESSED
 from evaluation.programme import load_programme
 from evaluation.report import display, impact, process, render, summary
 from evaluation.report.formatting import long_date
+from evaluation.report.impact import signed
 from evaluation.runner import ACTIVITY_NOTEBOOKS, NOTEBOOK_DIR, SUMMARY_NOTEBOOK
 
 # --------------------------------------------------------------------------- which update
@@ -136,22 +137,23 @@ def test_summary_survives_an_activity_whose_estimate_fails(matched_context, monk
         matched_context.programme, matched_context.activity_id, output_dir=None, seed=3, as_of=None
     )
     assert source == "failed" and rec["status"] == "failed" and "RuntimeError" in rec["reason"]
-    assert summary.common_horizon({"x": rec}) is None
-    assert summary.forest_frame({"x": rec}, 6).empty
+    assert summary.headline_of(rec) is None
+    assert summary.forest_frame({"x": rec}).empty
 
 
 def _record(name, design="matched_comparison", horizon=6, estimates=None):
     estimates = estimates or {6: (2.0, -1.0, 5.0)}
+    head = estimates.get(horizon, (1.0, 0.5, 1.5))
     return {
         "activity_name": name,
         "design": design,
         "status": "estimated",
         "headline": {
             "horizon": horizon,
-            "estimate_pp": 1.0,
-            "ci_lower_pp": 0.5,
-            "ci_upper_pp": 1.5,
-            "significant": True,
+            "estimate_pp": head[0],
+            "ci_lower_pp": head[1],
+            "ci_upper_pp": head[2],
+            "significant": head[1] > 0 or head[2] < 0,
         },
         "horizons": [
             {"horizon": h, "reportable": True, "estimate_pp": e, "ci_lower_pp": lo, "ci_upper_pp": hi}
@@ -160,9 +162,9 @@ def _record(name, design="matched_comparison", horizon=6, estimates=None):
     }
 
 
-def test_activities_are_compared_at_a_follow_up_every_estimate_has():
+def test_activities_are_compared_at_their_own_headline_follow_up():
     records = {
-        "a": _record("A", horizon=12, estimates={6: (4.0, 1.0, 7.0), 12: (6.0, 2.0, 10.0)}),
+        "a": _record("A", horizon=12, estimates={6: (4.0, -1.0, 7.0), 12: (6.0, 2.0, 10.0)}),
         "b": _record("B", horizon=6, estimates={6: (-1.0, -3.0, 1.0)}),
         "c": {
             "activity_name": "C",
@@ -172,11 +174,33 @@ def test_activities_are_compared_at_a_follow_up_every_estimate_has():
         },
         "d": _record("D", design="did", horizon=None),
     }
-    assert summary.common_horizon(records) == 6
-    frame = summary.forest_frame(records, 6)
-    assert frame["label"].tolist() == ["A", "B"]
-    assert frame["estimate"].tolist() == [4.0, -1.0]
-    assert summary.area_frame(records)["label"].tolist() == ["D"]
+    frame = summary.forest_frame(records)
+    assert frame["label"].tolist() == ["A (12 months)", "B (6 months)"]
+    assert frame["estimate"].tolist() == [6.0, -1.0]  # A at 12 months, not at a horizon common to all
+    assert frame["verdict"].tolist() == ["significant increase", "not significant"]
+    area = summary.area_frame(records)
+    assert area["label"].tolist() == ["D"]  # an area comparison has no follow-up in months
+    assert summary.table_horizons(records) == [6, 12]
+
+
+def test_summary_leads_with_the_impact_reports_headline(matched_context):
+    ctx = matched_context
+    matched = ctx.result.matched
+    rec = impact.record(ctx.result, ctx.programme, seed=3, as_of=None)
+    head = summary.headline_of(rec)
+    assert head.horizon == matched.horizon == rec["headline"]["horizon"]
+    assert head.estimate == pytest.approx(100 * matched.estimate)
+    assert (head.ci_lower, head.ci_upper) == pytest.approx((100 * matched.ci_lower, 100 * matched.ci_upper))
+    expected = "not significant"
+    if matched.significant:
+        expected = "significant increase" if matched.estimate > 0 else "significant decrease"
+    assert head.verdict == expected
+    lead = " ".join(part.data for part in impact.headline_section(ctx))
+    assert f"followed for {head.horizon} months after referral" in lead
+    assert f"{signed(head.estimate)} percentage points" in lead.replace("&#x27;", "'")
+    assert summary.forest_frame({ctx.activity_id: rec})["label"].tolist() == [
+        f"{ctx.name} ({matched.horizon} months)"
+    ]
 
 
 # --------------------------------------------------------------------------- tables, figures, HTML

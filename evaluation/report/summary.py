@@ -282,11 +282,13 @@ class ActivityHeadline:
         return f"{signed(self.estimate)} ({signed(self.ci_lower)} to {signed(self.ci_upper)})"
 
     def withheld_because(self, who: str = "it") -> str:
-        """Why there is no verdict, in plain words (for a withheld verdict)."""
+        """Why there is no verdict, in plain words (for a withheld verdict): the record's reason,
+        introduced by "the comparison group was not credible" unless the reason says so itself."""
         reason = self.withheld_reason.strip().rstrip(".")
-        return f"the comparison group was not credible for {who}" + (
-            f": {reason[:1].lower() + reason[1:]}" if reason else ""
-        )
+        reason = reason[:1].lower() + reason[1:]
+        if "not credible" in reason:
+            return reason
+        return f"the comparison group was not credible for {who}" + (f": {reason}" if reason else "")
 
 
 def headline_of(rec: dict) -> ActivityHeadline | None:
@@ -494,13 +496,19 @@ def headline_section(ctx: SummaryContext) -> list:
     heads = headlines(records, "matched_comparison")
     not_estimated = [r["activity_name"] for r in individual if not _estimated_matched(r)]
     texts = []
+    judged = [h for h in heads if h.published]
     if heads:
         texts.append(
-            f"Of {len(individual)} activities working with individual residents, {len(heads)} had enough participants "
-            "for an impact estimate. Each is judged at its headline follow-up, the longest time after referral at "
-            "which enough participants have been followed, as in its own impact report: "
-            + verdict_sentence(heads)
-            + "."
+            f"Of {len(individual)} {'activity' if len(individual) == 1 else 'activities'} working with individual "
+            f"residents, {len(heads)} had enough participants for an impact estimate."
+            + (
+                " Each is judged at its headline follow-up, the longest time after referral at which enough "
+                "participants have been followed, as in its own impact report: "
+                + verdict_sentence(judged)
+                + "."
+                if judged
+                else ""
+            )
         )
     else:
         texts.append(
@@ -508,10 +516,12 @@ def headline_section(ctx: SummaryContext) -> list:
             "followed for long enough for an impact estimate yet."
         )
     areas = headlines(records, "did")
-    if areas:
-        significant = [h.activity_name for h in areas if h.verdict.startswith("significant")]
+    judged_areas = [h for h in areas if h.published]
+    if judged_areas:
+        significant = [h.activity_name for h in judged_areas if h.verdict.startswith("significant")]
+        n_judged = len(judged_areas)
         texts.append(
-            f"{len(areas)} system-level {'activity was' if len(areas) == 1 else 'activities were'} assessed by comparing "
+            f"{n_judged} system-level {'activity was' if n_judged == 1 else 'activities were'} assessed by comparing "
             "areas: "
             + (
                 f"{_names(significant)} showed a statistically significant change in the area employment rate."
@@ -677,6 +687,12 @@ def impact_comparison(ctx: SummaryContext) -> list:
             "work by a statistically significant amount at their headline follow-up"
             + (f"; the verdict is withheld for {withheld}" if withheld else "")
         )
+        if withheld == len(heads):
+            title = (
+                "No verdict is given for the activity with an estimate"
+                if withheld == 1
+                else f"No verdict is given for any of the {withheld} activities with an estimate"
+            ) + ": the comparison group was not credible"
         months = sorted({h.horizon for h in heads if h.horizon})
         out.append(
             paragraph(
@@ -729,6 +745,10 @@ def impact_comparison(ctx: SummaryContext) -> list:
             "system-level activities changed the area employment rate by a statistically significant amount"
             + (f"; the verdict is withheld for {withheld}" if withheld else "")
         )
+        if withheld == len(data):
+            title = (
+                "No verdict is given for the system-level activities: the comparison areas were not credible"
+            )
         out.append(
             ctx.numbering.figure(
                 charts.forest_plot(

@@ -310,6 +310,32 @@ def test_withheld_activity_gets_no_verdict_and_is_not_counted(withheld):
     ) in text
 
 
+def test_a_reason_that_already_says_not_credible_is_not_repeated(withheld):
+    reason = "the comparison group is not credible for this activity: it failed the placebo referral 3 months early"
+    withheld["d"]["headline"]["withheld_reason"] = reason
+    text = text_of(summary.headline_section(summary_context(withheld)))
+    assert f"No verdict is given for Delta at 12 months because {reason}." in text
+    assert text.count("not credible") == 1
+    shown = table(summary.impact_comparison(summary_context(withheld)), "Impact estimate, verdict")
+    assert shown.loc["Delta", "Verdict at the headline follow-up"] == f"Verdict withheld, because {reason}"
+
+
+def test_when_every_verdict_is_withheld_no_activity_is_said_to_raise_or_not_change_employment():
+    rec = matched_record(
+        "d", "Delta", 6, [horizon_entry(6, 3.0, -4.0, 10.0, net=(9, -12, 30))], published=False, reason=REASON
+    )
+    ctx = summary_context({"d": rec})
+    text = text_of(summary.headline_section(ctx))
+    assert "Of 1 activity working with individual residents, 1 had enough participants" in text
+    assert "raised the chance" not in text and "no statistically significant difference" not in text
+    assert "No verdict is given for Delta at 6 months because the comparison group was not credible" in text
+    text = text_of(summary.impact_comparison(ctx))
+    assert (
+        "Figure 1: No verdict is given for the activity with an estimate: the comparison group was not credible"
+        in (text)
+    )
+
+
 def test_withheld_estimate_is_evidence_only_in_chart_and_table(withheld):
     parts = summary.impact_comparison(summary_context(withheld))
     (alt,) = alts(parts)
@@ -364,8 +390,16 @@ def test_withheld_area_activity_is_not_counted_as_a_significant_change():
     }
     ctx = summary_context({"e": area})
     text = text_of(summary.headline_section(ctx))
-    assert "none showed a statistically significant change in the area employment rate" in text
+    assert (
+        "showed a statistically significant change" not in text and "assessed by comparing areas" not in text
+    )
     assert "No verdict is given for Epsilon because the comparison group was not credible for it" in text
+    published = area | {"activity_id": "f", "activity_name": "Zeta"}
+    published["headline"] = area["headline"] | {"published": True}
+    text = text_of(summary.headline_section(summary_context({"e": area, "f": published})))
+    assert (
+        "1 system-level activity was assessed by comparing areas: Zeta showed a statistically significant change"
+    ) in text, "the withheld area activity is neither counted nor named as a significant change"
     parts = summary.impact_comparison(ctx)
     assert "Epsilon: +2.5 points (+0.5 to +4.5), verdict withheld" in alts(parts)[0]
     shown = table(parts, "Impact estimate, verdict")

@@ -38,6 +38,7 @@ from evaluation.disclosure import (
 from evaluation.impact import ActivityImpact, estimate_activity
 from evaluation.programme import load_programme
 from evaluation.report import charts, checks
+from evaluation.report.checks import falsification_section, sensitivity_section
 from evaluation.report.display import bullets, escape, heading, headline, paragraph, warning
 from evaluation.report.formatting import long_date, money, month_year
 from evaluation.report.process import (
@@ -1264,6 +1265,7 @@ __all__ = [
     "escape",
     "event_time_frame",
     "evidence",
+    "falsification_section",
     "headline_section",
     "methods",
     "net_outcomes",
@@ -1271,6 +1273,7 @@ __all__ = [
     "outcomes_over_time",
     "record",
     "scope",
+    "sensitivity_section",
     "title_block",
     "write_record",
 ]

@@ -6,19 +6,26 @@ can be tested where the true effect is known to be zero, before referral:
 
 - **Placebo referrals** (`PLACEBO_MONTHS`): the same people and the same method, but
   everyone is anchored 6 or 12 months before their real referral, matched on their history
-  up to that pseudo-referral, and compared over the following months, all before they
-  joined (pseudo-horizons 0 .. `PLACEBO_HORIZONS` - 1, never reaching the real referral
-  month). A jointly significant difference means the comparison group differs in ways the
-  matching does not capture (unrecorded employability, or selection on events the history
-  at that date does not show, such as a fall in employment just before referral).
-- **The pre-referral path**: the headline's own matched sample month by month before
-  referral, in the months the matching used only as shares (7 to 24 months before); the
-  joint test is the estimator's `pretrend_test`.
+  up to that pseudo-referral, and compared over the next `PLACEBO_HORIZONS` months, all
+  before they joined.
+  - 12 months early, the compared months (12 to 7 before referral) lie before the six months
+    the headline matches one by one: nothing in the method explains a difference there, so
+    a significant one (unrecorded differences between participants and their matches)
+    withholds the verdict.
+  - 6 months early, the compared months are the last six before referral, where people
+    who join after a fall in employment (Ashenfelter's dip) differ by construction from
+    people matched six months earlier. The headline matches exactly those months, so the
+    difference is one the method accounts for: this placebo measures the dip and is
+    reported, but does not decide publication (`DECIDING_PLACEBOS`). Letting it decide would
+    withhold every programme whose participants join after losing a job.
+- **The pre-referral path**: the headline's own matched sample month by month between its
+  baseline and the six matched months (12 to 7 months before referral); the joint test is
+  the estimator's `pretrend_test`.
 
-`PUBLISH_ALPHA` is the level of each check. When any check fails, the verdict, net
+`PUBLISH_ALPHA` is the level of each deciding check. When one fails, the verdict, net
 additional outcomes and cost per outcome are withheld (`Falsification.credible` False) and
 the report says why; the estimate itself stays visible as evidence. This module computes;
-the report layer writes the words.
+the report layer writes the words. Simulations of the rule: docs/method_selection.md.
 """
 
 from __future__ import annotations
@@ -34,13 +41,16 @@ from evaluation.errors import DesignError
 PLACEBO_MONTHS = (6, 12)
 """Pseudo-referral dates, months before the real referral."""
 
+DECIDING_PLACEBOS = (12,)
+"""Placebos whose failure withholds the verdict (see the module docstring)."""
+
 PLACEBO_HORIZONS = 6
 """Months after a pseudo-referral compared (all before the real referral)."""
 
 PUBLISH_ALPHA = 0.05
 """Significance level of each falsification check."""
 
-__all__ = ["PLACEBO_MONTHS", "PUBLISH_ALPHA", "Falsification", "Placebo", "falsify"]
+__all__ = ["DECIDING_PLACEBOS", "PLACEBO_MONTHS", "PUBLISH_ALPHA", "Falsification", "Placebo", "falsify"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,11 @@ class Placebo:
     @property
     def passed(self) -> bool:
         return self.test is None or self.test.p_value >= PUBLISH_ALPHA
+
+    @property
+    def deciding(self) -> bool:
+        """Whether a failure of this placebo withholds the verdict."""
+        return self.months_before in DECIDING_PLACEBOS
 
     @property
     def largest(self) -> float:
@@ -85,7 +100,7 @@ class Falsification:
     @property
     def failed(self) -> tuple[str, ...]:
         """Names of the failed checks ("placebo_6", "placebo_12", "pre_path")."""
-        names = [f"placebo_{p.months_before}" for p in self.placebos if not p.passed]
+        names = [f"placebo_{p.months_before}" for p in self.placebos if p.deciding and not p.passed]
         if not self.pre_path_passed:
             names.append("pre_path")
         return tuple(names)
@@ -99,19 +114,23 @@ class Falsification:
         return sum(p.run for p in self.placebos) + (self.pre_path is not None)
 
 
-def falsify(estimate, participants, comparison_pool, outcomes, *, min_n: int, **options) -> Falsification:
+def falsify(
+    estimate, participants, comparison_pool, outcomes, *, min_n: int, deciding_only: bool = False, **options
+) -> Falsification:
     """Placebo referrals for a `matched_comparison` result `estimate`, with the same options.
 
     `options` are the keyword arguments the headline was estimated with (covariates,
     exact, ratio, caliper, seed, ...); horizons and the anchor are set here. A placebo that
     cannot be run (too little history before the pseudo-referral, too few people) is kept
-    with the reason and does not count as failed.
+    with the reason and does not count as failed. `deciding_only` skips the placebos that do
+    not decide publication (for simulations).
     """
     from evaluation.impact import matched_comparison  # the estimator lives above this module
 
     placebos = []
     options = {k: v for k, v in options.items() if k not in ("horizons", "candidates", "anchor_shift")}
-    for months in PLACEBO_MONTHS:
+    months_list = PLACEBO_MONTHS if not deciding_only else DECIDING_PLACEBOS
+    for months in months_list:
         horizons = tuple(range(min(PLACEBO_HORIZONS, months)))
         try:
             found = matched_comparison(

@@ -34,6 +34,13 @@ NO_MONTH = -(10**9)
 RECENT_MONTHS = 6
 """The months before the anchor entered one by one."""
 
+RECENT_FEATURES = (
+    *(f"{state}_m{k}" for state in ("employed", "benefit") for k in range(1, RECENT_MONTHS + 1)),
+    "recent_job_loss",
+    "recent_benefit_start",
+)
+"""The features describing only the last `RECENT_MONTHS` months (`RECENT_HISTORY` in impact)."""
+
 SHARE_WINDOWS = ((7, 12), (13, 24))
 """Windows (months before the anchor, inclusive) entered as shares."""
 
@@ -125,11 +132,11 @@ def _states(prefix: str, data: Outcomes, rows, anchor_col) -> dict[str, np.ndarr
     recent = data.relative(rows, anchor_col, -np.arange(1, RECENT_MONTHS + 1))
     out = {f"{prefix}_m{k}": recent[:, k - 1] for k in range(1, RECENT_MONTHS + 1)}
     for start, end in SHARE_WINDOWS:
-        out[f"{prefix}_share_{start}_{end}"] = _share(data, rows, anchor_col, start, end)
+        out[f"{prefix}_share_{start}_{end}"] = window_share(data, rows, anchor_col, start, end)
     return out
 
 
-def _share(data: Outcomes, rows, anchor_col, start: int, end: int) -> np.ndarray:
+def window_share(data: Outcomes, rows, anchor_col, start: int, end: int) -> np.ndarray:
     """Share of the months start..end before the anchor in the state, over those in the data."""
     lo = np.clip(anchor_col - end, 0, data.n_months)
     hi = np.clip(anchor_col - start + 1, 0, data.n_months)
@@ -206,4 +213,5 @@ __all__ = [
     "month_codes",
     "month_start",
     "outcome_matrix",
+    "window_share",
 ]

@@ -63,7 +63,7 @@ participants and adds net impact and value for money. Nothing here plots or prin
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Literal
 
@@ -88,12 +88,14 @@ from evaluation.falsification import Falsification, falsify
 from evaluation.histories import (
     MIN_HISTORY,
     NO_MONTH,
+    RECENT_FEATURES,
     RECENT_MONTHS,
     Outcomes,
     history_features,
     month_codes,
     month_start,
     outcome_matrix,
+    window_share,
 )
 from evaluation.matching import encoded_covariates, match
 from evaluation.options import check_option, require_columns
@@ -106,6 +108,10 @@ HISTORY = "history"
 """Derived covariates: the detailed employment and benefit history before the anchor
 (`evaluation.histories.history_features`: each of the last 6 months, shares over months 7-12
 and 13-24, months since last in work, recent job loss and benefit start)."""
+
+RECENT_HISTORY = "recent_history"
+"""Derived covariates: only the last 6 months of the history (`histories.RECENT_FEATURES`),
+for estimators that difference out the longer-run level instead of matching on it."""
 
 BENEFIT = "on_out_of_work_benefit"
 """The outcomes column whose history enters `HISTORY` beside employment (when present)."""
@@ -151,8 +157,12 @@ DEFAULT_COVARIATES = (
     "social_housing",
     "benefit_status",
     "months_since_last_worked",
-    HISTORY,
+    RECENT_HISTORY,
 )
+"""The headline's matching covariates: characteristics and the last 6 months' states."""
+
+FULL_HISTORY_COVARIATES = (*DEFAULT_COVARIATES[:-1], HISTORY)
+"""Characteristics and the whole 24-month history (the post-referral comparison's covariates)."""
 
 _TREATED = "_treated"
 _COHORT = "_cohort"
@@ -229,10 +239,11 @@ class MatchedDiDResult(EstimateResult):
     seed: int | None
     propensity_method: str
     variance_method: str
-    estimator: str = "adjusted_post"
+    estimator: str = "baseline_did"
     history_months: int = 0
     candidates: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False, compare=False)
     horizons_test: WaldTest | None = field(default=None, compare=False)
+    baseline: tuple[int, int] | None = None
 
     def rows(self) -> list[dict]:
         return self.horizons[["term", "estimate", "std_error", "ci_lower", "ci_upper", "n"]].to_dict(
@@ -278,7 +289,7 @@ def _covariate_frame(people: pd.DataFrame, covariates: Sequence[str]) -> pd.Data
     columns in `BANDED_COLUMNS` also as their bands (text)."""
     out = {}
     for column in covariates:
-        if column in (PRE_HISTORY, HISTORY):
+        if column in (PRE_HISTORY, HISTORY, RECENT_HISTORY):
             continue
         series = people[column]
         if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
@@ -311,7 +322,7 @@ def _check_inputs(
     ratio,
 ) -> tuple[int, ...]:
     where = "matched_did"
-    attributes = [c for c in covariates if c not in (PRE_HISTORY, HISTORY)]
+    attributes = [c for c in covariates if c not in (PRE_HISTORY, HISTORY, RECENT_HISTORY)]
     named = {"person": person, "referral": referral}
     named |= {f"covariates[{i}]": c for i, c in enumerate(attributes)}
     named |= {f"exact[{i}]": c for i, c in enumerate(exact)}
@@ -360,6 +371,17 @@ class _Stacked:
     n_excluded: int
     n_pool: int
     history_months: int = 0
+    baseline: tuple[int, int] | None = None
+
+
+def baseline_window(months_available: int) -> tuple[int, int]:
+    """The baseline of the headline difference-in-differences, in months before the anchor.
+
+    Months 13 to 24 (as far as the data go) lie before any fall in employment that leads to
+    referral and before the six months matched one by one; with 12 months of history or
+    less, months 7 to 12 are the earliest there are.
+    """
+    return (13, 24) if months_available >= 13 else (7, 12)
 
 
 def _stack(
@@ -374,28 +396,41 @@ def _stack(
     pre_months,
     anchor_codes,
     benefit: Outcomes | None = None,
+    baseline: tuple[int, int] | str | None = None,
 ) -> _Stacked:
     """Participants (anchor = own referral month) and one copy of the pool per cohort."""
     base_cols = list(exact)
-    use_history = HISTORY in covariates
+    use_history = HISTORY in covariates or RECENT_HISTORY in covariates
+    only_recent = RECENT_HISTORY in covariates and HISTORY not in covariates
+
+    def described(rows, anchors, months):
+        found = history_features(data, benefit, rows, anchors, months_available=months).frame
+        return found[[c for c in found.columns if c in RECENT_FEATURES]] if only_recent else found
+
+    def baseline_mean(rows, anchors):
+        if baseline is None:
+            return data.window_mean(rows, anchors, pre_months)
+        return window_share(data, rows, anchors, baseline[0], baseline[1])
+
     p_cov = _covariate_frame(participants, covariates)
     p_rows = data.row_of.get_indexer(participants[person])
     p_anchor = anchor_codes - data.first
     has_outcomes = p_rows >= 0
     safe_rows = np.where(has_outcomes, p_rows, 0)
-    p_pre = data.window_mean(safe_rows, p_anchor, pre_months)
-    p_pre = np.where(has_outcomes, p_pre, np.nan)
-    treated_part = pd.concat(
-        [participants[base_cols].reset_index(drop=True), p_cov.reset_index(drop=True)], axis=1
-    )
     if use_history:
         # people with less history than the contracts' minimum are left out (n_excluded);
         # the rest are described over the history every one of them has
         has_outcomes &= p_anchor >= MIN_HISTORY
     months_available = int(p_anchor[has_outcomes].min()) if has_outcomes.any() else 0
+    if baseline == "auto":
+        baseline = baseline_window(months_available)
+    p_pre = baseline_mean(safe_rows, p_anchor)
+    p_pre = np.where(has_outcomes, p_pre, np.nan)
+    treated_part = pd.concat(
+        [participants[base_cols].reset_index(drop=True), p_cov.reset_index(drop=True)], axis=1
+    )
     if use_history:
-        found = history_features(data, benefit, safe_rows, p_anchor, months_available=months_available)
-        features = found.frame.reset_index(drop=True)
+        features = described(safe_rows, p_anchor, months_available).reset_index(drop=True)
         features.loc[~has_outcomes] = np.nan
         treated_part = pd.concat([treated_part, features], axis=1)
     treated_part[_PRE] = p_pre
@@ -421,17 +456,17 @@ def _stack(
         # only comparison people in the exact strata (areas) this cohort's participants are in
         here = _in_strata(c_base, members, base_cols)
         anchors = np.full(int(here.sum()), cohort)
-        pre = data.window_mean(c_rows[here], anchors, pre_months)
+        pre = baseline_mean(c_rows[here], anchors)
         piece = c_base[here].reset_index(drop=True)
         if use_history:
-            found = history_features(data, benefit, c_rows[here], anchors, months_available=months_available)
-            piece = pd.concat([piece, found.frame.reset_index(drop=True)], axis=1)
+            found = described(c_rows[here], anchors, months_available)
+            piece = pd.concat([piece, found.reset_index(drop=True)], axis=1)
         piece = piece.assign(**{_PRE: pre, _COHORT: cohort, _TREATED: 0, _PERSON: c_person[here]})
         piece.index = [f"C:{p}:{cohort + data.first}" for p in c_person[here]]
         pieces.append(piece[_complete(piece)])
     frame = pd.concat([treated_part, *pieces])
     if use_history:
-        frame = frame.drop(columns=_redundant(frame, list(found.frame.columns)))
+        frame = frame.drop(columns=_redundant(frame, list(features.columns)))
     frame = frame.sort_index(kind="stable")  # row order fixed by labels, not by the inputs
     person_ids = frame.pop(_PERSON).to_numpy()
     pre_mean = frame[_PRE].to_numpy(dtype=float)
@@ -453,6 +488,7 @@ def _stack(
         n_excluded=n_excluded,
         n_pool=n_pool,
         history_months=min(months_available, 24) if use_history else 0,
+        baseline=baseline if isinstance(baseline, tuple) else None,
     )
 
 
@@ -511,16 +547,23 @@ def _complete(frame: pd.DataFrame) -> np.ndarray:
 # ================================================================ matched DiD: estimation
 
 
-Estimator = Literal["adjusted_post", "did"]
-"""How the effect at a month is estimated on the matched sample.
+Estimator = Literal["baseline_did", "adjusted_post", "did"]
+"""How the effect at a month is estimated on the matched sample (docs/method_selection.md).
 
-- "adjusted_post": participants' outcome against their matches' in the same month, with
-  regression adjustment for the cohort and the matching covariates (doubly robust: right if
-  either the matching or the outcome regression is right). The headline: it does not
-  difference away the pre-referral level, so it does not invite regression to the mean
-  (Daw & Hatfield 2018), and it is what the Employment and Justice Data Labs publish.
-- "did": the change from each person's pre-referral mean (`pre_months` months), participants
-  against their matches, without adjustment (the toolkit's first method; a sensitivity).
+- "baseline_did" (the headline): participants are matched on their characteristics and each
+  of the last 6 months' employment and benefit states, so people who have just lost a job
+  are compared with people who have just lost a job (Ashenfelter's dip; Heckman & Smith
+  1999); the outcome is the change from each person's own baseline, months 13 to 24 before
+  referral (before any dip), so stable unrecorded differences in employability cancel
+  instead of being matched on (matching on the pre-referral level invites regression to the
+  mean: Daw & Hatfield 2018; Chabe-Ferret 2015); the contrast is regression-adjusted for the
+  matching covariates and the cohort (doubly robust).
+- "adjusted_post": matched on characteristics and the whole history, participants'
+  outcome against their matches' in the same month, regression-adjusted.
+- "did": the toolkit's first method, the change from the last `pre_months` months,
+  unadjusted.
+Simulations on independent data (tests/simulation) compare them; the others are shown as a
+sensitivity table.
 """
 
 
@@ -631,9 +674,10 @@ def matched_comparison(
     referral: str = "referred_date",
     month: str = "month",
     last_month: str | pd.Timestamp | None = None,
-    estimator: Estimator = "adjusted_post",
+    estimator: Estimator = "baseline_did",
     candidates: bool = False,
     anchor_shift: int = 0,
+    baseline: tuple[int, int] | str | None = "auto",
 ) -> MatchedDiDResult:
     """Matched comparison of a monthly 0/1 outcome after referral (see the module docstring).
 
@@ -655,6 +699,8 @@ def matched_comparison(
     months before referral (a placebo: `evaluation.falsification`).
     """
     estimator = check_option("estimator", estimator, Estimator)
+    if estimator != "baseline_did":
+        baseline = None
     exact = tuple([exact] if isinstance(exact, str) else (exact or ()))
     covariates = tuple([covariates] if isinstance(covariates, str) else covariates)
     horizons = _check_inputs(
@@ -675,6 +721,99 @@ def matched_comparison(
         raise ValueError(f"alpha={alpha!r} must lie strictly between 0 and 1")
     if len(participants) == 0:
         raise DesignError("matched_did: no participants", "Check the activity filter")
+    sample_options = {
+        "exact": exact,
+        "outcome": outcome,
+        "pre_months": int(pre_months),
+        "ratio": int(ratio),
+        "caliper": caliper,
+        "seed": seed,
+        "alpha": alpha,
+        "person": person,
+        "referral": referral,
+        "month": month,
+        "last_month": last_month,
+        "anchor_shift": int(anchor_shift),
+    }
+    sample = matched_sample(
+        participants, comparison_pool, outcomes, covariates=covariates, baseline=baseline, **sample_options
+    )
+    settings = {
+        "horizons": horizons,
+        "pre_months": int(pre_months),
+        "alpha": alpha,
+        "min_n": int(min_n),
+        "outcome": outcome,
+        "exact": exact,
+        "ratio": int(ratio),
+        "caliper": caliper,
+        "seed": seed,
+    }
+    result = _estimate(
+        sample.stacked, sample.data, sample.matched, covariates=covariates, estimator=estimator, **settings
+    )
+    if not candidates:
+        return result
+    table = [_candidate_rows(result, estimator), _candidate_table(sample, covariates, estimator, settings)]
+    if estimator == "baseline_did":
+        full = matched_sample(
+            participants,
+            comparison_pool,
+            outcomes,
+            **{**sample_options, "covariates": FULL_HISTORY_COVARIATES, "baseline": None},
+        )
+        for other in ("adjusted_post", "did"):
+            found = _estimate(
+                full.stacked,
+                full.data,
+                full.matched,
+                covariates=FULL_HISTORY_COVARIATES,
+                estimator=other,
+                **settings,
+            )
+            table.append(_candidate_rows(found, other))
+    order = list(CANDIDATES)
+    frame = pd.concat(table, ignore_index=True)
+    frame = frame.sort_values(
+        ["horizon", "candidate"], key=lambda c: c.map(order.index) if c.name == "candidate" else c
+    )
+    return replace(result, candidates=frame.reset_index(drop=True))
+
+
+@dataclass(frozen=True)
+class MatchedSample:
+    """The stacked (person, anchor) rows, their outcome matrix and the matching on them.
+
+    What `matched_comparison` estimates from, exposed for the design check
+    (`evaluation.design_check`), which draws pseudo-participants from the same rows.
+    """
+
+    stacked: _Stacked
+    data: Outcomes
+    matched: object  # evaluation.matching.MatchResult
+
+
+def matched_sample(
+    participants,
+    comparison_pool,
+    outcomes,
+    *,
+    covariates,
+    exact,
+    outcome,
+    pre_months,
+    ratio,
+    caliper,
+    seed,
+    alpha,
+    person,
+    referral,
+    month,
+    last_month,
+    anchor_shift=0,
+    baseline=None,
+) -> MatchedSample:
+    """Stack participants and the pool by referral-month cohort and match them (checked inputs)."""
     last_code = (
         int(_month_codes(pd.Series([pd.Timestamp(last_month)]))[0])
         if last_month is not None
@@ -683,7 +822,8 @@ def matched_comparison(
     people = np.concatenate([participants[person].to_numpy(), comparison_pool[person].to_numpy()])
     data = _outcome_matrix(outcomes, people, person=person, month=month, outcome=outcome, last_code=last_code)
     benefit = None
-    if HISTORY in covariates and BENEFIT in outcomes.columns and outcome != BENEFIT:
+    wants_history = HISTORY in covariates or RECENT_HISTORY in covariates
+    if wants_history and BENEFIT in outcomes.columns and outcome != BENEFIT:
         benefit = outcome_matrix(
             outcomes,
             people,
@@ -701,9 +841,10 @@ def matched_comparison(
         exact=exact,
         person=person,
         referral=referral,
-        pre_months=int(pre_months),
+        pre_months=pre_months,
         anchor_codes=_month_codes(participants[referral]) - int(anchor_shift),
         benefit=benefit,
+        baseline=baseline,
     )
     if not stacked.treated.any():
         raise DesignError(
@@ -721,29 +862,13 @@ def matched_comparison(
         treatment=_TREATED,
         covariates=match_covariates,
         exact=[*exact, _COHORT],
-        ratio=int(ratio),
+        ratio=ratio,
         caliper=caliper,
         replace=True,
         seed=seed,
         alpha=alpha,
     )
-    return _estimate(
-        stacked,
-        data,
-        matched,
-        horizons=horizons,
-        pre_months=int(pre_months),
-        alpha=alpha,
-        min_n=int(min_n),
-        outcome=outcome,
-        covariates=covariates,
-        exact=exact,
-        ratio=int(ratio),
-        caliper=caliper,
-        seed=seed,
-        estimator=estimator,
-        candidates=candidates,
-    )
+    return MatchedSample(stacked, data, matched)
 
 
 def matched_did(participants, comparison_pool, outcomes, **options) -> MatchedDiDResult:
@@ -752,10 +877,11 @@ def matched_did(participants, comparison_pool, outcomes, **options) -> MatchedDi
 
 
 CANDIDATES = {
-    "adjusted_post": "Matched, regression-adjusted comparison after referral",
-    "did": "Matched difference-in-differences",
-    "unmatched_did": "Unmatched difference-in-differences",
-    "weighting": "Doubly robust weighting (odds weights and regression adjustment)",
+    "baseline_did": "Matched on the last 6 months, change from months 13 to 24 before referral",
+    "adjusted_post": "Matched on 24 months of history, comparison after referral",
+    "did": "Matched on 24 months of history, change from the last 12 months",
+    "unmatched_did": "Unmatched, change from months 13 to 24 before referral",
+    "weighting": "Odds weighting (doubly robust), change from months 13 to 24 before referral",
 }
 """The estimators compared on every matched activity (the sensitivity table)."""
 
@@ -771,43 +897,48 @@ def _cohort_weights(stacked: _Stacked, base: np.ndarray) -> np.ndarray:
     return np.where(treated, 1.0, base * factor[inverse])
 
 
-def _candidate_table(stacked, matched, levels, diffs, events, horizons, adjust_all, weights, alpha):
-    """Each candidate estimator at each horizon (term, candidate, horizon, estimate, ...)."""
+_CANDIDATE_COLUMNS = ["estimate", "std_error", "ci_lower", "ci_upper", "n", "p_value"]
+
+
+def _candidate_rows(result: MatchedDiDResult, name: str) -> pd.DataFrame:
+    rows = result.horizons[["horizon", *_CANDIDATE_COLUMNS]].copy()
+    rows.insert(0, "label", CANDIDATES[name])
+    rows.insert(0, "candidate", name)
+    return rows
+
+
+def _candidate_table(sample: MatchedSample, covariates, estimator, settings) -> pd.DataFrame:
+    """The unmatched and odds-weighted versions of the headline's contrast, on its rows."""
+    stacked, matched = sample.stacked, sample.matched
+    horizons = settings["horizons"]
+    events = np.asarray(horizons)
+    levels = sample.data.relative(stacked.outcome_row, stacked.anchor_col, events)
+    y = levels - stacked.pre_mean[:, None] if estimator != "adjusted_post" else levels
     n_clusters = int(stacked.person_code.max()) + 1
     treated = stacked.treated
     score = matched.propensity.reindex(stacked.frame.index).to_numpy(dtype=float)
     on_support = (score > 0) & (score < 1)
     odds = np.where(on_support, score / np.where(on_support, 1 - score, 1), 0.0)
-    odds_w = _cohort_weights(stacked, odds) * np.where(treated, on_support, 1)
-    equal_w = _cohort_weights(stacked, np.ones(len(treated)))
+    adjust = _adjustment(stacked.frame, list(matched.covariates))
+    specs = {
+        "unmatched_did": (_cohort_weights(stacked, np.ones(len(treated))), None),
+        "weighting": (_cohort_weights(stacked, odds) * np.where(treated, on_support, 1), adjust),
+    }
     rows = []
-    for h in horizons:
-        j = int(np.flatnonzero(events == h)[0])
-        specs = {
-            "adjusted_post": (levels[:, j], weights, adjust_all),
-            "did": (diffs[:, j], weights, None),
-            "unmatched_did": (diffs[:, j], equal_w, None),
-            "weighting": (levels[:, j], odds_w, adjust_all),
-        }
-        for name, (y, w, adjust) in specs.items():
+    for j, h in enumerate(horizons):
+        for name, (weights, regressors) in specs.items():
             cell = weighted_contrast(
-                y,
+                y[:, j],
                 treated=treated,
-                weights=w,
+                weights=weights,
                 clusters=stacked.person_code,
                 n_clusters=n_clusters,
-                adjust=adjust,
+                adjust=regressors,
                 level=levels[:, j],
             )
-            rows.append(
-                {
-                    "candidate": name,
-                    "label": CANDIDATES[name],
-                    "horizon": int(h),
-                    **_contrast_row(cell, alpha),
-                }
-            )
-    return pd.DataFrame(rows)
+            row = _contrast_row(cell, settings["alpha"])
+            rows.append({"candidate": name, "label": CANDIDATES[name], "horizon": int(h), **row})
+    return pd.DataFrame(rows)[["candidate", "label", "horizon", *_CANDIDATE_COLUMNS]]
 
 
 def _estimate(
@@ -825,8 +956,7 @@ def _estimate(
     ratio,
     caliper,
     seed,
-    estimator="adjusted_post",
-    candidates=False,
+    estimator="baseline_did",
 ) -> MatchedDiDResult:
     index = stacked.frame.index
     t_pos = index.get_indexer(matched.pairs["treated_index"])
@@ -840,10 +970,14 @@ def _estimate(
     weights = _match_weights(len(frame), t_pos, c_pos)
     adjust = _adjustment(frame, list(matched.covariates))
     treated = stacked.treated
-    individually_matched = RECENT_MONTHS if HISTORY in covariates else 0
+    individually_matched = RECENT_MONTHS if (HISTORY in covariates or RECENT_HISTORY in covariates) else 0
 
     def cell(j: int, e: int) -> Contrast:
         if estimator == "did":
+            y, regressors = diffs[:, j], None
+        elif estimator == "baseline_did" and (e >= 0 or e < -individually_matched):
+            y, regressors = diffs[:, j], adjust
+        elif estimator == "baseline_did":
             y, regressors = diffs[:, j], None
         elif e >= 0 or e < -individually_matched:
             y, regressors = levels[:, j], adjust
@@ -881,29 +1015,36 @@ def _estimate(
     head = table.loc[table["horizon"] == headline_h].iloc[0]
     at_horizons = [c for e, c in zip(events, cells, strict=True) if e in set(horizons)]
     horizons_test = joint_wald(at_horizons)
-    tested = [c for e, c in zip(events, cells, strict=True) if e < -individually_matched]
+    if estimator == "baseline_did" and stacked.baseline is not None:
+        tested_months = set(range(-stacked.baseline[0] + 1, -individually_matched))
+    else:
+        tested_months = set(range(int(events.min()), -individually_matched))
+    tested = [c for e, c in zip(events, cells, strict=True) if int(e) in tested_months]
     pretrend = joint_wald(tested) if len(tested) >= 2 else None
     balance = matched.balance
     used_controls = np.unique(c_pos)
     control_people = stacked.person_code[used_controls]
     per_person = np.bincount(control_people)
     naive_levels = levels[:, int(np.flatnonzero(events == headline_h)[0])]
-    sensitivity = (
-        _candidate_table(stacked, matched, levels, diffs, events, horizons, adjust, weights, alpha)
-        if candidates
-        else pd.DataFrame()
-    )
     where = f" and {', '.join(exact)}" if exact else ""
     if estimator == "did":
         method = (
             f"Matched difference-in-differences (propensity-score matching 1:{ratio} with "
             f"replacement within referral-month cohorts{where}; {pre_months}-month pre-period)"
         )
-    else:
+    elif estimator == "adjusted_post":
         method = (
             f"Matched comparison with regression adjustment (propensity-score matching 1:{ratio} "
             f"with replacement within referral-month cohorts{where} on characteristics and "
             f"{stacked.history_months} months of employment and benefit history)"
+        )
+    else:
+        start, end = stacked.baseline or (0, 0)
+        method = (
+            f"Matched difference-in-differences from a baseline {start} to {end} months before referral, "
+            f"with regression adjustment (propensity-score matching 1:{ratio} with replacement within "
+            f"referral-month cohorts{where} on characteristics and each of the last 6 months' employment "
+            "and benefit states)"
         )
     return MatchedDiDResult(
         **headline_fields(head),
@@ -946,8 +1087,8 @@ def _estimate(
         ),
         estimator=estimator,
         history_months=stacked.history_months,
-        candidates=sensitivity,
         horizons_test=horizons_test,
+        baseline=stacked.baseline,
     )
 
 

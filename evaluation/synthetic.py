@@ -7,33 +7,50 @@ be checked against the truth. The data-generating process, precisely:
   recorded health condition, disability, caring, parenthood, age, sex, neurodivergence, tenure,
   benefit status, veteran status and months since last worked. Each person also has an
   unrecorded, stable employability `u_i ~ Normal(0, LATENT_SD)`, which appears in no table.
+* **Employment without the programme.** Monthly employment from FIRST_MONTH to LAST_MONTH is a
+  two-state Markov chain with persistence `rho` (PERSISTENCE): P(in work in m | state y in m-1) =
+  p_i(m) * (1 - rho) + rho * y, with the first month drawn with probability p_i(0). The
+  stationary probability is p_i(m) = 0.03 + 0.5 * logistic(x_i + u_i + TREND_PER_MONTH * m),
+  where `x_i` is the recorded-trait log-odds (`_recorded_employability`) and `m` counts months
+  from FIRST_MONTH. Each person's chain is driven by one fixed row of uniform draws U_i(m) (in
+  work in m when U_i(m) < that probability), drawn before anybody is recruited; everybody's
+  untreated path is simulated first, and recruitment sees only this path.
 * **Selection.** Each individual-level activity recruits 105-135% of its target, without
   replacement, with weights exp(s_i + LATENT_SELECTION * u_i): `s_i` is a log-odds score in
   the recorded characteristics (services reach people furthest from work, plus the activity's
   own `targeting`), and LATENT_SELECTION < 0, so people with lower unrecorded employability are
   more likely to be recruited. Participants therefore differ from the comparison pool (everyone
   never recruited) both on recorded traits and on `u_i`; the latter shows only through their
-  employment history, which is lower than recorded traits explain.
-* **Employment.** Monthly employment from FIRST_MONTH to LAST_MONTH is a two-state Markov chain
-  with persistence `rho` (PERSISTENCE): P(in work in m | state y in m-1) =
-  p_i(m) * (1 - rho) + rho * y, with the first month drawn with probability p_i(0). The
-  stationary probability is p_i(m) = 0.03 + 0.5 * logistic(x_i + u_i + TREND_PER_MONTH * m),
-  where `x_i` is the recorded-trait log-odds (`_recorded_employability`) and `m` counts months
-  from FIRST_MONTH. Every participant has at least PRE_REFERRAL_MONTHS (24) months of outcomes
-  before the referral month.
-* **Ashenfelter's dip.** About DIP_SHARE of participants (each independently) are recruited
-  after a fall in employment: for them the chain is overridden so they are in work for a job
-  spell of DIP_JOB_MONTHS months that ends with a job loss or health crisis, and then out of work
-  for the last DIP_OUT_MONTHS months before the referral month (spell and gap drawn uniformly
-  from those ranges, so the dip touches at most the 12 months before referral). Participants'
-  mean employment therefore rises and then falls sharply in the months before referral. The
-  override stops at the month before the referral month; from the referral month on every path
-  follows the chain.
-* **Effects.** Taking part adds `tau` to p_i(m) from the referral month on. The chain is linear
-  in the previous state, so for any pre-referral history (including the dip) the expected
-  treated-minus-untreated difference h months after the referral month is exactly
-  tau * (1 - rho ** (h + 1)) (see `effect_at`), the effect tabulated in `true_effects.csv`.
-  Out-of-work benefit receipt and earnings follow each month's employment state.
+  employment history, which is lower than recorded traits explain. Referral dates run from the
+  activity's actual start to REFERRALS_END with a gentle ramp-up; every participant has at least
+  PRE_REFERRAL_MONTHS (24) months of outcomes before the referral month.
+* **Ashenfelter's dip: referral after a real job loss.** Each activity's referral slots (dates)
+  are drawn first, and DIP_SHARE of them (rounded, chosen at random) are *dip* slots. Recruitment
+  then runs month by month through the referral window: in referral month r each activity fills
+  its dip slots from the eligible, not yet recruited people with a *recent job loss* at r, and
+  then its other slots from all eligible, not yet recruited people, with the same weights. A
+  recent job loss at r means that the person's untreated path was in work in month r - g - 1 and
+  out of work in months r - g .. r - 1, for g in DIP_OUT_MONTHS (1-3): the path moved from in
+  work to out of work 1-3 months before the referral month and has stayed out since. Only the
+  chain produces the job loss, so people who lose jobs more often (higher p_i) are more likely
+  to be recruited into dip slots, and nobody without a job loss can be. Should an activity have
+  fewer people with a recent job loss than dip slots in a month (only at very small scales),
+  the rest become ordinary slots. A dip participant's recorded `months_since_last_worked` is
+  the months from their last month in work to the referral month (2-4), as their history
+  shows (DIP_MONTHS_SINCE_FROM_HISTORY); `x_i`, which drove the chain, keeps the value drawn
+  for the population, and everybody else keeps that value too. Participants' mean employment
+  therefore falls sharply over the four months before the referral month (seed 2025, full
+  scale: 32%, 28%, 20% and 7% in work at months -4 to -1), after rising from 12% at month -12:
+  the job losers had to be in work shortly before.
+* **Effects.** The treated path uses the same draws U_i(m) with `tau` added to p_i(m) from the
+  referral month on, so it equals the untreated path before the referral month. Every
+  recruitment decision in month r depends only on everybody's paths before r (and on draws
+  independent of the chain), so given the history up to the referral month the draws from the
+  referral month on are still independent uniforms. The chain is linear in the previous state,
+  so, whatever the history (including the dip), the expected treated-minus-untreated difference
+  h months after the referral month is exactly tau * (1 - rho ** (h + 1)) (see `effect_at`), the
+  effect tabulated in `true_effects.csv`. Out-of-work benefit receipt and earnings follow each
+  month's employment state.
 * **Stages.** Stage dates follow from engagement draws and from the employment path (a job start
   is the first month in work after support started), so retention from referral to job start is
   well below 50%.
@@ -76,18 +93,30 @@ being in work), which no table records."""
 LATENT_SELECTION = -2.0
 """Log-odds coefficient of `u_i` in every individual activity's recruitment weights: one SD
 lower unrecorded employability multiplies the odds of recruitment by exp(2.0 * 0.6) = 3.3.
-Recruits' mean `u_i` is then about -0.55 (0.9 SD; the tilt LATENT_SELECTION * LATENT_SD ** 2 =
--0.72 is diluted because each activity draws a sizeable share without replacement), which
-lowers their pre-referral employment by about 4 points beyond what the recorded traits explain:
-selection on unobservables about as large as the selection on recorded traits."""
+Recruits' mean `u_i` is then about -0.48 at seed 2025 (-0.56 for ordinary referrals, -0.31 for
+those referred after a job loss, who had to be in work shortly before; the tilt
+LATENT_SELECTION * LATENT_SD ** 2 = -0.72 is diluted because each activity draws a sizeable share
+without replacement), which lowers their employment a year and more before referral by about 3-4
+points beyond what the recorded traits explain: selection on unobservables about as large as the
+selection on recorded traits."""
 DIP_SHARE = 1 / 3
-"""Share of participants (each independently) recruited after a fall in employment."""
+"""Share of each activity's referral slots (rounded) filled, month by month, from people whose
+untreated employment path shows a recent job loss (see DIP_OUT_MONTHS); the other slots are
+filled from everybody eligible, as before. A third, as in the earlier forced-spell version, so
+the dip stays as visible as it was."""
 DIP_OUT_MONTHS = (1, 3)
-"""For them: months out of work just before the referral month (uniform, inclusive range); the
-job loss or health crisis came 1-4 months before the referral date."""
-DIP_JOB_MONTHS = (3, 9)
-"""For them: months in work before the fall (uniform, inclusive range). With DIP_OUT_MONTHS the
-override touches at most the 12 months before the referral month."""
+"""A recent job loss at referral month r: in work in month r - g - 1 and out of work in months
+r - g .. r - 1 for some g in this inclusive range. Dip participants are therefore out of work
+in the month before the referral month and in work in one of the 2-4 months before it; their
+job loss is in their own simulated history, not imposed on it."""
+DIP_MONTHS_SINCE_FROM_HISTORY = True
+"""Whether a dip participant's recorded `months_since_last_worked` is the months from their last
+month in work to the referral month (2-4, consistent with the history the data show) rather than
+the population value. The population value still set `x_i`, and the comparison pool keeps it, so
+the same recorded 2-4 months marks a much more employable person in the pool (drawn that way)
+than among dip participants (median population value 36 months, seed 2025). In the regression of
+pre-referral employment on recorded traits (tests) this alone makes participants about 4 points
+less employed than their traits explain; anything matching on this column inherits that gap."""
 
 PROGRAMME_AREAS = {
     "E06000047": "County Durham",
@@ -264,17 +293,87 @@ def _referral_dates(rng: np.random.Generator, n: int, start: pd.Timestamp) -> pd
     return pd.Series(start + pd.to_timedelta(offsets, unit="D"))
 
 
-def _recruit(rng, population, latent, available, plan_row, truth) -> np.ndarray:
-    """Indices of the people recruited to one activity: weights from the recorded traits and
-    targeting, and from the unrecorded employability (lower employability, more likely)."""
-    target = int(plan_row["target_participants"])
-    n = int(round(target * rng.uniform(1.05, 1.35)))
-    eligible = available.copy()
+def _selection_weights(population, latent, plan_row, truth) -> np.ndarray:
+    """Recruitment weights of one activity: exp(s_i + LATENT_SELECTION * u_i) for eligible people
+    (primary care pilot: its two areas only), 0 for the rest."""
+    eligible = np.ones(len(population), dtype=bool)
     if plan_row["activity_id"] == "primary_care_pilot":
         eligible &= population["la_code"].isin(PRIMARY_CARE_AREAS).to_numpy()
     log_odds = _selection_log_odds(population, truth.targeting) + LATENT_SELECTION * latent
-    weights = np.exp(log_odds - log_odds.max()) * eligible
-    return rng.choice(len(population), size=n, replace=False, p=weights / weights.sum())
+    return np.exp(log_odds - log_odds.max()) * eligible
+
+
+def _draw(rng, weights: np.ndarray, size: int) -> np.ndarray:
+    """`size` people without replacement, with probability proportional to `weights`."""
+    if size == 0:
+        return np.array([], dtype=int)
+    return rng.choice(len(weights), size=size, replace=False, p=weights / weights.sum())
+
+
+def _referrals(rng, population, latent, untreated, plan) -> pd.DataFrame:
+    """Who is referred to which activity, when, and whether after a recent job loss.
+
+    Per activity: 105-135% of the target as referral slots with dates (`_referral_dates`), a
+    DIP_SHARE of them dip slots. Then, month by month through the referral window and activity
+    by activity, the dip slots are filled from the eligible, not yet recruited people with a
+    recent job loss in that month (`_recent_job_loss` of the untreated paths) and the other slots
+    from all eligible, not yet recruited people, with the activity's weights. Decisions in month r
+    use the paths before r only. Returns one row per participant: row (into `population`),
+    activity_id, referred_date, referral_month (index into `_months()`) and dip.
+    """
+    months = _months()
+    recent_loss = _recent_job_loss(untreated)
+    slots = []
+    for _, row in plan.iterrows():
+        truth = INDIVIDUAL_TRUTH.get(row["activity_id"])
+        if truth is None or pd.isna(row["target_participants"]):
+            continue
+        n = int(round(int(row["target_participants"]) * rng.uniform(1.05, 1.35)))
+        referred = _referral_dates(rng, n, row["actual_start"])
+        dip = np.zeros(n, dtype=bool)
+        dip[rng.choice(n, size=int(round(n * DIP_SHARE)), replace=False)] = True
+        slots.append(
+            {
+                "activity_id": row["activity_id"],
+                "referred_date": referred,
+                "referral_month": months.searchsorted(referred.dt.to_period("M").dt.to_timestamp()),
+                "dip": dip,
+                "weights": _selection_weights(population, latent, row, truth),
+                "row": np.full(n, -1),
+            }
+        )
+    available = np.ones(len(population), dtype=bool)
+    for month in np.unique(np.concatenate([s["referral_month"] for s in slots])):
+        for s in slots:
+            dip_slots = np.flatnonzero((s["referral_month"] == month) & s["dip"])
+            weights = s["weights"] * (available & recent_loss[:, month])
+            filled = min(len(dip_slots), np.count_nonzero(weights))
+            s["dip"][dip_slots[filled:]] = False  # too few recent job losses: ordinary slots
+            chosen = _draw(rng, weights, filled)
+            s["row"][dip_slots[:filled]] = chosen
+            available[chosen] = False
+            other_slots = np.flatnonzero((s["referral_month"] == month) & ~s["dip"])
+            weights = s["weights"] * available
+            if np.count_nonzero(weights) < len(other_slots):
+                raise ValueError(f"{s['activity_id']}: too few eligible people; enlarge pool_size.")
+            chosen = _draw(rng, weights, len(other_slots))
+            s["row"][other_slots] = chosen
+            available[chosen] = False
+    return pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "row": s["row"],
+                    "activity_id": s["activity_id"],
+                    "referred_date": s["referred_date"],
+                    "referral_month": s["referral_month"],
+                    "dip": s["dip"],
+                }
+            )
+            for s in slots
+        ],
+        ignore_index=True,
+    )
 
 
 # --- employment paths ----------------------------------------------------------------------
@@ -284,39 +383,42 @@ def _months() -> pd.DatetimeIndex:
     return pd.date_range(FIRST_MONTH, LAST_MONTH, freq="MS")
 
 
-def _dips(rng, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per participant: months out of work before the referral month (0 = no dip) and the length
-    of the job spell before that."""
-    dipped = rng.random(n) < DIP_SHARE
-    out = rng.integers(DIP_OUT_MONTHS[0], DIP_OUT_MONTHS[1] + 1, n)
-    job = rng.integers(DIP_JOB_MONTHS[0], DIP_JOB_MONTHS[1] + 1, n)
-    return np.where(dipped, out, 0), np.where(dipped, job, 0)
-
-
-def _employment_paths(rng, log_odds, referral_index, tau, dip_out=None, dip_job=None) -> np.ndarray:
+def _employment_paths(draws: np.ndarray, log_odds, referral_index, tau) -> np.ndarray:
     """Monthly in-work indicators (people x months) from the persistence chain.
 
-    `dip_out` / `dip_job` (months, 0 for no dip) override the chain before the referral month:
-    in work for `dip_job` months, then out of work for the last `dip_out` months before it.
-    From the referral month on the chain runs unchanged, so the effect of `tau` is as documented.
+    `draws` (people x months, uniform on [0, 1)) are the common random numbers: in work in month m
+    when draws[i, m] < P(in work in m | state in m-1). `tau` is added to p_i(m) from the referral
+    month on, so with the same draws a treated path equals the untreated one before the referral
+    month (use referral_index beyond the last month, or tau = 0, for an untreated path).
     """
-    months = _months()
-    n, t = len(log_odds), len(months)
+    n, t = draws.shape
     trend = TREND_PER_MONTH * np.arange(t)
-    p = 0.03 + 0.5 / (1 + np.exp(-(log_odds[:, None] + trend[None, :])))
-    relative = np.arange(t)[None, :] - referral_index[:, None]  # months since the referral month
-    p = np.clip(p + tau[:, None] * (relative >= 0), 0, 1)
-    dip_out = np.zeros(n, dtype=int) if dip_out is None else np.asarray(dip_out)
-    dip_job = np.zeros(n, dtype=int) if dip_job is None else np.asarray(dip_job)
-    out_of_work = (relative < 0) & (relative >= -dip_out[:, None])
-    in_job = (relative < -dip_out[:, None]) & (relative >= -(dip_out + dip_job)[:, None])
-    draws = rng.random((n, t))
+    p = 0.03 + 0.5 / (1 + np.exp(-(np.asarray(log_odds)[:, None] + trend[None, :])))
+    relative = np.arange(t)[None, :] - np.asarray(referral_index)[:, None]  # months since referral
+    p = np.clip(p + np.asarray(tau)[:, None] * (relative >= 0), 0, 1)
     employed = np.zeros((n, t), dtype=np.int8)
     for m in range(t):
         before = employed[:, m - 1] if m else p[:, 0]  # the first month is drawn with p_i(0)
         chance = p[:, m] * (1 - PERSISTENCE) + PERSISTENCE * before
-        employed[:, m] = np.where(in_job[:, m], 1, np.where(out_of_work[:, m], 0, draws[:, m] < chance))
+        employed[:, m] = draws[:, m] < chance
     return employed
+
+
+def _last_month_in_work_before(employed: np.ndarray) -> np.ndarray:
+    """people x months: the index of the last month in work strictly before each month (-1 if
+    none)."""
+    n, t = employed.shape
+    last = np.maximum.accumulate(np.where(employed == 1, np.arange(t)[None, :], -1), axis=1)
+    return np.concatenate([np.full((n, 1), -1), last[:, :-1]], axis=1)
+
+
+def _recent_job_loss(employed: np.ndarray) -> np.ndarray:
+    """people x months: True in month r when the path lost work 1-3 months (DIP_OUT_MONTHS) before
+    r and stayed out: in work in r - g - 1 and out in r - g .. r - 1, g in DIP_OUT_MONTHS. Uses
+    months before r only."""
+    last = _last_month_in_work_before(employed)
+    out_months = np.arange(employed.shape[1])[None, :] - last - 1
+    return (last >= 0) & (out_months >= DIP_OUT_MONTHS[0]) & (out_months <= DIP_OUT_MONTHS[1])
 
 
 def _benefit_paths(rng, people, employed) -> np.ndarray:
@@ -462,8 +564,31 @@ class SyntheticProgramme:
     seed: int
 
 
-def generate(seed: int = 2025, *, scale: float = 1.0, pool_size: int | None = None) -> SyntheticProgramme:
-    """Generate the synthetic programme in memory. `scale` shrinks or grows every activity."""
+@dataclass(frozen=True)
+class _Simulation:
+    """The people and their paths before the tables are written (for `generate` and the tests).
+
+    `recruiting_plan` is the plan with scaled targets; `members` has one row per participant (row
+    into `population`, activity_id, referred_date, referral_month, dip, months_since_last_worked
+    as recorded); `untreated` and `employed` are the people x months paths without and with the
+    programme, from the same `draws`; `rng` continues the seeded stream for the tables."""
+
+    plan: pd.DataFrame
+    recruiting_plan: pd.DataFrame
+    population: pd.DataFrame
+    latent: np.ndarray
+    log_odds: np.ndarray
+    members: pd.DataFrame
+    draws: np.ndarray
+    untreated: np.ndarray
+    employed: np.ndarray
+    referral_index: np.ndarray
+    tau: np.ndarray
+    rng: np.random.Generator
+
+
+def _simulate(seed: int, scale: float = 1.0, pool_size: int | None = None) -> _Simulation:
+    """People, recruitment and employment paths (see the module docstring)."""
     rng = np.random.default_rng(seed)
     plan = delivery_plan()
     delay = rng.integers(0, 40, len(plan))
@@ -475,37 +600,50 @@ def generate(seed: int = 2025, *, scale: float = 1.0, pool_size: int | None = No
     population = _population(rng, pool_size + n_recruited)
     latent = _latent_employability(rng, len(population))
     log_odds = _recorded_employability(population) + latent
-    available = np.ones(len(population), dtype=bool)
-    referral_index = np.full(len(population), 10**6)
-    tau = np.zeros(len(population))
-    members = []
-    for _, row in plan_for_recruiting.iterrows():
-        truth = INDIVIDUAL_TRUTH.get(row["activity_id"])
-        if truth is None or pd.isna(row["target_participants"]):
-            continue
-        chosen = _recruit(rng, population, latent, available, row, truth)
-        available[chosen] = False
-        referred = _referral_dates(rng, len(chosen), row["actual_start"])
-        referral_index[chosen] = _months().searchsorted(referred.dt.to_period("M").dt.to_timestamp())
-        if referral_index[chosen].min() < PRE_REFERRAL_MONTHS:
-            raise ValueError(
-                f"{row['activity_id']} refers people before {FIRST_MONTH.date()} + "
-                f"{PRE_REFERRAL_MONTHS} months: move FIRST_MONTH back."
-            )
-        tau[chosen] = truth.tau
-        members.append(
-            pd.DataFrame({"row": chosen, "activity_id": row["activity_id"], "referred_date": referred})
+    draws = rng.random((len(population), len(_months())))  # common random numbers
+    never = np.full(len(population), 10**6)
+    untreated = _employment_paths(draws, log_odds, never, np.zeros(len(population)))
+    members = _referrals(rng, population, latent, untreated, plan_for_recruiting)
+    rows, months = members["row"].to_numpy(), members["referral_month"].to_numpy()
+    if months.min() < PRE_REFERRAL_MONTHS:
+        raise ValueError(
+            f"Referrals before {FIRST_MONTH.date()} + {PRE_REFERRAL_MONTHS} months: move FIRST_MONTH back."
         )
-    members = pd.concat(members, ignore_index=True)
-    dip_out = np.zeros(len(population), dtype=int)
-    dip_job = np.zeros(len(population), dtype=int)
-    rows = members["row"].to_numpy()
-    dip_out[rows], dip_job[rows] = _dips(rng, len(rows))
-    employed = _employment_paths(rng, log_odds, referral_index, tau, dip_out, dip_job)
+    referral_index = never.copy()
+    referral_index[rows] = months
+    tau = np.zeros(len(population))
+    tau[rows] = [INDIVIDUAL_TRUTH[a].tau for a in members["activity_id"]]
+    employed = _employment_paths(draws, log_odds, referral_index, tau)
+    # a dip participant's job loss is in the data: months from their last month in work
+    since = months - _last_month_in_work_before(untreated)[rows, months]
+    recorded = population["months_since_last_worked"].to_numpy()[rows]
+    from_history = members["dip"].to_numpy() & DIP_MONTHS_SINCE_FROM_HISTORY
+    members["months_since_last_worked"] = np.where(from_history, since, recorded)
+    return _Simulation(
+        plan=plan,
+        recruiting_plan=plan_for_recruiting,
+        population=population,
+        latent=latent,
+        log_odds=log_odds,
+        members=members,
+        draws=draws,
+        untreated=untreated,
+        employed=employed,
+        referral_index=referral_index,
+        tau=tau,
+        rng=rng,
+    )
+
+
+def generate(seed: int = 2025, *, scale: float = 1.0, pool_size: int | None = None) -> SyntheticProgramme:
+    """Generate the synthetic programme in memory. `scale` shrinks or grows every activity."""
+    simulation = _simulate(seed, scale, pool_size)
+    rng, plan, population = simulation.rng, simulation.plan, simulation.population
+    members, employed = simulation.members, simulation.employed
     on_benefit = _benefit_paths(rng, population, employed)
     person_ids = np.array([f"P{seed % 1000:03d}{i:07d}" for i in rng.permutation(len(population))])
     participants = _participants(rng, population, members, employed, person_ids)
-    pool_rows = np.flatnonzero(available)
+    pool_rows = np.setdiff1d(np.arange(len(population)), members["row"].to_numpy())
     comparison_pool = population.iloc[pool_rows].assign(person_id=person_ids[pool_rows])
     comparison_pool = comparison_pool[["person_id", *population.columns]].reset_index(drop=True)
     keep = np.concatenate([members["row"].to_numpy(), pool_rows])
@@ -538,6 +676,7 @@ def generate(seed: int = 2025, *, scale: float = 1.0, pool_size: int | None = No
 def _participants(rng, population, members, employed, person_ids) -> pd.DataFrame:
     rows = members["row"].to_numpy()
     people = population.iloc[rows].reset_index(drop=True)
+    people["months_since_last_worked"] = members["months_since_last_worked"].to_numpy()
     referred = members["referred_date"].reset_index(drop=True)
     stages = _stage_dates(rng, referred, employed[rows])
     sources = rng.choice(
@@ -625,7 +764,18 @@ def data_generating_process() -> dict:
         "unrecorded_employability_selection_log_odds": LATENT_SELECTION,
         "dip_share": DIP_SHARE,
         "dip_out_of_work_months": list(DIP_OUT_MONTHS),
-        "dip_job_months": list(DIP_JOB_MONTHS),
+        "dip_months_since_last_worked_from_history": DIP_MONTHS_SINCE_FROM_HISTORY,
+        "dip": (
+            "dip_share of each activity's referral slots are filled, month by month, from eligible people "
+            "whose untreated path was in work and then out of work for the last dip_out_of_work_months "
+            "months before the referral month (a job loss in their own history, no forced spell); their "
+            "months_since_last_worked is the months from their last month in work to the referral month "
+            "(when dip_months_since_last_worked_from_history)"
+        ),
+        "common_random_numbers": (
+            "one uniform draw per person-month drives both the untreated and the treated path; "
+            "recruitment in month r uses the paths before r only"
+        ),
         "true_effect": "tau * (1 - persistence ** (h + 1)) h months after the referral month",
     }
 

@@ -244,21 +244,25 @@ def test_the_observables_predict_employment_in_the_pool(programme, employment):
 
 
 def _pre_referral_gaps(people: pd.DataFrame, pool: pd.DataFrame, employment: pd.DataFrame):
-    """Per participant: own employment rate over the 12 months before the referral month,
-    minus the pool's over the same calendar months."""
+    """Per participant: own employment rate over months 13-24 before the referral month, minus the
+    pool's over the same calendar months."""
     months = employment.columns
     index = months.get_indexer(people["referred_date"].dt.to_period("M").dt.to_timestamp())
     own = employment.loc[people["person_id"]].to_numpy(float)
     pool_rate = employment.loc[pool["person_id"]].to_numpy(float).mean(axis=0)
-    return np.array([own[k, i - 12 : i].mean() - pool_rate[i - 12 : i].mean() for k, i in enumerate(index)])
+    return np.array(
+        [own[k, i - 24 : i - 12].mean() - pool_rate[i - 24 : i - 12].mean() for k, i in enumerate(index)]
+    )
 
 
 def test_participants_worked_less_than_the_pool_before_referral(programme, employment):
-    """Selection shows in the outcome itself: before referral, participants' employment differs
-    from the pool's by at least 3 points and 3 standard errors."""
+    """Selection shows in the outcome itself: 13-24 months before referral, participants' employment
+    is below the pool's by at least 3 points and 3 standard errors (seed 2025, scale 0.3: 5.3
+    points, standard error 1.1). In the 12 months before referral the gap closes (+1.7 points):
+    the third referred after a job loss had to be in work shortly before it."""
     gaps = _pre_referral_gaps(_individual(programme), programme.tables["comparison_pool"], employment)
     se = gaps.std(ddof=1) / np.sqrt(len(gaps))
-    assert abs(gaps.mean()) > max(0.03, 3 * se), (gaps.mean(), se)
+    assert gaps.mean() < -max(0.03, 3 * se), (gaps.mean(), se)
 
 
 def test_naive_comparison_is_biased_relative_to_the_true_effect(programme, employment):
@@ -336,19 +340,34 @@ def _participant_gap_given_traits(programme) -> tuple[float, float]:
 
 
 def test_unrecorded_employability_makes_participants_less_employed_than_traits_explain(full_scale):
-    """Before referral (and before any dip), participants are at least 2 points and 4 standard
-    errors less often in work than pool members with the same recorded traits."""
+    """Before referral (and at least 12 months before any referral month), participants are at
+    least 2 points and 4 standard errors less often in work than pool members with the same
+    recorded traits (seed 2025: 7.2 points, standard error 0.6; about 3.3 of them from `u_i`, the
+    rest from dip participants' recorded months since last worked, see the next tests)."""
     gap, se = _participant_gap_given_traits(full_scale)
     assert gap < -0.02 and gap / se < -4, (gap, se)
 
 
 def test_without_selection_on_unrecorded_employability_the_traits_explain_the_gap(monkeypatch):
-    """Negative control for the test above: with LATENT_SELECTION = 0 the same regression finds no
-    participant gap (within 1.5 points and 3 standard errors), so the regression does remove the
-    selection on recorded traits."""
+    """Negative control for the test above: with LATENT_SELECTION = 0, and dip participants'
+    recorded months since last worked left at the value that drove their employment, the same
+    regression finds no participant gap (within 1.5 points and 3 standard errors; seed 2025: +0.4
+    points), so the regression does remove the selection on recorded traits, and referral after a
+    job loss adds no gap of its own a year before referral."""
     monkeypatch.setattr(synthetic, "LATENT_SELECTION", 0.0)
+    monkeypatch.setattr(synthetic, "DIP_MONTHS_SINCE_FROM_HISTORY", False)
     gap, se = _participant_gap_given_traits(synthetic.generate(2025))
     assert abs(gap) < 0.015 and abs(gap / se) < 3, (gap, se)
+
+
+def test_recorded_recent_job_loss_alone_opens_a_gap_beyond_traits(monkeypatch):
+    """What DIP_MONTHS_SINCE_FROM_HISTORY documents: without selection on `u_i`, dip participants'
+    recorded 2-4 months since last worked (the population value, which set their employability,
+    has median 36) makes participants at least 2 points less employed than their recorded traits
+    explain (seed 2025: 3.6 points, standard error 0.7)."""
+    monkeypatch.setattr(synthetic, "LATENT_SELECTION", 0.0)
+    gap, se = _participant_gap_given_traits(synthetic.generate(2025))
+    assert gap < -0.02 and gap / se < -3, (gap, se)
 
 
 def test_unrecorded_employability_is_not_in_any_table(full_scale):
@@ -373,46 +392,143 @@ def _participants_profile(programme, employment, relative_months) -> pd.Series:
 
 def test_participants_employment_falls_in_the_months_before_referral(programme, employment):
     """Ashenfelter's dip: participants' employment falls every month from 4 months before the
-    referral month to the month before it, by at least 15 points in all, and ends below its
-    level of 13-24 months before referral."""
+    referral month to the month before it, by at least 22 points in all (seed 2025, scale 0.3:
+    33.1%, 27.9%, 18.2%, 6.4%, a fall of 26.7 points), and ends below its level of 13-24 months
+    before referral."""
     profile = _participants_profile(programme, employment, range(-24, 0))
     last = profile.loc[-4:-1]
     assert (last.diff().dropna() < 0).all(), last.to_dict()
-    assert last.loc[-1] < last.loc[-4] - 0.15, last.to_dict()
+    assert last.loc[-1] < last.loc[-4] - 0.22, last.to_dict()
     assert profile.loc[-1] < profile.loc[-24:-13].mean(), profile.to_dict()
 
 
-def test_dip_share_and_size_are_documented_constants():
+@pytest.fixture(scope="module")
+def simulation():
+    """The people and paths behind `programme` (same seed and scale), with the dip flags."""
+    return synthetic._simulate(2025, SCALE)
+
+
+def test_simulation_is_the_generated_programme(simulation, programme):
+    """The paths and referrals the tests below inspect are those written to the tables."""
+    people = programme.tables["participants"]
+    assert len(simulation.members) == len(people)
+    assert sorted(simulation.members["referred_date"]) == sorted(people["referred_date"])
+    assert simulation.employed[simulation.members["row"].to_numpy()].sum() == (
+        programme.tables["outcomes_monthly"]
+        .loc[lambda f: f["person_id"].isin(people["person_id"]), "employed"]
+        .sum()
+    )
+
+
+def test_dip_share_of_every_activity(simulation):
+    """A third of each activity's referrals (rounded) come after a recent job loss."""
+    members = simulation.members
+    for activity_id, group in members.groupby("activity_id"):
+        assert group["dip"].sum() == round(len(group) * synthetic.DIP_SHARE), activity_id
+
+
+def test_dip_participants_lost_work_in_their_own_history(simulation):
+    """Every dip participant was in work in one of the 2-4 months before the referral month and
+    out of work in the month before it (1-3 months out, DIP_OUT_MONTHS), in their untreated path,
+    which the data show, since it is the treated path before referral; their recorded months since
+    last worked is the months from that last month in work to the referral month."""
+    members = simulation.members[simulation.members["dip"]]
+    rows, month = members["row"].to_numpy(), members["referral_month"].to_numpy()
+    low, high = synthetic.DIP_OUT_MONTHS
+    assert (low, high) == (1, 3)
+    for path in (simulation.untreated, simulation.employed):
+        assert (path[rows, month - 1] == 0).all()
+        back = path[rows[:, None], month[:, None] - np.arange(1, high + 2)]  # months -1 .. -4
+        assert (back[:, 1:].max(axis=1) == 1).all()
+        months_since = 1 + np.argmax(back, axis=1)  # months from the last month in work
+        assert (members["months_since_last_worked"].to_numpy() == months_since).all()
+    assert set(members["months_since_last_worked"]) == {2, 3, 4}
+
+
+def test_dip_participants_are_visible_in_the_tables(programme):
+    """At least a third of participants show the dip in the written tables: out of work in the month
+    before the referral month, in work in one of the 2-4 months before it, and a recorded months
+    since last worked equal to the months since that last month in work."""
+    people, outcomes = _individual(programme), programme.tables["outcomes_monthly"]
+    employment = outcomes.pivot(index="person_id", columns="month", values="employed")
+    index = employment.columns.get_indexer(people["referred_date"].dt.to_period("M").dt.to_timestamp())
+    own = employment.loc[people["person_id"]].to_numpy(int)
+    rows = np.arange(len(people))
+    months_back = np.stack([own[rows, index - k] for k in range(1, 5)], axis=1)  # -1, -2, -3, -4
+    in_work = months_back.max(axis=1) == 1
+    since = 1 + np.argmax(months_back, axis=1)
+    shows_dip = (months_back[:, 0] == 0) & in_work & (people["months_since_last_worked"].to_numpy() == since)
+    assert shows_dip.mean() >= synthetic.DIP_SHARE - 0.01, shows_dip.mean()
+
+
+def test_referrals_use_only_the_paths_before_the_referral_month(simulation):
+    """Recruitment does not look ahead: with every path redrawn from month c on, the referrals of
+    months up to c (people, activities, dates and dip flags) are unchanged. This is why the true
+    effect stays exact: given who is referred when, the draws from the referral month on are
+    untouched by selection."""
+    members = simulation.members
+    for cutoff in np.quantile(members["referral_month"], [0.2, 0.6]).astype(int):
+        draws = simulation.draws.copy()
+        draws[:, cutoff:] = np.random.default_rng(cutoff).random(draws[:, cutoff:].shape)
+        n = len(draws)
+        untreated = synthetic._employment_paths(draws, simulation.log_odds, np.full(n, 10**6), np.zeros(n))
+        assert (untreated[:, :cutoff] == simulation.untreated[:, :cutoff]).all()
+        assert (untreated[:, cutoff:] != simulation.untreated[:, cutoff:]).any()
+        runs = [
+            synthetic._referrals(
+                np.random.default_rng(7),
+                simulation.population,
+                simulation.latent,
+                paths,
+                simulation.recruiting_plan,
+            )
+            for paths in (simulation.untreated, untreated)
+        ]
+        early = [run[run["referral_month"] <= cutoff].reset_index(drop=True) for run in runs]
+        pd.testing.assert_frame_equal(early[0], early[1])
+        assert len(early[0]) > 50
+        assert not runs[0].equals(runs[1])  # later referrals do depend on later paths
+
+
+def test_dip_share_and_window_are_documented_constants():
     assert pytest.approx(1 / 3) == synthetic.DIP_SHARE
-    low_out, high_out = synthetic.DIP_OUT_MONTHS
-    low_job, high_job = synthetic.DIP_JOB_MONTHS
-    assert 1 <= low_out <= high_out <= 3
-    assert 1 <= low_job <= high_job
-    assert high_out + high_job <= 12  # the dip stays within the year before referral
+    assert synthetic.DIP_OUT_MONTHS == (1, 3)
+    assert not hasattr(synthetic, "DIP_JOB_MONTHS")  # no forced job spell any more
+
+
+def test_histories_before_referral_are_the_untreated_histories(simulation):
+    """Treated and untreated paths come from the same draws: identical before each participant's
+    referral month (and everywhere for people never referred), different after it for some."""
+    before = np.arange(simulation.employed.shape[1])[None, :] < simulation.referral_index[:, None]
+    assert (simulation.employed[before] == simulation.untreated[before]).all()
+    assert (simulation.employed[~before] != simulation.untreated[~before]).any()
 
 
 def test_dip_and_history_leave_the_true_effect_exact():
-    """Same draws with and without tau: identical paths before the referral month, and the mean
-    treated-minus-untreated difference h months after it is tau * (1 - rho ** (h + 1)) for people
-    with and without a dip (within 0.008, about 4 standard errors)."""
+    """Common random numbers with and without tau, and referral after a job loss chosen from the
+    history before the referral month (as `_referrals` does): identical paths before the referral
+    month, and the mean treated-minus-untreated difference h months after it is
+    tau * (1 - rho ** (h + 1)) for people referred after a job loss and for the others (within
+    0.008, about 4 standard errors)."""
     n, tau = 40_000, 0.1
     rng = np.random.default_rng(3)
     log_odds = rng.normal(-1.0, 1.0, n)
-    referral = rng.integers(synthetic.PRE_REFERRAL_MONTHS, synthetic.PRE_REFERRAL_MONTHS + 10, n)
-    dip_out, dip_job = synthetic._dips(rng, n)
-    dip_out[: n // 2], dip_job[: n // 2] = 0, 0  # half without a dip whatever the draw
-    treated = synthetic._employment_paths(
-        np.random.default_rng(9), log_odds, referral, np.full(n, tau), dip_out, dip_job
-    )
-    untreated = synthetic._employment_paths(
-        np.random.default_rng(9), log_odds, referral, np.zeros(n), dip_out, dip_job
-    )
-    before = np.arange(treated.shape[1])[None, :] < referral[:, None]
+    months = len(synthetic._months())
+    draws = rng.random((n, months))
+    never = np.full(n, 10**6)
+    untreated = synthetic._employment_paths(draws, log_odds, never, np.zeros(n))
+    first, last = synthetic.PRE_REFERRAL_MONTHS, synthetic.PRE_REFERRAL_MONTHS + 10
+    # half are referred at their first recent job loss in the window, the rest at a random month
+    loss = synthetic._recent_job_loss(untreated)[:, first:last]
+    has_loss = loss.any(axis=1) & (np.arange(n) < n // 2)
+    referral = np.where(has_loss, first + np.argmax(loss, axis=1), rng.integers(first, last, n))
+    treated = synthetic._employment_paths(draws, log_odds, referral, np.full(n, tau))
+    before = np.arange(months)[None, :] < referral[:, None]
     assert (treated[before] == untreated[before]).all()
-    dipped = dip_out > 0
-    assert 0.1 < dipped.mean() < 0.25  # a third of the second half
     rows = np.arange(n)
-    for group in (dipped, ~dipped):
+    assert (untreated[rows[has_loss], referral[has_loss] - 1] == 0).all()
+    assert 0.1 < has_loss.mean() < 0.5
+    for group in (has_loss, ~has_loss):
         for h in (0, 3, 6):
             difference = (
                 treated[rows[group], referral[group] + h] - untreated[rows[group], referral[group] + h]
@@ -421,9 +537,27 @@ def test_dip_and_history_leave_the_true_effect_exact():
                 h,
                 group.sum(),
             )
-    # the dip is really there: in work at the spell's end, out of work in the month before referral
-    assert (treated[rows[dipped], referral[dipped] - 1] == 0).all()
-    assert (treated[rows[dipped], referral[dipped] - dip_out[dipped] - 1] == 1).all()
+
+
+def test_true_effect_is_exact_for_the_generated_participants():
+    """Through the real recruitment (scale 3, about 4,900 participants): participants'
+    treated-minus-untreated difference h months after the referral month, minus
+    tau * (1 - rho ** (h + 1)) for their activity's tau, averages zero within 4 standard errors,
+    for dip participants and the others."""
+    simulation = synthetic._simulate(2025, 3.0)
+    members = simulation.members
+    rows, month = members["row"].to_numpy(), members["referral_month"].to_numpy()
+    tau = simulation.tau[rows]
+    for group in (members["dip"].to_numpy(), ~members["dip"].to_numpy()):
+        for h in (0, 3, 6):
+            difference = (
+                simulation.employed[rows[group], month[group] + h]
+                - simulation.untreated[rows[group], month[group] + h]
+            )
+            error = difference - np.array([synthetic.effect_at(t, h) for t in tau[group]])
+            se = error.std(ddof=1) / np.sqrt(group.sum())
+            assert abs(error.mean()) < 4 * se, (h, group.sum(), error.mean(), se)
+            assert se < 0.01
 
 
 # --- the true effects ----------------------------------------------------------------------

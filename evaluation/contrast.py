@@ -59,7 +59,8 @@ def weighted_contrast(
 ) -> Contrast:
     """Coefficient on `treated` in a WLS of `y` on [1, treated, `adjust`], clustered by person.
 
-    Rows with a missing `y` or zero weight are left out. `weights` are 1 for participants
+    Rows with a missing `y` or zero weight are left out; with a single participant the
+    estimate is given and its standard error is NaN. `weights` are 1 for participants
     and the comparison weights for comparison rows (summing, per cohort, to its number of
     participants). `level` is the outcome level used for the reported rates (default `y`).
     The clustered covariance is statsmodels' (`cov_type="cluster"`, with its small-sample
@@ -70,26 +71,36 @@ def weighted_contrast(
     t_use = use & treated
     c_use = use & ~treated
     n_t = int(t_use.sum())
-    if n_t < 2 or not c_use.any():
+    if n_t < 1 or not c_use.any():
         return Contrast.empty(n_clusters)
     parts = [np.ones(int(use.sum())), treated[use].astype(float)]
     if adjust is not None and adjust.shape[1]:
         parts.append(adjust[use])
     x = np.column_stack(parts)
     groups = clusters[use]
+    model = sm.WLS(y[use], x, weights=weights[use])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = sm.WLS(y[use], x, weights=weights[use]).fit(cov_type="cluster", cov_kwds={"groups": groups})
+        try:
+            fit = model.fit(cov_type="cluster", cov_kwds={"groups": groups})
+            variance = float(fit.cov_params()[1, 1])
+        except (ZeroDivisionError, np.linalg.LinAlgError, ValueError):
+            # as many regressors as rows, or a single cluster: no spread to estimate from
+            fit = model.fit()
+            variance = float("nan")
     estimate = float(fit.params[1])
-    variance = float(fit.cov_params()[1, 1])
+    if n_t < 2:  # one participant gives no spread to estimate the variance from
+        variance = float("nan")
     influence = fit.model.pinv_wexog[1] * fit.wresid
     by_person = np.bincount(groups, weights=influence, minlength=n_clusters)
     raw = float(by_person @ by_person)
     scale = np.sqrt(variance / raw) if raw > 0 and np.isfinite(variance) else np.nan
+    if not np.isfinite(variance):
+        variance = float("nan")
     w_c = weights[c_use]
     return Contrast(
         estimate=estimate,
-        std_error=float(np.sqrt(variance)) if variance >= 0 else float("nan"),
+        std_error=float(np.sqrt(variance)) if variance >= 0 else float("nan"),  # NaN stays NaN
         n_treated=n_t,
         n_comparisons=int(np.unique(clusters[c_use]).size),
         treated_rate=float(level[t_use].mean()),

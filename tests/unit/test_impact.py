@@ -42,7 +42,10 @@ from evaluation.impact import (
     AGE_BANDS,
     BANDED_COLUMNS,
     DEFAULT_COVARIATES,
+    FULL_HISTORY_COVARIATES,
+    HISTORY,
     PRE_HISTORY,
+    RECENT_HISTORY,
     WORK_GAP_BANDS,
     ActivityImpact,
     MatchedDiDResult,
@@ -128,39 +131,40 @@ def test_hand_example_standard_error(hand):
     # Clustered sandwich with fixed match weights, by hand at e = 3:
     # treated dY (1, -0.25), mean 0.375 -> contributions (+0.625, -0.625) / 2 = +-0.3125;
     # comparisons dY (0.5, 0), weights 1, mean 0.25 -> -(+0.25, -0.25) / 2 = -+0.125;
-    # four people, G / (G - 1) = 4 / 3:
-    # var = 4/3 (2 x 0.3125^2 + 2 x 0.125^2) = 4/3 x 0.2265625 = 0.30208333...
+    # four people (G = 4), four rows (N = 4), two regressors (K = 2); statsmodels' cluster
+    # covariance multiplies by G / (G - 1) x (N - 1) / (N - K) = 4/3 x 3/2 = 2:
+    # var = 2 (2 x 0.3125^2 + 2 x 0.125^2) = 2 x 0.2265625
     rows = hand.horizons.set_index("horizon")
-    assert rows.loc[3, "std_error"] == pytest.approx(np.sqrt(0.2265625 * 4 / 3), rel=1e-12)
+    assert rows.loc[3, "std_error"] == pytest.approx(np.sqrt(0.2265625 * 2), rel=1e-12)
     assert rows.loc[3, "ci_lower"] == pytest.approx(
-        0.125 - 1.959963984540054 * np.sqrt(0.2265625 * 4 / 3), rel=1e-9
+        0.125 - 1.959963984540054 * np.sqrt(0.2265625 * 2), rel=1e-9
     )
 
 
-def test_standard_error_from_regression_residuals_clustered_by_person():
-    # With three comparisons per participant the 8 matched rows are enough (2 per regressor)
-    # for the regression form of the variance. Nearest on x: P1 (January cohort) -> C2, C1,
-    # C3; P2 (June cohort) -> C4, C3, C2 (2.1, 1.6, 1.1 against C5's 3.0), each weight 1/3.
+def test_standard_error_clustered_by_person_with_match_weights():
+    # With three comparisons per participant: P1 (January cohort) -> C2, C1, C3; P2 (June
+    # cohort) -> C4, C3, C2 (2.1, 1.6, 1.1 against C5's 3.0), each weight 1/3.
     # dY at e = 3 (April / September 2025) by hand, from EMPLOYED:
     #   January: P1 1 - 0 = 1; C2 1 - 6/12 = 0.5; C1 0; C3 0
     #   June:    P2 0 - 3/12 = -0.25; C4 0; C3 0; C2 0 - 7/12 (July-December 2024, April 2025)
     result = run_hand(ratio=3)
     d_y = np.array([1, 0.5, 0, 0, -0.25, 0, 0, -7 / 12])
     treated = np.array([1, 0, 0, 0, 1, 0, 0, 0.0])
-    june = np.array([0, 0, 0, 0, 1, 1, 1, 1.0])
-    x = np.array([1.0, 1.1, 0.5, 1.6, 2.0, 2.1, 1.6, 1.1])
     person = ["P1", "C2", "C1", "C3", "P2", "C4", "C3", "C2"]
     # effect: (1 - 0.25) / 2 - ((0.5 + 0 + 0) / 3 + (0 + 0 - 7 / 12) / 3) / 2 = 0.375 + 1 / 72
     row = result.horizons.set_index("horizon").loc[3]
     assert row["estimate"] == pytest.approx(0.375 + 1 / 72, abs=1e-12)
-    # variance: OLS of dY on (1, participant, June cohort, x), residuals x sqrt(n / (n - p)),
-    # times the row's weight (participant 1/2, comparison -1/3 x 1/2), summed by person
-    design = np.column_stack([np.ones(8), treated, june, x])
-    beta, *_ = np.linalg.lstsq(design, d_y, rcond=None)
-    residual = (d_y - design @ beta) * np.sqrt(8 / (8 - 4))
+    # variance: residuals from the two groups' weighted means, times the row's weight
+    # (participant 1/2, comparison -1/3 x 1/2), summed by person (G = 6 people), times
+    # statsmodels' G / (G - 1) x (N - 1) / (N - K) with N = 8 rows and K = 2 regressors
+    weights = np.where(treated == 1, 1.0, 1 / 3)
+    mean_t = d_y[treated == 1].mean()
+    mean_c = (weights * d_y)[treated == 0].sum() / weights[treated == 0].sum()
+    residual = d_y - np.where(treated == 1, mean_t, mean_c)
     psi = residual * np.where(treated == 1, 1 / 2, -1 / 3 / 2)
     by_person = pd.Series(psi).groupby(person).sum()
-    assert row["std_error"] == pytest.approx(np.sqrt((by_person**2).sum()), rel=1e-9)
+    factor = 6 / 5 * 7 / 6
+    assert row["std_error"] == pytest.approx(np.sqrt(factor * (by_person**2).sum()), rel=1e-9)
 
 
 def test_event_time_alignment(hand):
@@ -299,7 +303,7 @@ def test_age_and_time_out_of_work_also_enter_as_bands(programme):
     # the bands enter the score and the balance table, beside the numbers themselves.
     result = estimate_activity(programme, "vcse_small_grants", seed=1).matched
     names = set(result.balance["covariate"])
-    assert {"age", "log1p_months_since_last_worked", PRE_HISTORY} <= names
+    assert {"age", "log1p_months_since_last_worked", "employed_m1", "benefit_m6", "recent_job_loss"} <= names
     assert {f"age_band={label}" for _, label in AGE_BANDS} <= names
     assert {f"time_since_last_worked={label}" for _, label in WORK_GAP_BANDS} <= names
     assert result.covariates == DEFAULT_COVARIATES
@@ -369,7 +373,8 @@ def test_no_usable_participants_is_a_design_error():
 
 def test_default_covariates_match_the_contract_columns():
     pool = synthetic.generate(1, scale=0.05, pool_size=300).tables["comparison_pool"]
-    assert set(DEFAULT_COVARIATES) - {PRE_HISTORY} <= set(pool.columns)
+    assert set(DEFAULT_COVARIATES) - {RECENT_HISTORY} <= set(pool.columns)
+    assert set(FULL_HISTORY_COVARIATES) - {HISTORY} <= set(pool.columns)
 
 
 # ---------------------------------------------------------------- pipeline

@@ -43,6 +43,28 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="the output folder holds reports of other inputs: move them aside into previous-<time>/",
     )
+    check = commands.add_parser(
+        "check-design",
+        help="plasmode simulation on the real comparison pool: can the method be trusted on these data?",
+    )
+    check.add_argument("path", type=Path)
+    check.add_argument("--activity", required=True, help="the activity whose design to check")
+    check.add_argument(
+        "--draws", type=int, default=100, help="simulated programmes (Monte Carlo error falls as 1/sqrt)"
+    )
+    check.add_argument(
+        "--effect",
+        type=float,
+        default=0.05,
+        help="injected effect (chance a month out of work becomes one in work)",
+    )
+    check.add_argument("--seed", type=int, default=2025)
+    check.add_argument(
+        "--no-checks", dest="checks", action="store_false", help="skip the falsification checks (3x faster)"
+    )
+    check.add_argument(
+        "--out", type=Path, help="folder for design_check_<activity>.csv (the table) and _draws.csv"
+    )
     return parser
 
 
@@ -58,7 +80,9 @@ def _one_blas_thread() -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     _one_blas_thread()
-    handler = {"validate": _validate, "synthetic": _synthetic, "run": _run}[args.command]
+    handler = {"validate": _validate, "synthetic": _synthetic, "run": _run, "check-design": _check_design}[
+        args.command
+    ]
     try:
         return handler(args)
     except ContractError as error:
@@ -98,6 +122,29 @@ def _validate(args) -> int:
 def _synthetic(args) -> int:
     folder = synthetic.write(args.out, args.seed, scale=args.scale)
     print(f"Wrote the synthetic programme (seed {args.seed}) to {folder}")
+    return EXIT_OK
+
+
+def _check_design(args) -> int:
+    from evaluation.design_check import check_design
+    from evaluation.report.checks import design_check_sentences
+
+    warn_if_in_git_repository(args.path)
+    programme = load_programme(args.path)
+    programme.plan(args.activity)
+    found = check_design(
+        programme, args.activity, draws=args.draws, effect=args.effect, seed=args.seed, checks=args.checks
+    )
+    print(found.summary())
+    print()
+    for sentence in design_check_sentences(found):
+        print(sentence)
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in args.activity)
+        found.table.to_csv(args.out / f"design_check_{safe}.csv", index=False)
+        found.replications.to_csv(args.out / f"design_check_{safe}_draws.csv", index=False)
+        print(f"Wrote {args.out / f'design_check_{safe}.csv'}")
     return EXIT_OK
 
 

@@ -12,6 +12,8 @@ their own; the chart functions only draw what they return.
 
 from __future__ import annotations
 
+import re
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -165,6 +167,20 @@ def covariate_label(name: str) -> str:
     }
     if name in special:
         return special[name]
+    history = re.fullmatch(r"(employed|benefit)_(m(\d+)|share_(\d+)_(\d+))", str(name))
+    if history:
+        state = "In work" if history.group(1) == "employed" else "On out-of-work benefit"
+        if history.group(3):
+            months = int(history.group(3))
+            return f"{state} {months} month{'s' if months > 1 else ''} before referral"
+        return f"{state}: share of months {history.group(4)} to {history.group(5)} before referral"
+    history_labels = {
+        "log_months_since_in_work": "Months since last in work in the history (log scale)",
+        "recent_job_loss": "Left work in the last 6 months",
+        "recent_benefit_start": "Started out-of-work benefit in the last 6 months",
+    }
+    if name in history_labels:
+        return history_labels[name]
     column, _, level = str(name).partition("=")
     label = column.replace("_", " ").capitalize()
     if level:

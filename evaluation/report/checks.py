@@ -15,6 +15,7 @@ from evaluation.impact import CANDIDATES, ActivityImpact
 from evaluation.report.display import bullets, heading, paragraph, warning
 
 __all__ = [
+    "design_check_sentences",
     "falsification_section",
     "failed_check_sentences",
     "sensitivity_section",
@@ -204,3 +205,38 @@ def sensitivity_section(ctx) -> list:
             note="Percentage points; every method uses the same participants and comparison pool.",
         ),
     ]
+
+
+def design_check_sentences(found) -> list[str]:
+    """What a design check (`evaluation.design_check.DesignCheck`) found, in words, from its table."""
+    table = found.table.set_index("scenario")
+    out = [
+        f"{found.draws} simulated programmes of {found.n_pseudo} pseudo-participants drawn from the comparison pool "
+        f"to resemble the participants of {found.activity_id}; effect measured {found.horizon} months after "
+        "(pseudo-)referral. Figures in brackets are Monte Carlo standard errors."
+    ]
+    if "zero" in table.index:
+        zero = table.loc["zero"]
+        out.append(
+            f"With no effect, the estimate was off by {_pp(zero['bias'])} percentage points on average "
+            f"({100 * zero['bias_mc_se']:.1f}); {100 * zero['significant']:.0f}% ({100 * zero['significant_mc_se']:.0f}) "
+            "of draws found a significant effect, and "
+            f"{100 * zero['published_significant']:.0f}% ({100 * zero['published_significant_mc_se']:.0f}) would have "
+            "published one after the falsification checks (the target is at most 10%)."
+        )
+    if "effect" in table.index:
+        effect = table.loc["effect"]
+        relative = effect["bias"] / effect["mean_truth"] if effect["mean_truth"] else float("nan")
+        out.append(
+            f"With a true effect of {_pp(effect['mean_truth'])} percentage points, the estimate was off by "
+            f"{_pp(effect['bias'])} points on average ({100 * effect['bias_mc_se']:.1f}), "
+            f"{100 * relative:+.0f}% of the effect; 95% intervals covered the truth in {100 * effect['coverage']:.0f}% "
+            f"({100 * effect['coverage_mc_se']:.0f}) of draws (the target is 90-98%), and "
+            f"{100 * effect['published']:.0f}% of verdicts passed the falsification checks."
+        )
+    out.append(
+        "What this cannot show: pseudo-participants are chosen on what the data record, so the check says whether "
+        "the method works when selection is on recorded history; the placebo referrals in each impact report test "
+        "for differences the data do not record."
+    )
+    return out

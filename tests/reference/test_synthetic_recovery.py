@@ -37,7 +37,7 @@ from threadpoolctl import threadpool_limits
 
 from evaluation import synthetic
 from evaluation.disclosure import DEFAULT_POLICY
-from evaluation.impact import estimate_activity, matched_did
+from evaluation.impact import estimate_activity, matched_comparison
 from evaluation.programme import load_programme
 
 SEED = 2025  # the built-in synthetic programme's default seed
@@ -86,7 +86,7 @@ def recovery(programme) -> pd.DataFrame:
     return table
 
 
-def test_matched_did_intervals_cover_the_true_effects(recovery):
+def test_matched_intervals_cover_the_true_effects(recovery):
     # 8 activities of the NE CA plan have a matched design and >= 60 participants at full
     # scale (childcare_grant recruits fewer than 60 and is not estimated)
     assert len(recovery) == 8, recovery["activity"].tolist()
@@ -140,7 +140,7 @@ def _replicate(seed: int) -> tuple[float, float, float, float, float, float]:
         tables = generated.tables
         people = tables["participants"]
         people = people[people["activity_id"] == COVERAGE_ACTIVITY].reset_index(drop=True)
-        result = matched_did(
+        result = matched_comparison(
             people,
             tables["comparison_pool"],
             tables["outcomes_monthly"],

@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install reports test test-fast lint browser-deps bench
+.PHONY: install reports test test-fast lint browser-deps bench bench-selection
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -33,3 +33,7 @@ test-fast: install
 
 bench: install
 	$(PY) bench/bench_matching.py
+
+## The full simulation study of the impact estimators (about 50 minutes on two cores; docs/method_selection.md)
+bench-selection: install
+	$(PY) bench/bench_selection.py --replications 200 --workers 2

@@ -45,6 +45,7 @@ Design = Literal[
     "matched_did",
     "matched_comparison",
     "comparison_not_credible",
+    "area_not_credible",
     "area_did",
     "did",
     "before_after",
@@ -432,6 +433,14 @@ _SMS = {
         "ways the matching does not capture. The comparison is therefore no better than "
         "level 2 of 5 on the Maryland Scientific Methods Scale, and no verdict on the "
         "activity's impact is published.",
+    ),
+    "area_not_credible": (
+        2,
+        "Level 2 of 5 on the Maryland Scientific Methods Scale",
+        "Comparison areas were used, but before the activity started they were already moving apart from the "
+        "areas where it ran, so the difference after the start cannot be put down to the activity. The "
+        "comparison is therefore no better than level 2 of 5 on the Maryland Scientific Methods Scale, and no "
+        "verdict on the activity's impact is published.",
     ),
     "area_did": (
         3,

@@ -20,7 +20,8 @@ can be tested where the true effect is known to be zero, before referral:
     withhold every programme whose participants join after losing a job.
 - **The pre-referral path**: the headline's own matched sample month by month between its
   baseline and the six matched months (12 to 7 months before referral); the joint test is
-  the estimator's `pretrend_test`.
+  the estimator's `pretrend_test`. For area-level activities the same rule applies to the
+  quarters before each area started (the staggered DiD's joint pre-trend test).
 
 `PUBLISH_ALPHA` is the level of each deciding check. When one fails, the verdict, net
 additional outcomes and cost per outcome are withheld (`Falsification.credible` False) and
@@ -92,6 +93,7 @@ class Falsification:
     placebos: tuple[Placebo, ...]
     pre_path: WaldTest | None
     alpha: float = PUBLISH_ALPHA
+    pre_path_label: str = "individual"  # "area": the quarters before each area started
 
     @property
     def pre_path_passed(self) -> bool:

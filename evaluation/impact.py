@@ -1386,10 +1386,14 @@ def _area_activity(programme, activity_id, plan, *, seed, alpha, policy):
         "Net impact in people is not estimated for a system-level activity: the panel "
         "holds rates, not the number of residents affected.",
     )
+    checks = Falsification(placebos=(), pre_path=result.pretrend_test, pre_path_label="area")
+    if not checks.credible:
+        base["evidence"] = evidence_strength("area_not_credible")
     return ActivityImpact(
         status="estimated",
         reason="area-level difference-in-differences",
         headline=simple,
+        falsification=checks,
         area=result,
         area_dynamic=dynamic,
         area_twfe=regression,

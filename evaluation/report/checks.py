@@ -47,10 +47,15 @@ def failed_check_sentences(checks: Falsification) -> list[str]:
                 f"(largest difference {_pp(placebo.largest)} percentage points; joint test "
                 f"{_p(placebo.test.p_value)}), when the true difference is zero."
             )
-    if not checks.pre_path_passed:
+    if not checks.pre_path_passed and checks.pre_path_label == "area":
         out.append(
-            "Month by month before referral, participants and the comparison group differed more than chance "
-            f"allows in the months matched only as shares (joint test {_p(checks.pre_path.p_value)})."
+            "Quarter by quarter before the activity started, the areas where it ran and the comparison areas "
+            f"were already moving apart more than chance allows (joint test {_p(checks.pre_path.p_value)})."
+        )
+    elif not checks.pre_path_passed:
+        out.append(
+            "Month by month between the baseline and the last six months before referral, participants and the "
+            f"comparison group changed differently, more than chance allows (joint test {_p(checks.pre_path.p_value)})."
         )
     return out
 
@@ -62,7 +67,9 @@ def withheld_reason(impact: ActivityImpact) -> str:
         return ""
     names = []
     for name in checks.failed:
-        if name == "pre_path":
+        if name == "pre_path" and checks.pre_path_label == "area":
+            names.append("the comparison of the quarters before the activity started")
+        elif name == "pre_path":
             names.append("the month-by-month comparison before referral")
         else:
             names.append(f"the placebo referral {name.split('_')[1]} months early")
@@ -72,6 +79,15 @@ def withheld_reason(impact: ActivityImpact) -> str:
 
 def withheld_sentences(impact: ActivityImpact, name: str) -> list[str]:
     """The headline when the checks fail: no verdict, the reason and the evidence."""
+    if impact.matched is None:  # an area-level activity
+        effect = impact.headline
+        return [
+            f"No verdict on the impact of {name} is published: the comparison areas are not credible for this "
+            "activity, because before it started they were already moving apart from the areas where it ran.",
+            *failed_check_sentences(impact.falsification),
+            f"For the record only, the comparison gives {effect.estimate:+.2f} percentage points of the employment "
+            f"rate ({effect.ci_lower:+.2f} to {effect.ci_upper:+.2f}); it is not a measure of the activity's impact.",
+        ]
     matched = impact.matched
     return [
         f"No verdict on the impact of {name} is published: the comparison group is not credible for this "

@@ -229,6 +229,10 @@ def headline_section(ctx: ImpactContext) -> list:
                 f"{ctx.policy.min_impact_n} participants have been followed that long."
             )
         out.append(bullets(items))
+    elif kind == "area" and not impact.published:
+        first, *rest = checks.withheld_sentences(impact, ctx.name)
+        out.append(headline(first))
+        out.append(bullets([*rest, f"Strength of evidence: {_lower_first(impact.evidence.label)}."]))
     elif kind == "area":
         effect = impact.headline
         out.append(

@@ -123,3 +123,26 @@ def test_sensitivity_section_marks_the_headline_method(withheld):
     text = " ".join(_text(checks.sensitivity_section(withheld)).split())
     assert "(headline)" in text
     assert np.isfinite(table["estimate"]).all()
+
+
+def test_an_area_activity_whose_areas_already_differed_gets_no_verdict(synthetic_folder):
+    programme = load_programme(synthetic_folder)
+    impact = estimate_activity(programme, "service_redesign", seed=3)
+    assert impact.falsification is not None
+    assert impact.falsification.pre_path is impact.area.pretrend_test
+    failing = dataclasses.replace(
+        impact,
+        falsification=Falsification(
+            placebos=(), pre_path=WaldTest(statistic=40.0, df=10, p_value=0.0001), pre_path_label="area"
+        ),
+        evidence=evidence_strength("area_not_credible"),
+    )
+    assert not failing.published
+    ctx = dataclasses.replace(
+        section.context(str(synthetic_folder), "service_redesign", seed=3), impact=failing
+    )
+    text = " ".join(_text(section.headline_section(ctx)).split())
+    assert "No verdict on the impact of" in text
+    assert "already moving apart" in text and "joint test p < 0.001" in text
+    record = section.record(failing, ctx.programme, seed=3, as_of=None)
+    assert record["headline"]["published"] is False and record["evidence_level"] == 2

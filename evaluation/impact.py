@@ -1,63 +1,48 @@
-"""Matched difference-in-differences for individuals, and the per-activity impact pipeline.
+"""Matched comparison for individuals, and the per-activity impact pipeline.
 
-`matched_did` estimates how much more likely participants were to be in work h months after
-referral than they would have been without the activity:
+`matched_comparison` estimates how much more likely participants were to be in work h months
+after referral than they would have been without the activity. Why it is built this way, and
+the simulations that chose it over four other estimators: docs/method_selection.md.
 
-1. **Cohorts.** Each participant's *anchor* is their referral month. Matching is done
-   within referral-month cohorts: the comparison pool is copied once per cohort, each copy
-   anchored at that cohort's month and limited to the `exact` strata (by default the local
-   authorities) that cohort's participants live in, and `match` is exact on the cohort and
-   on `exact`. Why cohorts: every comparison person has one anchor, so
-   their pre-period employment history is measured over exactly the same calendar months
-   as their matched participant's and the pre/post difference has one value per row; the
-   common calendar trend and local labour-market conditions cancel within the matched set.
-   (The alternative of measuring everyone's history before the earliest referral month
-   would mismatch the history of later cohorts.) A comparison person can serve several
-   cohorts; the standard errors are clustered by person for this reason.
-2. **Matching.** Nearest-neighbour propensity-score matching with replacement
-   (`evaluation.matching.match`, up to `ratio` = 10 comparisons per participant within the
-   caliper, in SDs of the logit score) on `covariates`: person attributes (text columns
-   one-hot; months since last worked as log1p; age and months since last worked also in
-   bands, `BANDED_COLUMNS`, because targeting and employability change in steps at 25, 55,
-   two years out of work and never worked) and the share of the `pre_months` months before
-   the anchor spent in work (`PRE_HISTORY`). Ten rather than one: the pool is dozens of
-   times larger than an activity, every stratum has hundreds of comparison people near
-   each participant's score, and averaging over ten cuts the chance imbalance that one
-   match per participant leaves and the variance, without measurable bias (synthetic
-   programme, seeds 7, 11, 99: largest |SMD| after matching below 0.1 for 1 of 24
-   activities with 1:1, for all 24 with 1:10; slow coverage test: SD of the estimate
-   0.041 with 1:1, 0.032 with 1:10, mean error within Monte Carlo error of zero).
-   Comparison people with a text level or 0/1 flag that no participant has (a man for a
-   women's service) stay in the comparison "before matching" and in the naive difference,
-   but `match` gives them propensity 0 and never matches them.
-3. **Event time.** Every matched row's monthly outcomes are aligned on its anchor,
-   e = month - anchor month, and differenced from its own pre-period mean:
-   dY(e) = Y(e) - mean(Y(-pre_months..-1)).
-4. **DiD.** The effect at e is mean dY(e) over participants minus the match-weighted mean
-   dY(e) over their comparisons, i.e. the ATT of the pre/post difference. Only cohorts
-   whose month anchor + e is in the data count at e (cohort-based rates), so the number of
-   participants falls with the horizon and is reported for each.
-5. **Inference.** Conditional on the matched sets, the estimate is a weighted sum of
-   independent people's differences, so its variance is estimated by summing, person by
-   person, residual x weight / n_treated and squaring (a sandwich clustered by person). A
-   comparison used by several participants enters with its match weight (so reuse under
-   replacement widens the interval), and a person used in several cohorts is one cluster.
-   The residual is dY less its conditional mean given the covariates: at each e, dY is
-   regressed (OLS) over the matched rows on a participant indicator, the cohort and the
-   matching covariates, and the residuals are scaled by sqrt(n / (n - p)). This is Abadie
-   & Imbens' (2006) conditional variance with the unit-level variance estimated by
-   regression. Deviations from the group means instead would keep the part of dY the
-   covariates explain (above all the pre-period share in work: regression to the mean),
-   which cancels between a participant and their matches; with 1:10 matching that made
-   intervals about 10% too wide (coverage 97-98% for nominal 95%). With fewer than `VARIANCE_ROWS_PER_TERM`
-   matched rows per regressor the group means are used (conservative, with G / (G - 1)).
-   The slow coverage test checks that 95% intervals cover the truth about 95% of the
-   time. The same clustered contributions give the covariance of the pre-period
-   estimates for the joint pre-trend (placebo) test.
+1. **Cohorts.** Each participant's *anchor* is their referral month. The comparison pool is
+   copied once per referral-month cohort, each copy anchored at that month and limited to the
+   `exact` strata (by default the local authorities) of that cohort's participants; `match`
+   is exact on the cohort and on `exact`. Every comparison row's history is therefore
+   measured over the same calendar months as its participants', and the common calendar
+   trend and local conditions cancel. A comparison person can serve several cohorts; standard
+   errors are clustered by person.
+2. **Histories** (`evaluation.histories`). People join after a fall in employment
+   (Ashenfelter's dip), so the headline matches on each of the last 6 months' employment and
+   benefit states, recent job loss and recent benefit start (`RECENT_HISTORY`) beside the
+   characteristics in `DEFAULT_COVARIATES` (text one-hot; months since last worked as log1p;
+   age and time out of work also in bands, `BANDED_COLUMNS`). The contracts ask for up to 24
+   months of history before referral (12 at least); participants with less than 12 are left
+   out and counted.
+3. **Matching.** Nearest-neighbour propensity-score matching with replacement
+   (`evaluation.matching.match`), up to `ratio` = 10 comparisons per participant within the
+   caliper. Comparison people with a text level or 0/1 flag that no participant has stay in
+   the comparison "before matching" and in the naive difference but are never matched.
+4. **The contrast** (`evaluation.contrast`). At each month e after the anchor, a weighted
+   regression over the matched rows (participants weight 1, comparisons their match
+   weights) of the change in employment since each person's baseline (months 13 to 24
+   before the anchor, before any dip; `baseline_window`) on a participant indicator, the
+   cohort and the matching covariates; the effect is the indicator's coefficient (matching
+   plus regression adjustment: doubly robust). Differencing from the baseline removes stable
+   unrecorded differences in employability instead of matching on the pre-referral level,
+   which invites regression to the mean (Daw & Hatfield 2018). Only cohorts whose month
+   anchor + e is in the data count at e (cohort-based rates).
+5. **Inference.** statsmodels' covariance clustered by person, match weights fixed; each
+   person's contribution to the estimate gives joint tests across months (`pretrend_test`
+   over the months between the baseline and the six matched months).
+6. **Sensitivity.** With `candidates=True`, the other estimators of `CANDIDATES` at each
+   horizon (matched on the whole history and compared after referral; the first version's
+   matched DiD; unmatched DiD; odds weighting).
 
 `estimate_activity` picks the design from the delivery plan (matched comparison, area-level
 staggered DiD, or descriptive), applies the disclosure policy's minimum number of
-participants and adds net impact and value for money. Nothing here plots or prints.
+participants, runs the falsification checks (`evaluation.falsification`) that decide whether
+the verdict is published, and adds net impact and value for money when it is. Nothing here
+plots or prints.
 """
 
 from __future__ import annotations

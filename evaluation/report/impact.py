@@ -576,16 +576,16 @@ def _matched_over_time(ctx: ImpactContext) -> list:
         f"against an estimated {_whole_percent(head['counterfactual'])}% without the activity"
     )
     fig_a = charts.outcome_paths(frame)
-    pre = frame[frame["event_time"] < 0]
     pre_p = matched.pretrend_p_value
     moved_together = np.isfinite(pre_p) and pre_p >= ALPHA
+    tested = matched.pretrend_test.df if matched.pretrend_test is not None else 0
     pre_text = (
-        f"before referral the two groups moved together (joint test of the {len(pre)} monthly differences before "
-        f"referral: p = {pre_p:.2f})"
+        f"before referral the two groups moved together (joint test of the {tested} monthly differences between "
+        f"the baseline and the last six months before referral: p = {pre_p:.2f})"
         if moved_together
         else (
             f"before referral the groups' employment already moved differently (joint test p = {pre_p:.3f}), so "
-            "the estimate should be treated with caution"
+            "no verdict is published"
             if np.isfinite(pre_p)
             else "the months before referral could not be tested jointly"
         )

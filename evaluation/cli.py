@@ -13,6 +13,7 @@ from pathlib import Path
 from threadpoolctl import threadpool_limits
 
 from evaluation import synthetic
+from evaluation.contracts import parse_date
 from evaluation.errors import ContractError, RunError
 from evaluation.programme import load_programme
 
@@ -34,7 +35,12 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="render process and impact reports for every activity")
     run.add_argument("path", type=Path, nargs="?", help="input folder (default: a fresh synthetic programme)")
     run.add_argument("--out", type=Path, default=Path("reports"))
-    run.add_argument("--as-of", dest="as_of", help="interim update: use only what was known on this date")
+    run.add_argument(
+        "--as-of",
+        dest="as_of",
+        type=_as_of_date,
+        help="interim update: use only what was known on this date (YYYY-MM-DD or DD/MM/YYYY, day first)",
+    )
     run.add_argument("--activity", action="append", help="rerun only this activity (repeatable)")
     run.add_argument("--seed", type=int, default=2025)
     run.add_argument("--workers", type=int, default=2)
@@ -66,6 +72,14 @@ def _parser() -> argparse.ArgumentParser:
         "--out", type=Path, help="folder for design_check_<activity>.csv (the table) and _draws.csv"
     )
     return parser
+
+
+def _as_of_date(text: str) -> str:
+    """An --as-of date read as everywhere else (YYYY-MM-DD or DD/MM/YYYY, day first), as YYYY-MM-DD."""
+    try:
+        return parse_date(text).date().isoformat()
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _one_blas_thread() -> None:

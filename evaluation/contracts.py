@@ -27,6 +27,12 @@ import yaml
 from evaluation.errors import ContractError, Finding
 
 ColumnType = Literal["string", "integer", "number", "boolean", "date", "category"]
+# What a date column's value says about time (the contract's `time:` key), and so when a row is
+# known: an `event` on its date; a `month` or `quarter` (the value is the period's first day) once
+# the period has ended, on its last day; a `period` on the date in its `period_end` column.
+TimeKind = Literal["event", "month", "quarter", "period"]
+TIME_KINDS = ("event", "month", "quarter", "period")
+PERIOD_MONTHS = {"month": 1, "quarter": 3}
 TABLES = (
     "delivery_plan",
     "participants",
@@ -59,6 +65,8 @@ class ColumnSpec:
     range: tuple[Any, Any] | None = None
     pattern: str | None = None
     first_of_month: bool = False
+    time: TimeKind | None = None
+    period_end: str | None = None
 
     def bounds(self) -> tuple[Any, Any] | None:
         """The range with dates parsed and 'today' resolved."""
@@ -71,7 +79,94 @@ class ColumnSpec:
 
 
 def _date_bound(value: Any) -> pd.Timestamp:
-    return pd.Timestamp(date.today()) if value == "today" else pd.Timestamp(value)
+    return pd.Timestamp(date.today()) if value == "today" else parse_date(value)
+
+
+# --- dates ------------------------------------------------------------------------------
+#
+# One reading of a written date everywhere (data files, programme.json, the command line):
+# YYYY-MM-DD, or DD/MM/YYYY read day first as in the UK; a time of day after either is ignored.
+# Nothing else is guessed, so 10/31/2025 (month first) is refused rather than reinterpreted.
+
+DATE_FORMS = "YYYY-MM-DD or DD/MM/YYYY (day first)"
+_TIME_TAIL = r"(?:[ T][0-9:.+\-Z]*)?"
+_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})" + _TIME_TAIL)
+_UK = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})" + _TIME_TAIL)
+_FIRST_DAY, _LAST_DAY = pd.Timestamp("1678-01-01"), pd.Timestamp("2261-12-31")
+
+
+def _dates_from_parts(parts: pd.DataFrame) -> pd.Series:
+    """Timestamps from year, month and day text columns; NaT where the parts make no date."""
+    numbers = parts.apply(pd.to_numeric, errors="coerce")
+    # Only the years a datetime64[ns] can hold (1678 to 2261) make dates here.
+    valid = numbers.notna().all(axis=1) & numbers[0].between(_FIRST_DAY.year, _LAST_DAY.year)
+    out = pd.Series(pd.NaT, index=parts.index, dtype="datetime64[ns]")
+    if valid.any():
+        found = pd.to_datetime(
+            numbers[valid].astype("int64").rename(columns={0: "year", 1: "month", 2: "day"}),
+            errors="coerce",
+        )
+        out[valid] = found
+    return out
+
+
+def _parse_text_dates(text: pd.Series) -> pd.Series:
+    """Dates from text in either accepted form; NaT for anything else (blank included)."""
+    text = text.astype("string").str.strip()
+    # Plain YYYY-MM-DD, by far the commonest, the fast way; the rest through the patterns.
+    fast = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    fast = fast.where(fast.between(_FIRST_DAY, _LAST_DAY)).astype("datetime64[ns]")
+    rest = fast.isna() & text.ne("").fillna(False)
+    if rest.any():
+        iso = text[rest].str.extract(f"^{_ISO.pattern}$")
+        uk = text[rest].str.extract(f"^{_UK.pattern}$")[[2, 1, 0]].set_axis([0, 1, 2], axis=1)
+        fast[rest] = _dates_from_parts(iso.where(iso[0].notna(), uk))
+    return fast
+
+
+def looks_month_first(text: pd.Series) -> pd.Series:
+    """Text in the DD/MM/YYYY shape that is no date day first but would be one month first
+    (10/31/2025): an American-style date, refused rather than reinterpreted."""
+    uk = text.astype("string").str.strip().str.extract(f"^{_UK.pattern}$")
+    day_first = _dates_from_parts(uk[[2, 1, 0]].set_axis([0, 1, 2], axis=1))
+    month_first = _dates_from_parts(uk[[2, 0, 1]].set_axis([0, 1, 2], axis=1))
+    return (day_first.isna() & month_first.notna()).fillna(False).astype(bool)
+
+
+def parse_date(value: Any) -> pd.Timestamp:
+    """One date, read as everywhere else: YYYY-MM-DD or DD/MM/YYYY (day first); a date or
+    timestamp object is taken as it is. Raises ValueError with a plain message otherwise."""
+    if isinstance(value, (date, pd.Timestamp)) and not pd.isna(value):
+        stamp = pd.Timestamp(value)
+        return (stamp.tz_localize(None) if stamp.tz is not None else stamp).normalize()
+    text = pd.Series([value if isinstance(value, str) else None], dtype="string")
+    parsed = _parse_text_dates(text).iloc[0]
+    if pd.notna(parsed):
+        return pd.Timestamp(parsed)
+    if isinstance(value, str) and looks_month_first(text).iloc[0]:
+        month, day, year = (int(part) for part in _UK.fullmatch(value.strip()).groups())
+        raise ValueError(
+            f"'{value}' is not a date: dates are read day first (DD/MM/YYYY, as in the UK), and "
+            f"there is no month {day}. It looks like month/day/year: write "
+            f"{year:04d}-{month:02d}-{day:02d} or {day:02d}/{month:02d}/{year:04d}."
+        )
+    raise ValueError(
+        f"{value!r} is not a date: write it as {DATE_FORMS}, for example 2025-11-01 or 01/11/2025."
+    )
+
+
+def known_on(frame: pd.DataFrame, spec: ColumnSpec) -> pd.Series:
+    """For each row, the day from which it is known, from the column's declared `time`: an event
+    on its date; a month or quarter (given as its first day) on its last day, once it has ended;
+    a period on the date in its `period_end` column. NaT where the column is blank."""
+    values = pd.to_datetime(frame[spec.name])
+    if spec.time == "event":
+        return values
+    if spec.time in PERIOD_MONTHS:
+        return values + pd.DateOffset(months=PERIOD_MONTHS[spec.time]) - pd.Timedelta(days=1)
+    if spec.time == "period":
+        return pd.to_datetime(frame[spec.period_end])
+    raise ValueError(f"column '{spec.name}' declares no time kind")
 
 
 @dataclass(frozen=True)
@@ -104,6 +199,11 @@ class Contract:
     stages: tuple[Stage, ...] = ()
 
     @property
+    def time_columns(self) -> tuple[ColumnSpec, ...]:
+        """The date columns that place a row in time (events and periods), as declared by `time:`."""
+        return tuple(c for c in self.columns.values() if c.time is not None)
+
+    @property
     def n_rules(self) -> int:
         """Number of checkable rules: column rules plus uniqueness plus cross-table rules."""
         per_column = sum(
@@ -132,9 +232,12 @@ def load_contract(path: Path) -> Contract:
             range=tuple(spec["range"]) if "range" in spec else None,
             pattern=spec.get("pattern"),
             first_of_month=spec.get("first_of_month", False),
+            time=spec.get("time"),
+            period_end=spec.get("period_end"),
         )
         for name, spec in raw["columns"].items()
     }
+    _check_time_declarations(Path(path).name, columns)
     rules = tuple(
         RuleSpec(
             name=r["name"],
@@ -156,6 +259,30 @@ def load_contract(path: Path) -> Contract:
         rules=rules,
         stages=stages,
     )
+
+
+def _check_time_declarations(source: str, columns: Mapping[str, ColumnSpec]) -> None:
+    """A contract's `time:` keys must be complete: a kind we know, on a date column, and a
+    `period` names the date column holding each period's last day."""
+    for spec in columns.values():
+        where = f"{source}: column '{spec.name}'"
+        if spec.time is None:
+            if spec.period_end is not None:
+                raise ValueError(f"{where} gives period_end without 'time: period'.")
+            continue
+        if spec.time not in TIME_KINDS:
+            raise ValueError(f"{where} has time '{spec.time}'; use one of {', '.join(TIME_KINDS)}.")
+        if spec.type != "date":
+            raise ValueError(f"{where} declares time '{spec.time}' but is not a date column.")
+        if spec.time == "period":
+            end = columns.get(spec.period_end) if spec.period_end else None
+            if end is None or end.type != "date":
+                raise ValueError(
+                    f"{where} has 'time: period': name the date column holding each period's last "
+                    "day in period_end."
+                )
+        elif spec.period_end is not None:
+            raise ValueError(f"{where} gives period_end, which only a 'time: period' column takes.")
 
 
 def load_contracts(folder: Path | None = None) -> dict[str, Contract]:
@@ -231,16 +358,9 @@ def _convert(
     if spec.type == "date":
         parsed = _parse_dates(raw, text)
         bad = parsed.isna() & ~blank
-        serial = text.str.fullmatch(r"\d{5}(\.0+)?").fillna(False)
-        advice = "Write dates as YYYY-MM-DD."
-        if (bad & serial).any():
-            advice += (
-                " Some values look like Excel date serial numbers: format the column as a date before export."
-            )
-        years = pd.to_numeric(text.str.slice(0, 4), errors="coerce")
-        if (bad & ((years < 1678) | (years > 2261)).fillna(False)).any():
-            advice += " Dates must fall in the years 1678 to 2261: leave an unknown date blank rather than 9999-12-31."
-        findings.append(_finding(table, spec.name, "type: date (YYYY-MM-DD)", bad, raw, advice))
+        findings.append(
+            _finding(table, spec.name, "type: date (YYYY-MM-DD)", bad, raw, _date_advice(text[bad]))
+        )
         return parsed, findings
     if spec.type == "boolean":
         lowered = text.str.lower()
@@ -266,17 +386,37 @@ def _convert(
     return numbers, findings
 
 
+def _date_advice(bad: pd.Series) -> str:
+    """How to write the dates that could not be read (`bad`: their text)."""
+    advice = f"Write dates as {DATE_FORMS}."
+    if bad.empty:
+        return advice
+    if looks_month_first(bad).any():
+        advice += (
+            " Some values look like month/day/year (such as 10/31/2025): dates are read day first "
+            "as in the UK, so check every date in this column written with slashes."
+        )
+    if bad.str.fullmatch(r"\d{5}(\.0+)?").fillna(False).any():
+        advice += (
+            " Some values look like Excel date serial numbers: format the column as a date before export."
+        )
+    year = bad.str.extract(f"^{_ISO.pattern}$")[0].fillna(bad.str.extract(f"^{_UK.pattern}$")[2])
+    years = pd.to_numeric(year, errors="coerce")
+    if ((years < _FIRST_DAY.year) | (years > _LAST_DAY.year)).fillna(False).any():
+        advice += (
+            " Dates must fall in the years 1678 to 2261: leave an unknown date blank rather than 9999-12-31."
+        )
+    return advice
+
+
 def _parse_dates(raw: pd.Series, text: pd.Series) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(raw):
         parsed = pd.to_datetime(raw).dt.tz_localize(None)
     else:
         as_objects = raw.map(lambda v: pd.Timestamp(v) if isinstance(v, (date, pd.Timestamp)) else pd.NaT)
-        # A date, optionally followed by a time (ignored); anything else after the date is not a date.
-        iso = pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
-        tail = text.str.slice(10)
-        tail = tail[tail.ne("").fillna(False)]
-        iso[tail.index[~tail.str.fullmatch(r"[ T][0-9:.+\-Z]*").astype(bool)]] = pd.NaT
-        parsed = as_objects.where(as_objects.notna(), iso)
+        # YYYY-MM-DD or DD/MM/YYYY, optionally followed by a time (ignored); nothing else.
+        written = _parse_text_dates(text)
+        parsed = as_objects.where(as_objects.notna(), written)
     # Dates a datetime64[ns] cannot hold (such as 9999-12-31) are not dates here.
     in_range = (parsed >= pd.Timestamp.min) & (parsed <= pd.Timestamp.max)
     return parsed.where(in_range).astype("datetime64[ns]")
@@ -535,10 +675,13 @@ __all__ = [
     "RuleSpec",
     "Stage",
     "TABLES",
+    "TIME_KINDS",
     "check_tables",
     "coerce_table",
     "load_contract",
     "load_contracts",
+    "known_on",
+    "parse_date",
     "validate_table",
     "validate_tables",
 ]

@@ -147,7 +147,7 @@ def run(
     programme_path: str | Path,
     out_dir: str | Path = "reports",
     *,
-    as_of: str | None = None,
+    as_of: str | pd.Timestamp | None = None,
     seed: int = 2025,
     activities: Sequence[str] | None = None,
     kinds: Sequence[str] = ("process", "impact"),
@@ -156,19 +156,18 @@ def run(
     progress: bool = True,
     replace_previous: bool = False,
 ) -> RunSummary:
-    """Validate the input, then render every report; returns a summary (never raises on a report failure)."""
+    """Validate the input, then render every report; returns a summary (never raises on a report failure).
+
+    `as_of` (YYYY-MM-DD or DD/MM/YYYY, day first) makes an interim update: the data are cut at that
+    date, and the folder name and every report's label take their date from the cut programme.
+    """
     started = time.perf_counter()
-    programme = load_programme(programme_path, as_of=as_of)
-    destination = report_folder(Path(out_dir), programme, as_of)
+    interim = as_of is not None and str(as_of) != ""
+    programme = load_programme(programme_path, as_of=as_of if interim else None)
+    destination = report_folder(Path(out_dir), programme, interim)
     check_same_inputs(destination, programme, replace_previous=replace_previous)
     result = RunSummary(out_dir=destination)
-    common = {
-        "programme_path": str(Path(programme_path).resolve()),
-        "as_of": as_of or "",
-        "seed": seed,
-        "output_dir": str(destination.resolve()),
-        "programme_name": programme.name,
-    }
+    common = run_parameters(programme, programme_path, destination, interim=interim, seed=seed)
     kinds = [k for k in kinds if (NOTEBOOK_DIR / ACTIVITY_NOTEBOOKS[k]).exists()]
     jobs = activity_jobs(programme, kinds=kinds, activities=activities, common=common)
     destination.mkdir(parents=True, exist_ok=True)
@@ -185,9 +184,24 @@ def run(
     return result
 
 
-def report_folder(out_dir: Path, programme: Programme, as_of: str | None) -> Path:
-    """reports/<programme>/ for a full update; reports/<programme>-as-of-<date>/ for an interim one."""
-    suffix = f"-as-of-{pd.Timestamp(as_of).date().isoformat()}" if as_of else ""
+def run_parameters(
+    programme: Programme, programme_path: str | Path, destination: Path, *, interim: bool, seed: int
+) -> dict:
+    """The notebooks' parameters. An interim update passes the cut programme's own date, in ISO
+    form, so each notebook cuts the data at the very date the folder and labels name."""
+    return {
+        "programme_path": str(Path(programme_path).resolve()),
+        "as_of": programme.as_of.date().isoformat() if interim else "",
+        "seed": seed,
+        "output_dir": str(destination.resolve()),
+        "programme_name": programme.name,
+    }
+
+
+def report_folder(out_dir: Path, programme: Programme, interim: bool) -> Path:
+    """reports/<programme>/ for a full update; reports/<programme>-as-of-<date>/ for an interim one,
+    named by the date the programme was cut at."""
+    suffix = f"-as-of-{programme.as_of.date().isoformat()}" if interim else ""
     return out_dir / f"{programme.slug}{suffix}"
 
 

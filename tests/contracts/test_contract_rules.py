@@ -163,7 +163,8 @@ PERSON_ID = Bad(text_type=True, blank=True, pattern=("bad id!", "abc"), drop=Tru
 LA_CODE = Bad(text_type=True, blank=True, pattern=("W06000001", "E0800002"), drop=True)
 AGE = Bad(type=("forty", "4O"), blank=True, range=("15", "67"), drop=True)
 MONTHS = Bad(type=("six", "5 months"), blank=True, range=("-1", "601"), drop=True)
-DATE_TYPE = ("2025-02-30", "31/01/2025")
+# Not dates: 30 February, and month/day/year (dates with slashes are read day first, as in the UK).
+DATE_TYPE = ("2025-02-30", "01/31/2025")
 
 
 def _category(**kwargs) -> Bad:

@@ -98,7 +98,8 @@ def test_metadata_from_programme_json(from_csv):
 def test_without_metadata_the_data_gives_name_and_date(csv_folder, tmp_path):
     folder = shutil.copytree(csv_folder, tmp_path / "my_programme")
     (folder / METADATA_FILE).unlink()
-    loaded = load_programme(folder)
+    with pytest.warns(UserWarning, match="gives no as_of"):
+        loaded = load_programme(folder)
     assert loaded.name == loaded.slug == "my_programme"
     last_month = loaded.outcomes_monthly["month"].max()
     assert loaded.as_of == last_month + pd.offsets.MonthEnd(0)
@@ -162,13 +163,22 @@ def _participant_dates(programme: Programme) -> list[str]:
     return [name for name, spec in columns.items() if spec.type == "date"]
 
 
+# Each table's time column and the last day of the period a row covers: outcomes and spend are
+# monthly, the area panel quarterly (a quarter starting 1 October ends on 31 December).
+PERIODS = {
+    "outcomes_monthly": ("month", lambda start: start + pd.offsets.MonthEnd(0)),
+    "spend": ("month", lambda start: start + pd.offsets.MonthEnd(0)),
+    "area_panel": ("period", lambda start: start + pd.DateOffset(months=3) - pd.Timedelta(days=1)),
+}
+
+
 def assert_nothing_after(cut: Programme, cutoff: pd.Timestamp) -> None:
     people = cut.participants
     for column in _participant_dates(cut):
         assert not (people[column] > cutoff).any(), column
-    for table, column in (("outcomes_monthly", "month"), ("spend", "month"), ("area_panel", "period")):
-        # only whole months (or quarters' first months) that had ended by the cutoff
-        ends = cut.tables[table][column] + pd.offsets.MonthEnd(0)
+    for table, (column, period_end) in PERIODS.items():
+        # only whole months (or whole quarters) that had ended by the cutoff
+        ends = period_end(cut.tables[table][column])
         assert not (ends > cutoff).any(), table
 
 
@@ -193,9 +203,9 @@ def test_cut_at_keeps_everything_up_to_as_of(programme, as_of):
     withdrawn = cut.participants["withdrawn_date"].notna()
     assert cut.participants["withdrawal_reason"].notna().eq(withdrawn).all()
     known = set(kept["person_id"]) | set(programme.comparison_pool["person_id"])
-    for table, column in (("outcomes_monthly", "month"), ("spend", "month"), ("area_panel", "period")):
+    for table, (column, period_end) in PERIODS.items():
         frame = programme.tables[table]
-        whole = frame[column] + pd.offsets.MonthEnd(0) <= cutoff
+        whole = period_end(frame[column]) <= cutoff
         if table == "outcomes_monthly":  # people referred later leave with their outcomes
             whole &= frame["person_id"].isin(known)
         assert len(cut.tables[table]) == whole.sum(), table

@@ -9,6 +9,7 @@ rows are numbered from 1 at the first data row (in a CSV file, line = row + 1).
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 import re
@@ -46,6 +47,17 @@ TRUE_WORDS = {"1", "true", "yes", "y"}
 FALSE_WORDS = {"0", "false", "no", "n"}
 # Text that stands for a missing value; in a required text column it is reported as blank.
 MISSING_WORDS = {"na", "n/a", "#n/a", "nan", "null", "none", "-"}
+# Findings about a table's shape (its file, its columns): causes, listed before the cell and
+# cross-table findings they may bring with them.
+STRUCTURAL_RULES = ("table is not empty", "column appears once", "required column present")
+# A number whose commas group thousands (1,234,567.5); any other comma is not read.
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
+
+
+def column_key(name: Any) -> str:
+    """A column name reduced to its lower-case letters and digits: 'Person ID', 'person-id' and
+    'PERSON_ID' share the key 'personid'."""
+    return re.sub(r"[^0-9a-z]+", "", str(name).lower())
 
 
 def contracts_dir() -> Path:
@@ -372,11 +384,19 @@ def _convert(
             _finding(table, spec.name, "type: boolean (0 or 1)", bad, raw, "Use 1 for yes and 0 for no.")
         )
         return parsed.where(~blank & ~bad, pd.NA).astype("Int8"), findings
+    # A comma is read only as a thousands separator (1,234.50); 12,5 is no number here.
+    grouped = text.str.fullmatch(_THOUSANDS.pattern).fillna(False)
+    unread = text.str.contains(",", regex=False).fillna(False) & ~grouped
     numbers = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce").astype("float64")
+    numbers = numbers.where(~unread)
     bad = numbers.isna() & ~blank
-    findings.append(
-        _finding(table, spec.name, f"type: {spec.type}", bad, raw, "Use digits only, without units or text.")
-    )
+    advice = "Use digits only, without units or text."
+    if (unread & ~blank).any():
+        advice += (
+            " Write decimals with a decimal point (1234.50): a comma is read only between "
+            "thousands (1,234.50)."
+        )
+    findings.append(_finding(table, spec.name, f"type: {spec.type}", bad, raw, advice))
     if spec.type == "integer":
         huge = numbers.abs() >= 2**63  # beyond a 64-bit integer (or infinite)
         fractional = numbers.notna() & (numbers % 1 != 0) & ~huge
@@ -438,6 +458,7 @@ def _coerce_table(raw: pd.DataFrame, contract: Contract):
         )
     raw = raw.rename(columns=lambda c: str(c).strip())
     raw.columns = [_unmangled(c, raw.columns) for c in raw.columns]
+    raw.columns = _contract_names(list(raw.columns), contract)
     unknown = [c for c in raw.columns if c not in contract.columns]
     for name in unknown:
         close = difflib.get_close_matches(name, contract.columns, n=1)
@@ -445,7 +466,10 @@ def _coerce_table(raw: pd.DataFrame, contract: Contract):
         warnings.warn(f"{table}: column '{name}' is not in the contract and was dropped.{hint}", stacklevel=3)
     duplicated = raw.columns[raw.columns.duplicated()].unique()
     for name in duplicated:
-        findings.append(Finding(table, name, "column appears once", 0, advice="Remove the repeated column."))
+        advice = (
+            "Remove the repeated column (headers differing only in case, spaces or punctuation count as one)."
+        )
+        findings.append(Finding(table, name, "column appears once", 0, advice=advice))
     raw = raw.loc[:, ~raw.columns.duplicated()]
     typed, unparsed = {}, {}
     for name, spec in contract.columns.items():
@@ -460,6 +484,45 @@ def _coerce_table(raw: pd.DataFrame, contract: Contract):
         )
         findings += column_findings
     return pd.DataFrame(typed), [f for f in findings if f is not None], unparsed
+
+
+def _contract_names(names: list[str], contract: Contract) -> list[str]:
+    """The headers with each one that differs from a contract column only in case, spaces or
+    punctuation ('Person ID', 'referral-source') read as that column, with a warning. A header
+    is mapped only where nothing else could be meant: no header already has the column's exact
+    name and no other header maps to it (two would be reported as a repeated column)."""
+    keys: dict[str, list[str]] = {}
+    for column in contract.columns:
+        keys.setdefault(column_key(column), []).append(column)
+    targets = {
+        name: keys[column_key(name)][0]
+        for name in names
+        if name not in contract.columns and len(keys.get(column_key(name), ())) == 1
+    }
+    claims = pd.Series(list(targets.values()), dtype=object).value_counts()
+    mapped = {
+        name: column
+        for name, column in targets.items()
+        if column not in names and claims[column] == 1
+    }
+    repeated = {name: column for name, column in targets.items() if name not in mapped}
+    if mapped:
+        listed = ", ".join(f"'{name}' as '{column}'" for name, column in mapped.items())
+        warnings.warn(
+            f"{contract.table}: column names differ from the contract's only in case, spaces or "
+            f"punctuation and were read as the contract's: {listed}. Rename them in the file to "
+            "silence this warning.",
+            stacklevel=4,
+        )
+    for name, column in repeated.items():
+        warnings.warn(
+            f"{contract.table}: column '{name}' differs from the contract's '{column}' only in case, "
+            "spaces or punctuation, but another column is also read as it: both are reported as "
+            "one column repeated.",
+            stacklevel=4,
+        )
+    # Two headers meaning one column: both are named after it, and reported as a repeated column.
+    return [mapped.get(name, repeated.get(name, name)) for name in names]
 
 
 def _unmangled(name: str, names) -> str:
@@ -614,6 +677,67 @@ def _check_constant_within(rule, frame, tables):
     return (counts > 1).to_numpy(), frame[column]
 
 
+# --- identifiers that are not pseudonyms ----------------------------------------------------
+#
+# A person identifier must be a pseudonym. One that looks like a national insurance number, an
+# e-mail address or a name (two or more capitalised words) is refused, and such values are shown
+# masked in every finding (QQ****56C, j***@***, J*** S****), never in full.
+
+_NI_NUMBER = re.compile(r"\b[A-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b", re.IGNORECASE)
+_EMAIL = re.compile(r"[^@\s/]+@[^@\s/]+\.[A-Za-z]{2,}")
+_NAME_WORD = r"[A-Z][a-z]+(?:['-][A-Z]?[a-z]+)*"
+_NAME = re.compile(rf"\b{_NAME_WORD}(?:(?:, |[ ._])+{_NAME_WORD})+\b")
+
+
+def looks_personal(value: Any) -> bool:
+    """True for text that looks like a national insurance number, an e-mail address or a name."""
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    return any(p.fullmatch(text) for p in (_NI_NUMBER, _EMAIL, _NAME))
+
+
+def mask_personal(value: Any) -> Any:
+    """The value with every part that looks personal masked; anything else unchanged."""
+    if not isinstance(value, str):
+        return value
+
+    def ni(match: re.Match) -> str:
+        compact = re.sub(r"\s", "", match.group(0))
+        return f"{compact[:2]}****{compact[-3:]}"
+
+    def name(match: re.Match) -> str:
+        return " ".join(w[0] + "*" * (len(w) - 1) for w in re.split(r"(?:, |[ ._])+", match.group(0)))
+
+    masked = _NI_NUMBER.sub(ni, value)
+    masked = _EMAIL.sub(lambda m: f"{m.group(0)[0]}***@***", masked)
+    return _NAME.sub(name, masked)
+
+
+def _check_pseudonymised(rule, frame, tables):
+    column = frame[rule.columns[0]]
+    return column.map(looks_personal).to_numpy(dtype=bool), column.map(mask_personal)
+
+
+def _masked_findings(findings: list[Finding], contracts: Mapping[str, Contract]) -> list[Finding]:
+    """Findings with personal-looking values masked wherever they name a pseudonymised column."""
+    guarded = {
+        (name, column)
+        for name, contract in contracts.items()
+        for rule in contract.rules
+        if rule.kind == "pseudonymised"
+        for column in rule.columns
+    }
+
+    def masked(finding: Finding) -> Finding:
+        columns = re.split(r" \+ |, ", finding.column or "")
+        if not any((finding.table, c) in guarded for c in columns):
+            return finding
+        return dataclasses.replace(finding, values=tuple(mask_personal(v) for v in finding.values))
+
+    return [masked(f) for f in findings]
+
+
 RULE_CHECKS = {
     "foreign_key": _check_foreign_key,
     "disjoint": _check_disjoint,
@@ -622,6 +746,7 @@ RULE_CHECKS = {
     "min_gap_days": _check_min_gap,
     "required_together": _check_required_together,
     "constant_within": _check_constant_within,
+    "pseudonymised": _check_pseudonymised,
 }
 
 
@@ -656,15 +781,20 @@ def check_tables(
 ) -> dict[str, pd.DataFrame]:
     """Coerce and validate raw tables; return typed tables or raise one ContractError with every finding."""
     contracts = contracts or load_contracts()
-    findings: list[Finding] = []
+    # Cause first: every table's structural findings (a missing column), then the cells, then
+    # the cross-table rules whose thousands of rows a missing column can break.
+    structural: list[Finding] = []
+    cells: list[Finding] = []
     typed = {}
     for name, raw in raw_tables.items():
         frame, coercion, unparsed = _coerce_table(raw, contracts[name])
-        findings += coercion + validate_table(frame, contracts[name], unparsed=unparsed)
+        structural += [f for f in coercion if f.rule in STRUCTURAL_RULES]
+        cells += [f for f in coercion if f.rule not in STRUCTURAL_RULES]
+        cells += validate_table(frame, contracts[name], unparsed=unparsed)
         typed[name] = frame
-    findings += validate_tables(typed, contracts)
+    findings = structural + cells + validate_tables(typed, contracts)
     if findings:
-        raise ContractError(findings)
+        raise ContractError(_masked_findings(findings, contracts))
     return typed
 
 

@@ -1042,7 +1042,11 @@ def methods(ctx: ImpactContext) -> list:
             _outcome_method(matched),
             f"Inference: {matched.variance_method}; {level} intervals from the normal distribution.",
             f"Headline horizon: the longest follow-up with at least {matched.min_n} participants "
-            f"({matched.horizon} months).",
+            f"({matched.horizon} months); the programme summary and its forest plot lead with the same horizon.",
+            "Design check: `evaluation check-design <input folder> --activity "
+            f"{ctx.activity_id}` simulates this activity on the real comparison pool (pseudo-participants like "
+            "these participants, a known effect and none) and reports the method's bias, the coverage of its "
+            "intervals and how often it would publish a false verdict, with Monte Carlo errors.",
         ]
         assumptions = [
             "Parallel changes: given the same characteristics and the same last six months of employment and benefit, "

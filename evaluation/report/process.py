@@ -212,11 +212,13 @@ def process_headline(ctx: ActivityContext) -> list:
         ]
     result = _funnel(ctx)
     referred = safe_count(len(people), ctx.policy)
-    target = ctx.plan["target_participants"]
+    target = whole_target(ctx.plan["target_participants"])
+    stage = target_stage(ctx.plan)
     reach = (
-        f" against a target of {int(target):,} residents supported ({safe_percent(_started(ctx), int(target), ctx.policy)}% "
-        "of the target have started support)"
-        if pd.notna(target) and target > 0
+        f" against a target of {target:,} residents {TARGET_STAGES[stage]} "
+        f"({share_of_target(stage_count(people, ctx.stages, stage), target, ctx.policy)} "
+        f"had {TARGET_STAGES[stage]})"
+        if target is not None
         else ""
     )
     job = result.table[(result.table["group"] == funnel_module.ALL) & (result.table["stage"] == "job_start")]
@@ -227,6 +229,11 @@ def process_headline(ctx: ActivityContext) -> list:
             f" Of people referred at least {COHORT_WEEKS} weeks ago, between {percent(row['cohort_lower'])} and "
             f"{percent(row['cohort_upper'])} started a job within {COHORT_WEEKS} weeks of referral "
             f"(best estimate {percent(row['cohort_rate'])})."
+        )
+    job_target = whole_target(ctx.plan.get("target_job_outcomes"))
+    if job_target is not None:
+        job_sentence += " " + job_target_sentence(
+            job_outcome_rows(result.table), job_target, ctx.as_of, ctx.policy
         )
     return [
         heading("Headline"),
@@ -252,8 +259,9 @@ def reach(ctx: ActivityContext) -> list:
     people = ctx.people
     if people.empty:
         return []
-    target = ctx.plan["target_participants"]
-    has_target = pd.notna(target) and target > 0
+    target = whole_target(ctx.plan["target_participants"])
+    has_target = target is not None
+    stage = target_stage(ctx.plan)
     rows = [
         ("Referred", len(people)),
         ("Engaged", int(people["engaged_date"].notna().sum())),
@@ -267,7 +275,7 @@ def reach(ctx: ActivityContext) -> list:
         heading("Reach against target"),
         ctx.numbering.table(
             published,
-            title=f"Reach against the delivery-plan target of {int(target):,} residents supported, "
+            title=f"Reach against the delivery-plan target of {target:,} residents {TARGET_STAGES[stage]}, "
             f"to {long_date(ctx.as_of)}"
             if has_target
             else f"Reach to {long_date(ctx.as_of)}",
@@ -294,11 +302,12 @@ def reach(ctx: ActivityContext) -> list:
             )
         started = _started(ctx)
         if has_target:
-            share = safe_percent(started, int(target), ctx.policy)
+            share = safe_percent(stage_count(people, ctx.stages, stage), target, ctx.policy)
             title = (
-                f"By {long_date(ctx.as_of)}, {share}% of the target of {int(target):,} residents had started support"
+                f"By {long_date(ctx.as_of)}, {share}% of the target of {target:,} residents had "
+                f"{TARGET_STAGES[stage]}"
                 if share != SUPPRESSED
-                else f"Few residents had started support by {long_date(ctx.as_of)}"
+                else f"Few residents had {TARGET_STAGES[stage]} by {long_date(ctx.as_of)}"
             )
         else:
             title = f"About {safe_count(len(people), ctx.policy)} residents had been referred by {long_date(ctx.as_of)}"
@@ -332,7 +341,36 @@ def reach(ctx: ActivityContext) -> list:
                 data_note="Counts rounded to the nearest 5; [c] a small number, hidden.",
             )
         )
-    return out
+    return out + job_outcomes(ctx)
+
+
+def job_outcomes(ctx: ActivityContext) -> list:
+    """Job starts and 13- and 26-week job outcomes against the plan's job outcome target, with
+    cohort rates that count only people referred long enough ago to have reached each one."""
+    people = ctx.people
+    if people.empty:
+        return []
+    rows = job_outcome_rows(_funnel(ctx).table)
+    if rows.empty:
+        return []
+    target = whole_target(ctx.plan.get("target_job_outcomes"))
+    said = [job_target_sentence(rows, target, ctx.as_of, ctx.policy)] if target is not None else []
+    said += [cohort_sentence(r, ctx.as_of, ctx.policy) for _, r in rows.iterrows()]
+    return [
+        heading("Job outcomes against target" if target is not None else "Job outcomes", level=3),
+        bullets(said),
+        ctx.numbering.table(
+            job_outcomes_table(rows, target, ctx.as_of, ctx.policy),
+            index=True,
+            title=(
+                f"Job outcomes against the delivery-plan target of {target:,} job outcomes"
+                if target is not None
+                else "Job outcomes (the delivery plan sets no job outcome target)"
+            )
+            + f", {ctx.name}, to {long_date(ctx.as_of)}",
+            note=JOB_OUTCOMES_NOTE + SHORTHAND_NOTE,
+        ),
+    ]
 
 
 def _cumulative_referrals(
@@ -349,6 +387,143 @@ def _cumulative_referrals(
         frame[f"{column}_shown"] = [safe_count(n, policy) for n in frame[f"{column}_exact"]]
         frame[column] = [np.nan if isinstance(v, str) else v for v in frame[f"{column}_shown"]]
     return frame
+
+
+# --- targets ----------------------------------------------------------------------------------
+
+TARGET_STAGES = {"referred": "referred", "engaged": "engaged", "started": "started support"}
+"""What a participant target can count (the plan's `target_participants_stage`), in words."""
+DEFAULT_TARGET_STAGE = "started"
+JOB_OUTCOME_STAGES = ("job_start", "sustained_13w", "sustained_26w")
+JOB_OUTCOME_VERBS = {
+    "job_start": "started a job",
+    "sustained_13w": "had been in work for 13 weeks",
+    "sustained_26w": "had been in work for 26 weeks",
+}
+
+
+def whole_target(value) -> int | None:
+    """A target as a whole number, or None when the plan sets none (blank or zero)."""
+    if value is None or pd.isna(value) or float(value) <= 0:
+        return None
+    return int(value)
+
+
+def target_stage(plan) -> str:
+    """The stage an activity's participant target counts: the plan's `target_participants_stage`,
+    or "started" (started support) when the column is absent or blank."""
+    value = plan.get("target_participants_stage") if hasattr(plan, "get") else None
+    if value is None or pd.isna(value) or not str(value).strip():
+        return DEFAULT_TARGET_STAGE
+    return str(value).strip()
+
+
+def stage_count(people: pd.DataFrame, stages, stage: str) -> int:
+    """People with their own date recorded for `stage` (everyone for the first stage), as the
+    reach table counts them."""
+    columns = {name: column for name, column, *_ in stages}
+    if stage == next(iter(columns)):
+        return len(people)
+    return int(people[columns[stage]].notna().sum())
+
+
+def about_count(n: int, policy: DisclosurePolicy = DEFAULT_POLICY) -> str:
+    """A count for running text: "about 45", or "a few" when it is hidden."""
+    shown = safe_count(int(n), policy)
+    return "a few" if shown == SUPPRESSED else f"about {shown:,}"
+
+
+def share_of_target(n: int, target: int, policy: DisclosurePolicy = DEFAULT_POLICY) -> str:
+    """ "45% of the target", or "share of the target hidden" when the count is small."""
+    share = safe_percent(int(n), int(target), policy)
+    return "share of the target hidden" if share == SUPPRESSED else f"{share}% of the target"
+
+
+def job_outcome_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The funnel's whole-group rows for the job outcomes (job start, in work 13 and 26 weeks)."""
+    rows = table[(table["group"] == funnel_module.ALL) & table["stage"].isin(JOB_OUTCOME_STAGES)]
+    return rows.reset_index(drop=True)
+
+
+def cohort_sentence(row, as_of: pd.Timestamp, policy: DisclosurePolicy = DEFAULT_POLICY, who="people") -> str:
+    """A job outcome's cohort rate in words: only people referred long enough ago to have had the
+    stage's full window count ("Of about 120 people referred by 1 June 2025, who have had at least
+    26 weeks to reach it, 30% (22% to 39%) started a job within 26 weeks of referral.")."""
+    days = int(row["cohort_window_days"])
+    weeks = days // 7
+    by = long_date(as_of - pd.Timedelta(days=days))
+    verb = JOB_OUTCOME_VERBS.get(str(row["stage"]), f"reached '{row['label']}'")
+    if int(row["cohort_n"]) == 0:
+        return (
+            f"Nobody was referred by {by}, at least {weeks} weeks before {long_date(as_of)}, so the share who "
+            f"{verb} within {weeks} weeks of referral cannot be measured yet."
+        )
+    if safe_percent(int(row["cohort_reached"]), int(row["cohort_n"]), policy) == SUPPRESSED:
+        return (
+            f"Of {about_count(int(row['cohort_n']), policy)} {who} referred by {by}, who have had at least {weeks} weeks "
+            f"to reach it, the share who {verb} within {weeks} weeks of referral is hidden because few are counted."
+        )
+    return (
+        f"Of {about_count(int(row['cohort_n']), policy)} {who} referred by {by}, who have had at least {weeks} weeks to "
+        f"reach it, {percent(row['cohort_rate'])} ({percent(row['cohort_lower'])} to {percent(row['cohort_upper'])}) "
+        f"{verb} within {weeks} weeks of referral."
+    )
+
+
+def job_target_sentence(
+    rows: pd.DataFrame,
+    target: int,
+    as_of: pd.Timestamp,
+    policy: DisclosurePolicy = DEFAULT_POLICY,
+    who="people",
+    target_name="target",
+) -> str:
+    """Job outcomes so far against a target of job outcomes, each outcome counted by `as_of`."""
+    counts = dict(zip(rows["stage"], rows["n"], strict=True))
+    parts = [
+        f"{about_count(counts[stage], policy)}{f' {who}' if not i else ''} {JOB_OUTCOME_VERBS[stage]} "
+        f"({share_of_target(counts[stage], target, policy)})"
+        for i, stage in enumerate(s for s in JOB_OUTCOME_STAGES if s in counts)
+    ]
+    joined = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else "".join(parts)
+    return f"Against the {target_name} of {target:,} job outcomes, by {long_date(as_of)} {joined}."
+
+
+def job_outcomes_table(
+    rows: pd.DataFrame, target: int | None, as_of: pd.Timestamp, policy: DisclosurePolicy = DEFAULT_POLICY
+) -> pd.DataFrame:
+    """Job outcomes reached so far (rounded), per cent of the target, and the cohort rate with the
+    referral date that defines its cohort."""
+    counts = rows.set_index("label")[["n"]].rename(columns={"n": "People"})
+    counts.index.name = "Job outcome"
+    published, _ = protect_table(counts, count_columns=["People"], policy=policy, secondary=False)
+    if target is not None:
+        published["Per cent of job outcome target"] = [
+            safe_percent(int(n), target, policy) for n in rows["n"]
+        ]
+    published["Cohort: people referred by"] = [
+        long_date(as_of - pd.Timedelta(days=int(d))) for d in rows["cohort_window_days"]
+    ]
+    published["Cohort size"] = [safe_count(int(n), policy) for n in rows["cohort_n"]]
+    published["Cohort rate (95% CI)"] = [_cohort_cell(r, policy) for _, r in rows.iterrows()]
+    return published
+
+
+def _cohort_cell(row, policy: DisclosurePolicy) -> str:
+    if int(row["cohort_n"]) == 0 or not np.isfinite(row["cohort_rate"]):
+        return "[x]"
+    if safe_percent(int(row["cohort_reached"]), int(row["cohort_n"]), policy) == SUPPRESSED:
+        return SUPPRESSED
+    return f"{percent(row['cohort_rate'])} ({percent(row['cohort_lower'])} to {percent(row['cohort_upper'])})"
+
+
+JOB_OUTCOMES_NOTE = (
+    "People: everyone who had reached the outcome by the report's date, rounded to the nearest 5. "
+    "A job that started less than 13 (or 26) weeks before that date cannot yet show 13 (or 26) weeks in work, "
+    "so these counts can still rise for people already in work. The cohort rate counts only people referred by "
+    "the date shown, who have had at least 26 weeks to start a job plus the weeks in work, so recent referrals "
+    "do not pull it down. A job outcome target does not say which outcome it counts, so each is shown against it. "
+)
 
 
 # --- who was reached --------------------------------------------------------------------------

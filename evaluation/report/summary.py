@@ -36,8 +36,9 @@ from evaluation.disclosure import (
     safe_count,
     safe_percent,
 )
+from evaluation.errors import ContractError, Finding
 from evaluation.impact import estimate_activity
-from evaluation.programme import Programme, load_programme
+from evaluation.programme import METADATA_FILE, Programme, load_programme
 from evaluation.report import charts
 from evaluation.report.display import (
     Numbering,
@@ -53,10 +54,20 @@ from evaluation.report.formatting import long_date, money, month_year
 from evaluation.report.impact import ALPHA, HORIZONS, RECORD_SCHEMA, record, record_path, signed
 from evaluation.report.process import (
     COHORT_WEEKS,
+    JOB_OUTCOME_STAGES,
     PRIORITY_COHORTS,
+    TARGET_STAGES,
+    about_count,
+    cohort_sentence,
+    job_outcome_rows,
+    job_target_sentence,
     months_since_start,
     programme_start,
+    share_of_target,
+    stage_count,
+    target_stage,
     update_label,
+    whole_target,
 )
 from evaluation.report.provenance import provenance
 
@@ -89,6 +100,8 @@ class SummaryContext:
     interim: bool = False
     parameters: dict = field(default_factory=dict)
     output_dir: str | None = None
+    totals: dict | None = None
+    """Programme totals counting each person once, and programme-level targets (`programme_totals`)."""
 
     @property
     def as_of(self) -> pd.Timestamp:
@@ -110,9 +123,11 @@ def context(
         records[activity_id], sources[activity_id] = impact_record(
             programme, activity_id, output_dir=output_dir, seed=seed, as_of=as_of, policy=policy
         )
+    delivery = delivery_table(programme, policy=policy)
     return SummaryContext(
         programme=programme,
-        delivery=delivery_table(programme, policy=policy),
+        delivery=delivery,
+        totals=programme_totals(programme, delivery),
         records=records,
         sources=sources,
         policy=policy,
@@ -198,6 +213,10 @@ def delivery_table(programme: Programme, *, policy: DisclosurePolicy = DEFAULT_P
             "priority": str(plan["priority"]),
             "design": str(plan["impact_design"]),
             "target": float(plan["target_participants"]) if pd.notna(plan["target_participants"]) else np.nan,
+            "target_stage": target_stage(plan),
+            "target_reached": stage_count(people, stages, target_stage(plan)),
+            "job_target": float(whole_target(plan.get("target_job_outcomes")) or np.nan),
+            **dict.fromkeys(JOB_OUTCOME_STAGES, 0),
             "referred": len(people),
             "started": int(people["started_date"].notna().sum()) if not people.empty else 0,
             "budget": float(plan["budget_gbp"]),
@@ -213,6 +232,7 @@ def delivery_table(programme: Programme, *, policy: DisclosurePolicy = DEFAULT_P
         if not people.empty:
             try:
                 table = funnel_module.funnel(people, stages=stages, as_of=programme.as_of).table
+                row |= dict(zip(*job_outcome_rows(table)[["stage", "n"]].T.to_numpy(), strict=True))
                 job = table[(table["group"] == funnel_module.ALL) & (table["stage"] == "job_start")]
                 if not job.empty:
                     first = job.iloc[0]
@@ -227,6 +247,165 @@ def delivery_table(programme: Programme, *, policy: DisclosurePolicy = DEFAULT_P
                 pass
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+PROGRAMME_TARGETS = {
+    **{stage: f"residents {words}" for stage, words in TARGET_STAGES.items()},
+    "job_outcomes": "job outcomes",
+}
+"""What a programme-level target in programme.json's `targets` can count."""
+
+
+def programme_targets(programme: Programme) -> dict[str, int]:
+    """Programme-level targets from programme.json, for example `"targets": {"engaged": 1000,
+    "job_outcomes": 400}`: each counts people once across all activities. Anything else is refused."""
+    path = Path(programme.path) / METADATA_FILE
+    try:
+        metadata = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except ValueError:
+        metadata = {}
+    targets = metadata.get("targets") if isinstance(metadata, dict) else None
+    if targets is None:
+        return {}
+    allowed = ", ".join(PROGRAMME_TARGETS)
+    if not isinstance(targets, dict):
+        bad = [("targets", targets)]
+    else:
+        bad = [
+            (key, value)
+            for key, value in targets.items()
+            if key not in PROGRAMME_TARGETS
+            or isinstance(value, bool)
+            or not isinstance(value, int)
+            or value < 0
+        ]
+    if bad:
+        raise ContractError(
+            [
+                Finding(
+                    METADATA_FILE,
+                    "targets",
+                    "programme targets",
+                    0,
+                    values=tuple(f"{k}: {v!r}" for k, v in bad),
+                    advice=f"targets maps what a target counts ({allowed}) to a whole number of people, for "
+                    'example "targets": {"engaged": 1000, "job_outcomes": 400}.',
+                )
+            ]
+        )
+    return {key: int(value) for key, value in targets.items() if value > 0}
+
+
+def people_once(participants: pd.DataFrame, stages) -> pd.DataFrame:
+    """One row per person across activities: the earliest referral and the earliest date of each
+    later stage in any activity, so programme counts and cohort rates count people, not places."""
+    columns = [column for _, column, *_ in stages]
+    return participants.groupby("person_id", sort=True)[columns].min().reset_index()
+
+
+def programme_totals(programme: Programme, delivery: pd.DataFrame) -> dict:
+    """Exact programme totals (published only through disclosure control): distinct people at each
+    stage, referrals (places), people in more than one activity, the person-level job outcomes
+    funnel, programme-level targets, and the combined activity targets with the count over the
+    same activities."""
+    people = programme.participants
+    stages = [(s.name, s.column, s.label) for s in programme.stages]
+    once = people_once(people, stages) if not people.empty else people
+    per_person = people.groupby("person_id").size() if not people.empty else pd.Series(dtype=int)
+    totals = {
+        "people": len(once),
+        "places": len(people),
+        "in_several": int((per_person > 1).sum()),
+        "stage_people": {name: stage_count(once, stages, name) for name in TARGET_STAGES},
+        "jobs": pd.DataFrame(),
+        "targets": programme_targets(programme),
+    }
+    if not once.empty:
+        table = funnel_module.funnel(once, stages=stages, as_of=programme.as_of).table
+        totals["jobs"] = job_outcome_rows(table)
+    with_target = delivery[delivery["target"].notna() & (delivery["target"] > 0)]
+    totals["combined"] = {
+        "activities": len(with_target),
+        "target": int(with_target["target"].sum()),
+        "reached": int(with_target["target_reached"].sum()),
+        "stages": sorted(set(with_target["target_stage"])),
+    }
+    with_jobs = delivery[delivery["job_target"].notna() & (delivery["job_target"] > 0)]
+    totals["combined_jobs"] = {
+        "activities": len(with_jobs),
+        "target": int(with_jobs["job_target"].sum()),
+        "reached": int(with_jobs["job_start"].sum()) if len(with_jobs) else 0,
+    }
+    return totals
+
+
+def reach_sentences(ctx: SummaryContext) -> list[str]:
+    """The programme's reach and targets in words: people counted once, overlaps stated, and each
+    per cent of target over the same activities (or people) as the target."""
+    totals, policy, as_of = ctx.totals, ctx.policy, long_date(ctx.as_of)
+    stage_people = totals["stage_people"]
+    overlap = (
+        f"{about_count(totals['in_several'], policy)} people were referred to more than one activity and are "
+        f"counted once here, so the {about_count(totals['places'], policy).removeprefix('about ')} referrals to "
+        "activities add up to more"
+        if totals["in_several"]
+        else "nobody was referred to more than one activity, so people and referrals are the same"
+    )
+    said = [
+        f"Reach: {about_count(totals['people'], policy)} people had been referred by {as_of}, "
+        f"{about_count(stage_people['engaged'], policy)} had engaged and "
+        f"{about_count(stage_people['started'], policy)} had started support, each person counted once across "
+        f"all activities ({overlap})."
+    ]
+    for stage, target in totals["targets"].items():
+        if stage == "job_outcomes":
+            continue
+        words = TARGET_STAGES[stage]
+        said.append(
+            f"Programme target of {target:,} residents {words}: {about_count(stage_people[stage], policy)} people had "
+            f"{words} by {as_of} ({share_of_target(stage_people[stage], target, policy)}), each counted once "
+            "across all activities."
+        )
+    jobs = totals["jobs"]
+    if "job_outcomes" in totals["targets"] and not jobs.empty:
+        said.append(
+            job_target_sentence(
+                jobs, totals["targets"]["job_outcomes"], ctx.as_of, policy, target_name="programme target"
+            )
+            + " Each person is counted once across all activities."
+        )
+    if not jobs.empty:
+        start = jobs[jobs["stage"] == "job_start"]
+        if not start.empty:
+            said.append(cohort_sentence(start.iloc[0], ctx.as_of, policy) + " (each person counted once)")
+    combined = totals["combined"]
+    if combined["activities"]:
+        stages_ = combined["stages"]
+        words = (
+            f"residents {TARGET_STAGES[stages_[0]]}"
+            if len(stages_) == 1
+            else "residents at the stage each plan names"
+        )
+        reached = (
+            f"had {TARGET_STAGES[stages_[0]]}"
+            if len(stages_) == 1
+            else "had reached the stage their plan names"
+        )
+        said.append(
+            f"The targets of the {combined['activities']} activities with one add up to {combined['target']:,} "
+            f"{words}; in those activities {about_count(combined['reached'], policy)} {reached} "
+            f"({share_of_target(combined['reached'], combined['target'], policy)}). Like the targets, this counts "
+            "a person in two of those activities once for each."
+        )
+    combined_jobs = totals["combined_jobs"]
+    if combined_jobs["activities"]:
+        said.append(
+            f"The job outcome targets of the {combined_jobs['activities']} activities with one add up to "
+            f"{combined_jobs['target']:,}; in those activities {about_count(combined_jobs['reached'], policy)} "
+            f"job starts had been recorded ({share_of_target(combined_jobs['reached'], combined_jobs['target'], policy)}), "
+            "a person starting a job through two of them counted once for each."
+        )
+    return said
 
 
 # --------------------------------------------------------------------------- helpers
@@ -531,13 +710,8 @@ def headline_section(ctx: SummaryContext) -> list:
             )
         )
     texts += withheld_sentences(heads + areas)
-    with_target = delivery[delivery["target"].notna()]
-    referred, started = int(delivery["referred"].sum()), int(delivery["started"].sum())
-    target = int(with_target["target"].sum())
     bullets_ = [
-        f"Reach: about {safe_count(referred, ctx.policy):,} referrals and about {safe_count(started, ctx.policy):,} "
-        f"support starts by {long_date(ctx.as_of)}, against a combined target of {target:,} residents supported "
-        f"({safe_percent(int(with_target['started'].sum()), target, ctx.policy)}% of the target).",
+        *(reach_sentences(ctx) if ctx.totals is not None else []),
         f"Spend: {money(delivery['spend'].sum())} of the {money(delivery['budget'].sum())} budget to the latest "
         "month recorded.",
     ]
@@ -586,6 +760,18 @@ def update_scope(ctx: SummaryContext) -> list:
     return [heading("What this update can and cannot show yet"), bullets(items)]
 
 
+JOB_OUTCOME_COLUMNS = ("Started a job", "In work 13 weeks", "In work 26 weeks")
+
+
+def _count_and_share(n, target: int | None, policy: DisclosurePolicy) -> str:
+    """A rounded count with its per cent of a target: "45 (11%)"; [c] parts hidden."""
+    shown = safe_count(int(n), policy)
+    if target is None:
+        return f"{shown}"
+    share = safe_percent(int(n), target, policy)
+    return f"{shown} ({share}%)" if share != SUPPRESSED else f"{shown} ([c])"
+
+
 def reach_and_conversion(ctx: SummaryContext) -> list:
     delivery = ctx.delivery
     rows = []
@@ -599,23 +785,37 @@ def reach_and_conversion(ctx: SummaryContext) -> list:
                 rate = SUPPRESSED
             else:
                 rate = f"{100 * row.job_rate:.0f} ({100 * row.job_lower:.0f} to {100 * row.job_upper:.0f})"
+        stage = getattr(row, "target_stage", "started")
+        reached = getattr(row, "target_reached", row.started)
+        job_target = whole_target(getattr(row, "job_target", np.nan))
+        jobs = {
+            label: _count_and_share(getattr(row, stage_, 0), job_target, ctx.policy)
+            if row.referred
+            else "[z]"
+            for stage_, label in zip(JOB_OUTCOME_STAGES, JOB_OUTCOME_COLUMNS, strict=True)
+        }
         rows.append(
             {
                 "Activity": row.activity_name,
-                "Target (residents supported)": f"{int(row.target):,}" if has_target else "[z]",
+                "Participant target (what it counts)": f"{int(row.target):,} {TARGET_STAGES[stage]}"
+                if has_target
+                else "[z]",
                 "People referred": safe_count(row.referred, ctx.policy),
                 "People who started support": safe_count(row.started, ctx.policy),
-                "Per cent of target started support": safe_percent(row.started, int(row.target), ctx.policy)
+                "Per cent of participant target reached": safe_percent(reached, int(row.target), ctx.policy)
                 if has_target
                 else "[z]",
                 f"Per cent starting a job within {COHORT_WEEKS} weeks (95% CI)": rate,
+                "Job outcome target": f"{job_target:,}" if job_target is not None else "[z]",
+                **jobs,
             }
         )
     table = pd.DataFrame(rows).set_index("Activity")
     chart = delivery[delivery["target"].notna() & (delivery["target"] > 0)].copy()
+    reached = chart["target_reached"] if "target_reached" in chart else chart["started"]
     chart["share"] = [
-        np.nan if isinstance(v := safe_percent(s, int(t), ctx.policy), str) else float(v)
-        for s, t in zip(chart["started"], chart["target"], strict=True)
+        np.nan if isinstance(v := safe_percent(int(s), int(t), ctx.policy), str) else float(v)
+        for s, t in zip(reached, chart["target"], strict=True)
     ]
     chart = chart.sort_values("share", ascending=False, na_position="last")
     out = [heading("Reach and progression into work")]
@@ -623,11 +823,11 @@ def reach_and_conversion(ctx: SummaryContext) -> list:
         met = int((chart["share"] >= 100).sum())
         if met:
             title = (
-                f"{met} of {len(chart)} activities with a target had started support for their full target"
+                f"{met} of {len(chart)} activities with a target had reached their full participant target"
             )
         else:
             best = chart.dropna(subset=["share"])
-            title = "No activity had yet started support for its full target" + (
+            title = "No activity had yet reached its full participant target" + (
                 f"; the closest was {best['activity_name'].iloc[0]} at {best['share'].iloc[0]:.0f}%"
                 if not best.empty
                 else ""
@@ -635,7 +835,7 @@ def reach_and_conversion(ctx: SummaryContext) -> list:
         fig = charts.horizontal_bars(
             chart["activity_name"],
             chart["share"],
-            xlabel="People who started support, per cent of the delivery-plan target",
+            xlabel="People at the stage the target counts, per cent of the delivery-plan target",
             value_format="{:.0f}%",
             reference=100,
             reference_label="Target (100%)",
@@ -644,10 +844,12 @@ def reach_and_conversion(ctx: SummaryContext) -> list:
             ctx.numbering.figure(
                 fig,
                 title=title,
-                subtitle=f"People who started support as a per cent of the target residents supported, by activity, "
+                subtitle=f"People at the stage each target counts (started support unless the plan says otherwise) "
+                f"as a per cent of the target, by activity, "
                 f"{ctx.programme.name}, to {long_date(ctx.as_of)}",
                 alt=(
-                    f"Bar chart, one bar per activity, of people who started support as a per cent of the target, with "
+                    f"Bar chart, one bar per activity, of people at the stage the target counts as a per cent of the "
+                    f"target, with "
                     f"a dashed line at 100%. {title}. "
                     + "; ".join(
                         f"{name}: {'[c]' if not np.isfinite(v) else f'{v:.0f}%'}"
@@ -665,8 +867,12 @@ def reach_and_conversion(ctx: SummaryContext) -> list:
             note=(
                 f"People rounded to the nearest 5. The job-start rate is a cohort rate: among people referred at least "
                 f"{COHORT_WEEKS} weeks before {long_date(ctx.as_of)}, the per cent who started a job within {COHORT_WEEKS} "
-                "weeks of referral, with a Wilson 95% interval. [z]: no target, or no individual participants. "
-                + SHORTHAND_NOTE
+                "weeks of referral, with a Wilson 95% interval. Job outcomes: people who had reached each by "
+                f"{long_date(ctx.as_of)}, with the per cent of the activity's job outcome target in brackets; a "
+                "target does not say which outcome it counts, so each is shown against it, and jobs started less "
+                "than 13 or 26 weeks ago cannot yet show that long in work. Each activity counts its own "
+                "participants: a person in two activities is in both rows. "
+                "[z]: no target, or no individual participants. " + SHORTHAND_NOTE
             ),
         )
     )

@@ -213,6 +213,7 @@ COLUMN_FIXTURES: dict[str, dict[str, Bad]] = {
         "priority": TEXT,
         "budget_gbp": Bad(type=("a million", "£5"), blank=True, range=("0", "100000001"), drop=True),
         "target_participants": Bad(type=("lots", "ten"), range=("-1", "1000001"), drop=True),
+        "target_participants_stage": Bad(text_type=True, allowed=CATEGORY_BAD),
         "target_job_outcomes": Bad(type=("some",), range=("-5", "2000000")),
         "geography": TEXT,
         "planned_start": Bad(type=DATE_TYPE, blank=True, range=("2014-12-31", "2036-01-01"), drop=True),
@@ -567,6 +568,20 @@ def _start_constant_within_area(tables: Tables) -> Expected:
     )
 
 
+def _personal_ids(table: str) -> Case:
+    """Identifiers that look like an NI number and a name (in the id format): refused, masked."""
+
+    def build(tables: Tables) -> Expected:
+        frame = tables[table].copy().astype(object)
+        frame.loc[[6, 60], "person_id"] = ["QQ123456C", "John_Smith"]
+        tables[table] = frame
+        return Expected(
+            table, "person_id", _rule("person_id_pseudonymised"), (7, 61), ("QQ****56C", "J*** S****")
+        )
+
+    return Case((table,), build)
+
+
 def _shift(day: str, days: int) -> str:
     return (pd.Timestamp(day) + pd.Timedelta(days=days)).date().isoformat()
 
@@ -600,6 +615,7 @@ TABLE_FIXTURES: dict[str, Case] = {
     "area_panel.activity_in_delivery_plan": _unknown_activity("area_panel"),
     "area_panel.start_constant_within_area": Case(("area_panel",), _start_constant_within_area),
     "spend.activity_in_delivery_plan": _unknown_activity("spend"),
+    **{f"{table}.person_id_pseudonymised": _personal_ids(table) for table in PEOPLE},
 }
 
 CASES: dict[str, Case] = {**column_cases(), **TABLE_FIXTURES}

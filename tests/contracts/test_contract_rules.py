@@ -592,7 +592,22 @@ def _one_based(positions) -> tuple[int, ...]:
 
 PEOPLE = ("participants", "comparison_pool", "outcomes_monthly")
 
+
+def _optional_column_number_as_text(table: str, column: str) -> Case:
+    """As `_number_as_text`, for an optional column the synthetic tables do not carry: add it blank first."""
+    inner = _number_as_text(table, column)
+
+    def build(tables: Tables) -> None:
+        tables[table] = tables[table].assign(**{column: ""})
+        return inner.build(tables)
+
+    return Case((table,), build)
+
+
 TABLE_FIXTURES: dict[str, Case] = {
+    "delivery_plan.target_participants_stage.type": _optional_column_number_as_text(
+        "delivery_plan", "target_participants_stage"
+    ),
     "delivery_plan.primary_key": _duplicate_row("delivery_plan", 4),
     "participants.primary_key": _duplicate_row("participants", 10),
     "comparison_pool.primary_key": _duplicate_row("comparison_pool", 100),

@@ -3,21 +3,33 @@
 Each report is executed and rendered in a staging folder and moved into place only when both
 the executed notebook and its HTML exist, so a failed run never overwrites the last good report.
 A failing activity never stops the others; its failed notebook is kept under `_failed/`.
+
+Nothing is written outside the output folder: every name from the input that becomes a path (the
+programme's slug, activity ids) must be a plain file name, or the run is refused. The staging
+folder is removed when the run ends, however it ends (an error, Ctrl-C, SIGTERM); one left by a run
+that was killed outright is removed by the next run. Published notebooks carry no absolute path
+of the machine that ran them: paths are given relative to the output folder, or as file names.
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import os
+import re
 import shutil
+import signal
+import sys
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
 import pandas as pd
 import papermill
 from tqdm import tqdm
@@ -30,6 +42,29 @@ NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 ACTIVITY_NOTEBOOKS = {"process": "process_evaluation.ipynb", "impact": "impact_evaluation.ipynb"}
 SUMMARY_NOTEBOOK = "programme_summary.ipynb"
 KERNEL = "python3"
+STAGING_PREFIX = ".staging-"
+# A name that becomes a file or folder: letters, digits, '.', '-' or '_', starting with a letter or
+# digit; no separator, no '..', no name Windows reserves for a device.
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+RESERVED_NAMES = {"con", "prn", "aux", "nul", *(f"{d}{i}" for d in ("com", "lpt") for i in range(1, 10))}
+WHERE_TO_FIX = {
+    "slug": 'Set "slug" in programme.json to a short name such as ne_ca_trailblazer',
+    "activity id": "Use the activity ids of the delivery plan (lower case, digits, underscores)",
+}
+
+
+def safe_name(value: object, what: str) -> str:
+    """`value` as a file or folder name that stays where it is put: surrounding spaces dropped and
+    inner spaces made '-'; a ValueError naming `what` if it still could not be made safe."""
+    text = re.sub(r"\s+", "-", str(value if value is not None else "").strip())
+    if SAFE_NAME.fullmatch(text) and ".." not in text and text.split(".")[0].lower() not in RESERVED_NAMES:
+        return text
+    shown = repr(str(value))[:60]
+    raise ValueError(
+        f"The {what} {shown} cannot be used as a file or folder name: it must be 1 to 100 letters, "
+        "digits, '.', '-' or '_', start with a letter or digit, and contain no '/', '\\' or '..'. "
+        f"{WHERE_TO_FIX.get(what, '')}."
+    )
 
 
 @dataclass(frozen=True)
@@ -43,7 +78,9 @@ class Job:
 
     @property
     def stem(self) -> str:
-        return f"{self.activity_id}_{self.kind}" if self.activity_id else self.kind
+        if self.activity_id is None:
+            return safe_name(self.kind, "report kind")
+        return f"{safe_name(self.activity_id, 'activity id')}_{safe_name(self.kind, 'report kind')}"
 
 
 @dataclass
@@ -86,17 +123,23 @@ def activity_jobs(
 def execute(
     job: Job, staging: Path, failed_dir: Path, title: str
 ) -> tuple[list[Path] | None, RunFailure | None]:
-    """Execute and render one job in `staging`; on failure keep the notebook in `failed_dir`."""
+    """Execute and render one job in `staging`; on failure keep the notebook in `failed_dir`.
+    The executed notebook is rewritten without the machine's absolute paths before either."""
     executed = staging / f"{job.stem}.ipynb"
+    destination = failed_dir.parent
     try:
-        papermill.execute_notebook(
-            str(job.template),
-            str(executed),
-            parameters=job.parameters,
-            kernel_name=KERNEL,
-            progress_bar=False,
-            request_save_on_cell_execute=False,
-        )
+        try:
+            papermill.execute_notebook(
+                str(job.template),
+                str(executed),
+                parameters=job.parameters,
+                kernel_name=KERNEL,
+                progress_bar=False,
+                request_save_on_cell_execute=False,
+            )
+        finally:
+            if executed.exists():
+                without_machine_paths(executed, job, staging=staging, destination=destination)
         rendered = render_notebook(
             executed,
             staging / f"{job.stem}.html",
@@ -114,6 +157,69 @@ def execute(
         return None, RunFailure(
             job.activity_id or "-", job.template.name, message, str(kept) if kept else None
         )
+
+
+def path_replacements(job: Job, *, staging: Path, destination: Path) -> dict[str, str]:
+    """Absolute paths of this machine, each with what a published notebook says instead: the
+    output folder (and staging) become '.', the input folder its path relative to the output
+    folder, the template its file name; the toolkit, Python and home folders a placeholder."""
+    found: dict[str, str] = {}
+
+    def add(path: Path | str | None, replacement: str) -> None:
+        if not path:
+            return
+        for form in {str(path), str(Path(path).resolve())}:
+            if os.path.isabs(form) and form not in (os.sep, "") and form not in found:
+                found[form] = replacement
+
+    add(staging, ".")
+    add(destination, ".")
+    programme_path = job.parameters.get("programme_path")
+    if programme_path:
+        add(programme_path, relative_to(Path(programme_path), destination))
+    add(job.template, job.template.name)
+    add(NOTEBOOK_DIR, "notebooks")
+    add(sys.prefix, "<python>")
+    add(sys.base_prefix, "<python>")
+    add(NOTEBOOK_DIR.parent, "<toolkit>")
+    add(Path.home(), "~")
+    add(Path.cwd(), "<working folder>")
+    return found
+
+
+def relative_to(path: Path, folder: Path) -> str:
+    """`path` written relative to `folder` (with '..' as needed), or its name if it cannot be."""
+    try:
+        return Path(os.path.relpath(Path(path).resolve(), Path(folder).resolve())).as_posix()
+    except ValueError:  # another drive on Windows
+        return Path(path).name
+
+
+def without_machine_paths(notebook_path: Path, job: Job, *, staging: Path, destination: Path) -> None:
+    """Rewrite an executed notebook so it carries no absolute path of this machine: in the
+    parameters cell, papermill's metadata (input_path, output_path, parameters, cwd) and outputs."""
+    notebook = nbformat.read(notebook_path, as_version=4)
+    replacements = path_replacements(job, staging=staging, destination=destination)
+    alternatives = "|".join(re.escape(p) for p in sorted(replacements, key=len, reverse=True))
+    pattern = re.compile(rf"(?:{alternatives})(?![\w.-])")  # whole folder names only
+
+    def clean(value):
+        if isinstance(value, str):
+            return pattern.sub(lambda m: replacements[m.group(0)], value)
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        return value
+
+    cleaned = nbformat.from_dict(clean(dict(notebook)))
+    meta = cleaned.metadata.get("papermill")
+    if meta is not None:
+        meta["input_path"] = job.template.name
+        meta["output_path"] = notebook_path.name
+        if "cwd" in meta:
+            meta["cwd"] = "."
+    nbformat.write(cleaned, notebook_path)
 
 
 def _first_line(error: Exception) -> str:
@@ -170,9 +276,11 @@ def run(
     common = run_parameters(programme, programme_path, destination, interim=interim, seed=seed)
     kinds = [k for k in kinds if (NOTEBOOK_DIR / ACTIVITY_NOTEBOOKS[k]).exists()]
     jobs = activity_jobs(programme, kinds=kinds, activities=activities, common=common)
+    for job in jobs:
+        job.stem  # noqa: B018 - refuses an activity id that cannot be a file name, before any work
     destination.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".staging-", dir=destination) as staging_name:
-        staging = Path(staging_name)
+    remove_stale_staging(destination)
+    with _sigterm_stops_the_run(), staging_folder(destination) as staging:
         _run_jobs(jobs, programme, staging, destination, result, workers, progress)
         summary_template = NOTEBOOK_DIR / SUMMARY_NOTEBOOK
         if summary and summary_template.exists():
@@ -182,6 +290,65 @@ def run(
     write_run_record(programme, destination, result, common)
     result.seconds = time.perf_counter() - started
     return result
+
+
+@contextlib.contextmanager
+def staging_folder(destination: Path):
+    """A fresh staging folder in `destination`, named with this process's id, removed on exit
+    however the run ends (an error, KeyboardInterrupt, or SIGTERM turned into SystemExit)."""
+    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=destination))
+    try:
+        yield staging
+    finally:
+        for _ in range(20):  # a notebook still stopping may write one last file meanwhile
+            shutil.rmtree(staging, ignore_errors=True)
+            if not staging.exists():
+                break
+            time.sleep(0.1)
+
+
+def remove_stale_staging(destination: Path) -> list[Path]:
+    """Remove staging folders left by runs that were killed outright: those of a process that no
+    longer runs, or of an older version that did not name its process. Another live run's
+    staging folder is left alone (and nothing in a staging folder is ever published)."""
+    removed = []
+    for folder in destination.glob(f"{STAGING_PREFIX}*"):
+        match = re.match(rf"{re.escape(STAGING_PREFIX)}(\d+)-", folder.name)
+        if not folder.is_dir() or (match and _process_alive(int(match.group(1)))):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError, OverflowError):
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def _sigterm_stops_the_run():
+    """While a run is under way in the main thread, SIGTERM stops it as SystemExit (exit status
+    143), so the staging folder is removed as after Ctrl-C; the previous handler is restored."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def run_parameters(
@@ -202,7 +369,12 @@ def report_folder(out_dir: Path, programme: Programme, interim: bool) -> Path:
     """reports/<programme>/ for a full update; reports/<programme>-as-of-<date>/ for an interim one,
     named by the date the programme was cut at."""
     suffix = f"-as-of-{programme.as_of.date().isoformat()}" if interim else ""
-    return out_dir / f"{programme.slug}{suffix}"
+    folder = out_dir / f"{safe_name(programme.slug, 'slug')}{suffix}"
+    if not folder.resolve().is_relative_to(out_dir.resolve()):  # a link pointing elsewhere
+        raise ValueError(
+            f"The report folder {folder} leads outside {out_dir}: remove the link or choose --out."
+        )
+    return folder
 
 
 def check_same_inputs(destination: Path, programme: Programme, *, replace_previous: bool) -> None:
@@ -243,7 +415,8 @@ def check_same_inputs(destination: Path, programme: Programme, *, replace_previo
 def _run_jobs(jobs, programme, staging, destination, result, workers, progress) -> None:
     failed_dir = destination / "_failed"
     bar = tqdm(total=len(jobs), desc="Reports", unit="report", disable=progress is False)
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, workers))
+    try:
         futures = {
             pool.submit(execute, job, staging, failed_dir, report_title(programme, job)): job for job in jobs
         }
@@ -255,7 +428,14 @@ def _run_jobs(jobs, programme, staging, destination, result, workers, progress) 
                 result.written += publish(files, destination)
                 (failed_dir / f"{futures[future].stem}.ipynb").unlink(missing_ok=True)
             bar.update(1)
-    bar.close()
+    except BaseException:
+        # Interrupted: start nothing more, and do not wait for running notebooks before the
+        # staging folder is removed (they fail to save once it is gone, and publish nothing).
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        bar.close()
+    pool.shutdown(wait=True)
 
 
 def write_index(programme: Programme, destination: Path) -> Path:
@@ -305,7 +485,10 @@ def write_run_record(programme: Programme, destination: Path, result: RunSummary
     record = {
         "programme": programme.name,
         "input_hashes": dict(programme.input_hashes),
-        "parameters": {k: v for k, v in parameters.items() if k != "output_dir"},
+        "parameters": {
+            **{k: v for k, v in parameters.items() if k != "output_dir"},
+            "programme_path": relative_to(Path(parameters["programme_path"]), destination),
+        },
         "written": sorted(p.name for p in result.written),
         "failures": [f.__dict__ for f in result.failures],
         "finished": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),

@@ -11,6 +11,9 @@ from IPython.display import HTML
 
 from evaluation.report.display import escape
 
+# Parameters naming folders on the machine that ran the report: never shown (the input files are
+# named, with their hashes, instead).
+PATH_PARAMETERS = ("programme_path", "output_dir")
 DEPENDENCIES = ("pandas", "numpy", "statsmodels", "linearmodels", "scikit-learn", "matplotlib", "papermill")
 
 
@@ -45,7 +48,7 @@ def provenance_record(programme, parameters: dict) -> dict:
         "input_files": dict(programme.input_hashes),
         "versions": versions(),
         "git_commit": git_commit(),
-        "parameters": {k: v for k, v in parameters.items() if k != "programme_path"},
+        "parameters": {k: v for k, v in parameters.items() if k not in PATH_PARAMETERS},
         "data_as_of": programme.as_of.date().isoformat(),
         "generated": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
     }

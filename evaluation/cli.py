@@ -123,9 +123,30 @@ def _findings_report(error: ContractError) -> str:
 
 def _validate(args) -> int:
     warn_if_in_git_repository(args.path)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        programme = load_programme(args.path)
+    # Warnings are printed whether the input passes or not, before any findings: a warning
+    # (a header moved, a column read under another name) is often the cause of a finding.
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            programme = load_programme(args.path)
+    except ContractError as error:
+        for warning in caught:
+            print(f"warning: {warning.message}", file=sys.stderr)
+        # Tables in the order of their first finding, which comes cause first (a missing file or
+        # column before the rows of other tables it breaks), not alphabetically.
+        tables = list(dict.fromkeys(f.table for f in error.findings))
+        lines = [f"The input does not meet the data contracts: {len(error.findings)} finding(s).", ""]
+        for table in tables:
+            lines.append(f"Table {table}:")
+            lines += [f"  - {f.describe()}" for f in error.findings if f.table == table]
+            lines.append("")
+        lines.append("Rows are numbered from 1 at the first data row (in a CSV file, line = row + 1).")
+        print("\n".join(lines), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except Exception:
+        for warning in caught:
+            print(f"warning: {warning.message}", file=sys.stderr)
+        raise
     for warning in caught:
         print(f"warning: {warning.message}", file=sys.stderr)
     counts = ", ".join(f"{name} {len(frame):,} rows" for name, frame in programme.tables.items())

@@ -500,11 +500,7 @@ def _contract_names(names: list[str], contract: Contract) -> list[str]:
         if name not in contract.columns and len(keys.get(column_key(name), ())) == 1
     }
     claims = pd.Series(list(targets.values()), dtype=object).value_counts()
-    mapped = {
-        name: column
-        for name, column in targets.items()
-        if column not in names and claims[column] == 1
-    }
+    mapped = {name: column for name, column in targets.items() if column not in names and claims[column] == 1}
     repeated = {name: column for name, column in targets.items() if name not in mapped}
     if mapped:
         listed = ", ".join(f"'{name}' as '{column}'" for name, column in mapped.items())
@@ -608,8 +604,28 @@ def _rule_findings(
     if found is None:
         return []
     mask, values = found
-    finding = _finding(table, ", ".join(rule.columns), rule.name, mask, values, rule.description)
+    advice = rule.description + _unchecked_references(rule, tables)
+    finding = _finding(table, ", ".join(rule.columns), rule.name, mask, values, advice)
     return [finding] if finding else []
+
+
+def _unchecked_references(rule: RuleSpec, tables: Mapping[str, pd.DataFrame]) -> str:
+    """For a rule looking values up in other tables, the tables it could not look in (a missing
+    column or file, reported earlier): the likely cause of the rows it reports."""
+    if rule.kind not in ("foreign_key", "covered_by") or not rule.references:
+        return ""
+    names = rule.references["table"]
+    column = rule.references["columns"][0]
+    lacking = [
+        f"{name} has no {column} column" if name in tables else f"{name} was not read"
+        for name in ([names] if isinstance(names, str) else names)
+        if name not in tables or column not in tables[name]
+    ]
+    if not lacking:
+        return ""
+    return (
+        f" Fix the cause reported above first: {'; '.join(lacking)}, so these rows were checked without it."
+    )
 
 
 def _reference_values(rule: RuleSpec, tables: Mapping[str, pd.DataFrame]) -> pd.Series | None:

@@ -10,8 +10,12 @@ or its period had ended.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
+import itertools
 import json
+import re
 import warnings
 import zipfile
 from collections.abc import Mapping
@@ -30,6 +34,7 @@ from evaluation.contracts import (
     Contract,
     Stage,
     check_tables,
+    column_key,
     known_on,
     load_contracts,
     parse_date,
@@ -42,6 +47,12 @@ READERS = {
     ".parquet": pd.read_parquet,
     ".xlsx": lambda p: pd.read_excel(p, dtype=object),
 }
+# A CSV's delimiter, found from the header: commas unless the contract's columns are found
+# separated by one of the others.
+DELIMITERS = {",": "commas", ";": "semicolons", "\t": "tabs"}
+# Where to look for the header (and the delimiter): the first rows of a file or sheet.
+HEADER_SEARCH_ROWS = 30
+_SNIFF_BYTES = 1 << 16
 METADATA_FILE = "programme.json"
 TRUTH_FILE = "true_effects.csv"
 
@@ -123,17 +134,38 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _find_files(folder: Path, table: str) -> list[Path]:
+    """Every file holding the table, in any format read here."""
+    return [folder / f"{table}{suffix}" for suffix in READERS if (folder / f"{table}{suffix}").exists()]
+
+
 def _find_file(folder: Path, table: str) -> Path | None:
-    for suffix in READERS:
-        candidate = folder / f"{table}{suffix}"
-        if candidate.exists():
-            return candidate
-    return None
+    found = _find_files(folder, table)
+    return found[0] if found else None
 
 
-def _read(path: Path, table: str) -> tuple[pd.DataFrame | None, Finding | None]:
+def _read(
+    path: Path, table: str, contract: Contract | None = None
+) -> tuple[pd.DataFrame | None, Finding | None]:
+    """The table as text (or the file's own types), or the finding saying why it cannot be read.
+
+    With its contract, a CSV or Excel file's structure is found rather than assumed: the
+    header may sit below a title line or blank rows, a CSV may be separated by semicolons or
+    tabs, and a workbook may hold the table on a sheet other than the first. Each is read with
+    a warning naming it; a workbook holding the columns on several sheets is refused. Blank
+    rows at the end, and blank columns without a header, are dropped silently."""
     try:
-        return READERS[path.suffix](path), None
+        if contract is None:
+            frame = READERS[path.suffix](path)
+        elif path.suffix == ".csv":
+            frame = _read_csv(path, contract)
+        elif path.suffix == ".xlsx":
+            frame = _read_excel(path, contract)
+        else:
+            frame = READERS[path.suffix](path)
+        if isinstance(frame, Finding):
+            return None, frame
+        return _without_blank_margins(frame), None
     except UnicodeDecodeError as error:
         advice = f"Save the file as UTF-8 (the byte at position {error.start} is not UTF-8)."
         return None, Finding(table, None, "file is UTF-8 text", 0, advice=advice)
@@ -148,22 +180,214 @@ def _read(path: Path, table: str) -> tuple[pd.DataFrame | None, Finding | None]:
         return None, Finding(table, None, "file can be read", 0, advice=f"{path.name}: {first_line}")
 
 
-def read_raw_tables(folder: Path) -> tuple[dict[str, pd.DataFrame], dict[str, str], list[Finding]]:
-    """Raw tables, their file hashes and findings for files missing or unreadable."""
+def read_raw_tables(
+    folder: Path, contracts: Mapping[str, Contract] | None = None
+) -> tuple[dict[str, pd.DataFrame], dict[str, str], list[Finding]]:
+    """Raw tables, their file hashes and findings for files missing, unreadable or ambiguous
+    (two files for one table, or a workbook with the table on several sheets)."""
+    contracts = contracts or load_contracts()
     raw, hashes, findings = {}, {}, []
     for table in TABLES:
-        path = _find_file(folder, table)
-        if path is None:
+        paths = _find_files(folder, table)
+        if not paths:
             expected = " or ".join(f"{table}{s}" for s in READERS)
             findings.append(Finding(table, None, "file present", 0, advice=f"Add {expected} to {folder}."))
             continue
+        if len(paths) > 1:
+            names = " and ".join(p.name for p in paths)
+            advice = (
+                f"{folder} holds {names}: keep the one with the data to use and move the other "
+                "out of the folder (nothing is chosen for you)."
+            )
+            findings.append(Finding(table, None, "one file per table", 0, advice=advice))
+            continue
+        (path,) = paths
         hashes[path.name] = file_hash(path)
-        frame, problem = _read(path, table)
+        frame, problem = _read(path, table, contracts.get(table))
         if problem:
             findings.append(problem)
         else:
             raw[table] = frame
     return raw, hashes, findings
+
+
+# --- the structure of a provider's file -----------------------------------------------------
+
+
+def _header_score(cells, keys: set[str]) -> int:
+    """How many of a row's cells name a contract column (in any case, spacing or punctuation)."""
+    return len({column_key(c) for c in cells if not _is_blank(c)} & keys)
+
+
+def _header_row(rows: list[list], keys: set[str]) -> tuple[int, int]:
+    """(position, score) of the header among the first rows: the first row, unless it names no
+    more than half as many contract columns as a later row naming at least two."""
+    scores = [_header_score(row, keys) for row in rows]
+    if not scores:
+        return 0, 0
+    best = max(scores)
+    if best >= 2 and best > 2 * scores[0]:
+        return scores.index(best), best
+    return 0, scores[0]
+
+
+def _is_blank(value) -> bool:
+    """A cell with nothing in it: missing, or text of spaces only."""
+    if isinstance(value, str):
+        return value.strip() == ""
+    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
+
+
+def _above(rows: list[list]) -> str:
+    """What sits above a header, in words: its first non-blank line, and how many are blank."""
+    written = [" ".join(str(c).strip() for c in row if not _is_blank(c)) for row in rows]
+    text = [w for w in written if w]
+    blank = len(written) - len(text)
+    parts = (
+        [f"'{text[0][:60]}'" + (f" and {len(text) - 1} more line(s)" if len(text) > 1 else "")]
+        if text
+        else []
+    )
+    if blank:
+        parts.append(f"{blank} blank line(s)")
+    return " and ".join(parts)
+
+
+def _csv_head(path: Path) -> str:
+    """The first complete lines of a CSV file as text, for finding its header and delimiter."""
+    with open(path, "rb") as handle:
+        head = handle.read(_SNIFF_BYTES)
+    text = head.decode("utf-8-sig", errors="replace")
+    if len(head) == _SNIFF_BYTES and "\n" in text:
+        text = text[: text.rindex("\n") + 1]  # the last line may be cut short
+    return text
+
+
+def _csv_rows(text: str, delimiter: str) -> list[list[str]]:
+    try:
+        return list(itertools.islice(csv.reader(io.StringIO(text), delimiter=delimiter), HEADER_SEARCH_ROWS))
+    except csv.Error:
+        return []
+
+
+def _read_csv(path: Path, contract: Contract) -> pd.DataFrame:
+    keys = {column_key(c) for c in contract.columns}
+    text = _csv_head(path)
+    found = {d: _csv_rows(text, d) for d in DELIMITERS}
+    placed = {d: _header_row(rows, keys) for d, rows in found.items()}
+    # The delimiter that shows the most contract columns; commas unless another shows more.
+    delimiter = max(DELIMITERS, key=lambda d: placed[d][1])
+    if placed[delimiter][1] == 0:
+        delimiter = _delimiter_by_fields(found)
+    header, _ = placed[delimiter]
+    frame = pd.read_csv(
+        path, sep=delimiter, skiprows=header, dtype=str, keep_default_na=False, encoding="utf-8-sig"
+    )
+    if delimiter != ",":
+        warnings.warn(
+            f"{path.name}: the columns are separated by {DELIMITERS[delimiter]}, not commas; it was "
+            "read that way. Numbers are read with a decimal point (a decimal comma is refused). "
+            "Save it as 'CSV (comma delimited)' to silence this warning.",
+            stacklevel=4,
+        )
+    if header:
+        _warn_header_moved(
+            path,
+            f"line {header + 1}",
+            _above([[line.strip(delimiter + " ")] for line in text.splitlines()[:header]]),
+            f"line {header + 2}",
+        )
+    return frame
+
+
+def _delimiter_by_fields(found: Mapping[str, list[list[str]]]) -> str:
+    """Without a contract column in sight: commas, unless the first line holds no comma but
+    splits on one other delimiter."""
+    first = {d: next((r for r in rows if r), []) for d, rows in found.items()}
+    if len(first[","]) > 1:
+        return ","
+    others = [d for d in DELIMITERS if d != "," and len(first[d]) > 1]
+    return others[0] if len(others) == 1 else ","
+
+
+def _warn_header_moved(path: Path, where: str, above: str, first_row: str) -> None:
+    warnings.warn(
+        f"{path.name}: the header is on {where}, not the first (above it: {above}); the table "
+        f"was read from there, so row 1 in any finding is {first_row}. Delete what is above the "
+        "header to silence this warning.",
+        stacklevel=5,
+    )
+
+
+def _read_excel(path: Path, contract: Contract) -> pd.DataFrame | Finding:
+    keys = {column_key(c) for c in contract.columns}
+    with pd.ExcelFile(path) as book:
+        sheets = book.sheet_names
+        if len(sheets) == 1:
+            (sheet,) = sheets
+            grid = book.parse(sheet, header=None, dtype=object)
+            header, _ = _header_row(_grid_rows(grid), keys)
+        else:
+            heads = {s: book.parse(s, header=None, dtype=object, nrows=HEADER_SEARCH_ROWS) for s in sheets}
+            placed = {s: _header_row(_grid_rows(head), keys) for s, head in heads.items()}
+            best = max(score for _, score in placed.values())
+            holding = [s for s in sheets if placed[s][1] >= max(2, best / 2)]
+            listed = ", ".join(f"'{s}'" for s in sheets)
+            if len(holding) > 1:
+                named = " and ".join(f"'{s}'" for s in holding)
+                advice = (
+                    f"{path.name} has the table's columns on sheets {named}: keep the table on one "
+                    "sheet (or in one workbook per table) so that nothing is chosen for you."
+                )
+                return Finding(contract.table, None, "one sheet holds the table", 0, advice=advice)
+            sheet = holding[0] if holding else sheets[0]
+            others = ", ".join(f"'{s}'" for s in sheets if s != sheet)
+            holds = (
+                "holds the table's columns" if holding else "is the first (no sheet has the table's columns)"
+            )
+            warnings.warn(
+                f"{path.name} has {len(sheets)} sheets ({listed}): read sheet '{sheet}', which {holds}; "
+                f"{others} ignored. Keep one sheet per workbook to silence this warning.",
+                stacklevel=4,
+            )
+            grid = book.parse(sheet, header=None, dtype=object)
+            header = placed[sheet][0]
+    if grid.empty:
+        return pd.DataFrame()
+    if header:
+        _warn_header_moved(path, f"row {header + 1}", _above(_grid_rows(grid)[:header]), f"row {header + 2}")
+    return _with_header(grid, header)
+
+
+def _grid_rows(grid: pd.DataFrame) -> list[list]:
+    return grid.head(HEADER_SEARCH_ROWS).to_numpy(dtype=object).tolist()
+
+
+def _with_header(grid: pd.DataFrame, header: int) -> pd.DataFrame:
+    """The rows below the header, named by it (a blank header cell as pandas names it)."""
+    names = [f"Unnamed: {i}" if _is_blank(v) else str(v) for i, v in enumerate(grid.iloc[header])]
+    frame = grid.iloc[header + 1 :].reset_index(drop=True)
+    frame.columns = names
+    return frame
+
+
+def _without_blank_margins(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table without the blank rows at its end and blank columns without a header, which
+    carry nothing (a spreadsheet's formatted but empty cells). Other blank rows are kept, so
+    that rows in findings keep their numbers."""
+    unnamed = [
+        c for c in frame.columns if re.fullmatch(r"Unnamed: \d+", str(c)) and frame[c].map(_is_blank).all()
+    ]
+    frame = frame.drop(columns=unnamed)
+    end = len(frame)
+    while end > 0:
+        chunk = frame.iloc[max(0, end - 1000) : end]
+        filled = np.flatnonzero(~chunk.map(_is_blank).all(axis=1).to_numpy(dtype=bool))
+        if len(filled):
+            end = end - len(chunk) + int(filled[-1]) + 1
+            break
+        end -= len(chunk)
+    return frame.iloc[:end] if end < len(frame) else frame
 
 
 def load_programme(path: str | Path, *, as_of: str | pd.Timestamp | None = None) -> Programme:
@@ -177,7 +401,7 @@ def load_programme(path: str | Path, *, as_of: str | pd.Timestamp | None = None)
     if not folder.is_dir():
         raise FileNotFoundError(f"Input folder not found: {folder}")
     contracts = load_contracts()
-    raw, hashes, findings = read_raw_tables(folder)
+    raw, hashes, findings = read_raw_tables(folder, contracts)
     try:
         tables = check_tables(raw, contracts)
     except ContractError as error:

@@ -251,6 +251,64 @@ def _(folder):
     return rejected(Expect("spend", None, "file can be read", advice="spend.xlsx"))
 
 
+@fault("two-files-one-table", "Two files for one table (participants.csv and participants.xlsx)")
+def _(folder):
+    folder.read("spend").to_excel(folder.path / "spend.xlsx", index=False)
+    return rejected(Expect("spend", None, "one file per table", advice="spend.csv and spend.xlsx"))
+
+
+@fault("title-above-header", "A title line above the header")
+def _(folder):
+    path = folder.file("spend")
+    path.write_text("Spend returns to October\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    return Repaired(_same_as_clean, warning="the header is on line 2, not the first")
+
+
+@fault("semicolon-delimiter", "A CSV separated by semicolons (or tabs), not commas")
+def _(folder):
+    folder.read("participants").to_csv(folder.file("participants"), index=False, sep=";")
+    return Repaired(_same_as_clean, warning="separated by semicolons, not commas")
+
+
+@fault("decimal-comma", "A number written with a decimal comma")
+def _(folder):
+    rows = set_cells(folder, "spend", "spend_gbp", {2: "1234,5"})
+    return rejected(Expect("spend", "spend_gbp", "type: number", rows, ("1234,5",), advice="decimal point"))
+
+
+@fault("header-case-punctuation", "Headers differing from the contract's only in case, spaces or punctuation")
+def _(folder):
+    folder.edit("participants", lambda f: f.rename(columns={"person_id": "Person ID", "age": "AGE"}))
+    return Repaired(_same_as_clean, warning="'Person ID' as 'person_id', 'AGE' as 'age'")
+
+
+@fault("trailing-blank-rows", "Blank rows at the end of a file")
+def _(folder):
+    path = folder.file("spend")
+    path.write_text(path.read_text(encoding="utf-8") + ",,\n" * 3, encoding="utf-8")
+    return Repaired(_same_as_clean)
+
+
+@fault("data-on-another-sheet", "A workbook with the table on a sheet other than the first")
+def _(folder):
+    frame = folder.read("spend")
+    folder.remove("spend")
+    with pd.ExcelWriter(folder.path / "spend.xlsx") as writer:
+        pd.DataFrame({"About": ["Spend returns"]}).to_excel(writer, sheet_name="Read me", index=False)
+        frame.to_excel(writer, sheet_name="Returns", index=False)
+    return Repaired(_same_as_clean, warning="read sheet 'Returns'")
+
+
+@fault("columns-on-two-sheets", "A workbook with the table's columns on two sheets")
+def _(folder):
+    frame = folder.read("spend")
+    folder.remove("spend")
+    with pd.ExcelWriter(folder.path / "spend.xlsx") as writer:
+        frame.to_excel(writer, sheet_name="2025", index=False)
+        frame.to_excel(writer, sheet_name="2026", index=False)
+    return rejected(Expect("spend", None, "one sheet holds the table", advice="sheets '2025' and '2026'"))
+
+
 # Types
 
 

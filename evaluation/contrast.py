@@ -94,6 +94,8 @@ def weighted_contrast(
     influence = fit.model.pinv_wexog[1] * fit.wresid
     by_person = np.bincount(groups, weights=influence, minlength=n_clusters)
     raw = float(by_person @ by_person)
+    if not variance >= 0:  # NaN, or a negative value from a rank-deficient design
+        variance = float("nan")
     scale = np.sqrt(variance / raw) if raw > 0 and np.isfinite(variance) else np.nan
     if not np.isfinite(variance):
         variance = float("nan")

@@ -40,7 +40,7 @@ def failed_check_sentences(checks: Falsification) -> list[str]:
     """One sentence per failed check, from its numbers."""
     out = []
     for placebo in checks.placebos:
-        if not placebo.passed:
+        if placebo.deciding and not placebo.passed:
             out.append(
                 f"Matched {placebo.months_before} months before they were referred, participants and their "
                 f"comparison group already differed in the chance of being in work in the following months "
@@ -119,6 +119,12 @@ def falsification_section(ctx) -> list:
                 }
             )
             continue
+        if placebo.deciding:
+            result = ("passed" if placebo.passed else "failed") + f" (joint test {_p(placebo.test.p_value)})"
+        else:
+            result = (
+                "no difference" if placebo.passed else "difference: the fall in employment before referral"
+            ) + f" (joint test {_p(placebo.test.p_value)}; reported, does not decide)"
         for row in placebo.table.itertuples():
             rows.append(
                 {
@@ -126,8 +132,7 @@ def falsification_section(ctx) -> list:
                     "Months after placebo referral": int(row.horizon),
                     "Difference (percentage points)": _pp(row.estimate),
                     "95% confidence interval": f"{_pp(row.ci_lower)} to {_pp(row.ci_upper)}",
-                    "Result": ("passed" if placebo.passed else "failed")
-                    + f" (joint test {_p(placebo.test.p_value)})",
+                    "Result": result,
                 }
             )
     pre = checks.pre_path
@@ -150,9 +155,12 @@ def falsification_section(ctx) -> list:
             "Before a verdict is published, the method is tried where the true effect is known to be zero: the "
             "same participants are matched as if they had been referred 6 or 12 months earlier, and compared with "
             "their matches over the following months, all before they actually joined (placebo referrals). The "
-            "months before referral are also compared one by one. A clear difference in any of these checks "
-            "means the comparison group differs in ways the matching does not capture, and the verdict is "
-            "withheld."
+            "months between the baseline and the last six months before referral are also compared one by one. "
+            "A clear difference 12 months early, or in those months, means the comparison group differs in ways "
+            "the matching does not capture, and the verdict is withheld. Six months early the compared months are "
+            "the last six before referral, where people who joined after losing a job differ by construction; "
+            "the matching compares exactly those months, so that placebo measures the fall in employment before "
+            "referral and does not decide."
         ),
         ctx.numbering.table(
             pd.DataFrame(rows).set_index("Check"),
@@ -164,10 +172,17 @@ def falsification_section(ctx) -> list:
         ),
     ]
     if checks.credible:
+        deciding = [p for p in checks.placebos if p.deciding and p.run] + (
+            [checks.pre_path] if checks.pre_path else []
+        )
         out.append(
             paragraph(
-                f"All {checks.n_run} checks that could be run passed: the comparison group is credible for this "
-                "activity."
+                (
+                    "The check that decides publication passed"
+                    if len(deciding) == 1
+                    else f"The {len(deciding)} checks that decide publication passed"
+                )
+                + ": the comparison group is credible for this activity."
             )
         )
     else:

@@ -1012,9 +1012,18 @@ def _placebo_lines(impact: ActivityImpact) -> list[str]:
                 f"Placebo referral {placebo.months_before} months early: not run ({placebo.reason_not_run})."
             )
         else:
+            verdict_text = (
+                ("passed" if placebo.passed else "failed")
+                if placebo.deciding
+                else (
+                    "no difference"
+                    if placebo.passed
+                    else "a fall in employment before referral, reported only"
+                )
+            )
             lines.append(
                 f"Placebo referral {placebo.months_before} months early: "
-                + ("passed" if placebo.passed else "failed")
+                + verdict_text
                 + f" (joint test p = {placebo.test.p_value:.3f}; largest difference "
                 f"{signed(100 * placebo.largest)} percentage points)."
             )

@@ -110,7 +110,22 @@ def test_checks_section_lists_every_placebo_month_and_the_verdict(withheld):
     text = " ".join(_text(checks.falsification_section(withheld)).split())
     assert "Placebo referral 12 months early" in text and "Placebo referral 6 months early" in text
     assert "failed (joint test p = 0.001)" in text
-    assert "passed (joint test p = 0.300)" in text
+    # the 6-month placebo is reported but does not decide
+    assert "no difference (joint test p = 0.300; reported, does not decide)" in text
+    assert "Matched 6 months before" not in " ".join(
+        checks.failed_check_sentences(withheld.result.falsification)
+    )
+
+
+def test_a_failed_dip_placebo_alone_is_not_given_as_a_reason(withheld):
+    dip_only = Falsification(placebos=(_placebo(6, 1e-6), _placebo(12, 0.4)), pre_path=None)
+    assert checks.failed_check_sentences(dip_only) == []
+    impact = dataclasses.replace(withheld.result, falsification=dip_only)
+    assert impact.published and checks.withheld_reason(impact) == ""
+    ctx = dataclasses.replace(withheld, impact=impact)
+    text = " ".join(_text(checks.falsification_section(ctx)).split())
+    assert "difference: the fall in employment before referral" in text
+    assert "The check that decides publication passed" in text
 
 
 def test_sensitivity_section_marks_the_headline_method(withheld):

@@ -139,6 +139,20 @@ def test_matched_impact_report_leads_with_the_edl_sentence_and_its_interval(rend
     assert "Cost per net additional person in work" in html
 
 
+def test_a_withheld_verdict_says_so_and_gives_no_net_outcomes(rendered_run):
+    out = rendered_run.out_dir
+    withheld = [a for a, r in records(out).items() if r.get("headline") and not r["headline"].get("published", True)]
+    for activity in withheld:
+        html, _ = parse(out / f"{activity}_impact.html")
+        headline = html.split('<div class="headline">', 1)[1].split("</div>", 1)[0]
+        assert "No verdict on the impact of" in headline, activity
+        assert "Level 2 of 5 on the Maryland Scientific Methods Scale" in html, activity
+        assert "Cost per net additional person in work" not in html, activity
+    summary = (out / "summary.html").read_text(encoding="utf-8")
+    for activity in withheld:
+        assert records(out)[activity]["activity_name"] in summary
+
+
 def test_too_small_group_says_so_and_prints_no_estimate(rendered_run):
     out = rendered_run.out_dir
     activity = first(out, lambda r: r["design"] == "matched_comparison" and r["status"] != "estimated")
@@ -153,7 +167,10 @@ def test_too_small_group_says_so_and_prints_no_estimate(rendered_run):
 
 def test_area_did_report_shows_areas_the_estimate_and_what_few_areas_mean(rendered_run):
     out = rendered_run.out_dir
-    activity = first(out, lambda r: r["design"] == "did" and r["status"] == "estimated")
+    activity = first(
+        out,
+        lambda r: r["design"] == "did" and r["status"] == "estimated" and r["headline"].get("published", True),
+    )
     html, page = parse(out / f"{activity}_impact.html")
     headline = html.split('<div class="headline">', 1)[1].split("</div>", 1)[0]
     assert "In areas where the activity ran" in headline

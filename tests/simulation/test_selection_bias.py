@@ -16,7 +16,7 @@ What is checked, over `REPLICATIONS` seeded replications of the pipeline's own s
 * with a true effect of zero (scenario "true_zero"): at most 10% of replications publish a
   significant verdict (a one-sided binomial bound: at 200 replications, 10% + 2 MC SE).
 
-Fewer people per replication than the DGP's default (300 participants, a pool 6 times as
+Fewer people per replication than the DGP's default (200 participants, a pool 5 times as
 large) keep the test within the CI budget; the full-size study with every candidate
 estimator is `bench/bench_selection.py`, its results in docs/method_selection.md.
 """
@@ -38,7 +38,7 @@ from tests.simulation.dgp import SCENARIOS, simulate
 
 REPLICATIONS = int(os.environ.get("SELECTION_REPLICATIONS", "200"))
 HORIZON = 12
-SIZE = {"n_participants": 300, "pool_multiple": 6}
+SIZE = {"n_participants": 200, "pool_multiple": 5}
 MIN_N = 60  # the Justice Data Lab minimum, as in the pipeline
 
 pytestmark = pytest.mark.slow

@@ -77,17 +77,9 @@ class Outcomes:
     def n_months(self) -> int:
         return self.wide.shape[1]
 
-    def window_mean(self, rows: np.ndarray, anchor_col: np.ndarray, months: int, skip: int = 0) -> np.ndarray:
-        """Mean over columns [anchor - months, anchor - 1 - skip] that lie in the data; NaN
-        unless every such month is observed and there is at least one."""
-        lo = np.clip(anchor_col - months, 0, self.n_months)
-        hi = np.clip(anchor_col - skip, 0, self.n_months)
-        hi = np.maximum(hi, lo)
-        total = self.csum[rows, hi] - self.csum[rows, lo]
-        count = self.ccount[rows, hi] - self.ccount[rows, lo]
-        complete = (count == hi - lo) & (count > 0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(complete, total / np.maximum(count, 1), np.nan)
+    def window_mean(self, rows: np.ndarray, anchor_col: np.ndarray, months: int) -> np.ndarray:
+        """Mean over the `months` months before the anchor that lie in the data (`window_share`)."""
+        return window_share(self, rows, anchor_col, 1, months)
 
     def relative(self, rows: np.ndarray, anchor_col: np.ndarray, events: np.ndarray) -> np.ndarray:
         """Outcomes at anchor + e for every e in `events` (NaN outside the data)."""

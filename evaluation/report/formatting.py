@@ -26,3 +26,12 @@ def percent(rate: float) -> str:
 def money(value: float | None) -> str:
     """Pounds to the nearest pound ('£12,345'), or [x] when not available."""
     return NOT_AVAILABLE if value is None or not np.isfinite(value) else f"£{value:,.0f}"
+
+
+def people_range(low: float, high: float) -> str:
+    """An interval of a number of people as more or fewer: "between 3 and 40 more"."""
+    if low >= 0:
+        return f"between {low:,.0f} and {high:,.0f} more"
+    if high <= 0:
+        return f"between {-high:,.0f} and {-low:,.0f} fewer"
+    return f"between {-low:,.0f} fewer and {high:,.0f} more"

@@ -40,7 +40,7 @@ from evaluation.programme import load_programme
 from evaluation.report import charts, checks
 from evaluation.report.checks import falsification_section, sensitivity_section
 from evaluation.report.display import bullets, escape, heading, headline, paragraph, warning
-from evaluation.report.formatting import long_date, money, month_year
+from evaluation.report.formatting import long_date, money, month_year, people_range
 from evaluation.report.process import (
     ActivityContext,
     title_block,  # noqa: F401 - the notebook calls section.title_block
@@ -164,12 +164,7 @@ def _net_sentence(net: NetImpact, n_participants: int, policy: DisclosurePolicy)
         return "The number of additional people in work could not be estimated."
     who = f"of {_count_text(n_participants, policy)} participants"
     what = f"were {net.outcome_label} {net.horizon_label} because of the activity"
-    if low >= 0:
-        span = f"between {low:,.0f} and {high:,.0f} more"
-    elif high <= 0:
-        span = f"between {-high:,.0f} and {-low:,.0f} fewer"
-    else:
-        span = f"between {-low:,.0f} fewer and {high:,.0f} more"
+    span = people_range(low, high)
     text = f"Applied to everyone who took part, this means {span} {who} {what} (central estimate {net.net_additional:+,.0f})."
     if not net.significant:
         text += " The difference is not statistically significant."

@@ -50,7 +50,7 @@ from evaluation.report.display import (
     paragraph,
     warning,
 )
-from evaluation.report.formatting import long_date, money, month_year
+from evaluation.report.formatting import long_date, money, month_year, people_range
 from evaluation.report.impact import ALPHA, HORIZONS, RECORD_SCHEMA, record, record_path, signed
 from evaluation.report.process import (
     COHORT_WEEKS,
@@ -631,12 +631,7 @@ def net_sentence(head: ActivityHeadline) -> str:
     low, high = entry.get("net_additional_ci_lower"), entry.get("net_additional_ci_upper")
     if low is None or high is None:
         return ""
-    if low >= 0:
-        span = f"between {low:,.0f} and {high:,.0f} more"
-    elif high <= 0:
-        span = f"between {-high:,.0f} and {-low:,.0f} fewer"
-    else:
-        span = f"between {-low:,.0f} fewer and {high:,.0f} more"
+    span = people_range(low, high)
     text = (
         f"{head.activity_name}: {span} people in work {head.horizon} months after referral because of the activity "
         f"(central estimate {_people(entry['net_additional'])})"

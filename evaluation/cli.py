@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
@@ -23,6 +24,11 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="evaluation", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
+
+    init = commands.add_parser(
+        "init", help="write a blank, documented input folder (headers, programme.json, README.md)"
+    )
+    init.add_argument("folder", type=Path, help="a new or empty folder (nothing is overwritten)")
 
     validate = commands.add_parser("validate", help="check an input folder against the data contracts")
     validate.add_argument("path", type=Path)
@@ -94,11 +100,16 @@ def _one_blas_thread() -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     _one_blas_thread()
-    handler = {"validate": _validate, "synthetic": _synthetic, "run": _run, "check-design": _check_design}[
-        args.command
-    ]
+    handler = {
+        "init": _init,
+        "validate": _validate,
+        "synthetic": _synthetic,
+        "run": _run,
+        "check-design": _check_design,
+    }[args.command]
     try:
-        return handler(args)
+        with plain_warnings():
+            return handler(args)
     except ContractError as error:
         print(_findings_report(error), file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -108,6 +119,22 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, KeyError, ValueError) as error:
         print(f"evaluation: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+
+
+@contextlib.contextmanager
+def plain_warnings():
+    """While a command runs, a warning prints as one plain line on stderr, 'warning: ...' (as
+    `validate` prints them), not in Python's form with a file, line number and source line. A
+    warning other than a UserWarning (the toolkit's own) keeps its category: 'warning (FutureWarning): ...'."""
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = " ".join(str(message).split())
+        kind = "" if issubclass(category, UserWarning) else f" ({category.__name__})"
+        print(f"warning{kind}: {text}", file=file if file is not None else sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
 
 
 def _findings_report(error: ContractError) -> str:
@@ -151,6 +178,21 @@ def _validate(args) -> int:
         print(f"warning: {warning.message}", file=sys.stderr)
     counts = ", ".join(f"{name} {len(frame):,} rows" for name, frame in programme.tables.items())
     print(f"{args.path}: all data-contract rules pass ({counts}).")
+    return EXIT_OK
+
+
+def _init(args) -> int:
+    from evaluation.scaffold import README_FILE, write_blank_folder
+
+    written = write_blank_folder(args.folder)
+    warn_if_in_git_repository(args.folder)
+    print(f"Wrote a blank input folder to {args.folder} ({len(written)} files):")
+    for path in written:
+        print(f"  {path.name}")
+    print(
+        f"Read {args.folder / README_FILE} for what each table and column holds, fill in the tables, "
+        f"then check them with: evaluation validate {args.folder}"
+    )
     return EXIT_OK
 
 

@@ -14,7 +14,15 @@ sources" and are configurable through `DisclosurePolicy`:
 * totals and percentages are calculated from the unrounded figures and rounded
   afterwards, so rounded cells need not add up to the rounded total;
 * a percentage is suppressed when its numerator or denominator is suppressed, and
-  shown as ``[z]`` (not applicable) when the denominator is zero;
+  shown as ``[z]`` (not applicable) when the denominator is zero. The same holds for
+  every rate published as a proportion (an employment rate, a cohort rate, a
+  Kaplan-Meier estimate): the people behind it, rate x group size, are a count, so
+  "8% of 75 participants in work" is hidden because it publishes 6 people
+  (`safe_rate`);
+* a per cent of a target and an amount per person (spend per person) are worked out
+  from the rounded count, not the exact one: the target and the spend are published
+  exactly, so dividing by the exact count would give it back (75 shown, "77% of a
+  target of 100" reveals 77). See `percent_of_target` and `per_person`;
 * secondary suppression hides further cells so that no suppressed cell can be worked
   out by subtraction from a published row or column total (checked exactly, not only
   by the "two per line" rule; see `protect_table`).
@@ -140,8 +148,16 @@ class DisclosurePolicy:
         return (
             f"To protect the people counted, counts from 1 to {self.threshold - 1} are hidden "
             f"and shown as {SUPPRESSED}. {zeros} {rounding}Totals and percentages are "
-            "calculated before rounding. Percentages based on a hidden count are hidden too. "
-            "Where a hidden count could be worked out from a total, further cells are hidden. "
+            "calculated before rounding. A percentage or rate is hidden when the number of people "
+            f"behind it, or in the group it is a share of, is below {self.threshold}. "
+            + (
+                ""
+                if self.rounding_base == 1
+                else "Per cent of a target and spend per person are worked out from the rounded "
+                "count, because the target and the spend are shown in full and would otherwise give "
+                "the exact count away. "
+            )
+            + "Where a hidden count could be worked out from a total, further cells are hidden. "
             f"Impact is estimated only where at least {self.min_impact_n} people took part."
         )
 
@@ -212,11 +228,131 @@ def safe_percent(
     """
     num = _check_count(numerator, "numerator")
     den = _check_count(denominator, "denominator")
+    marker = rate_marker(num, den, policy)
+    if marker is not None:
+        return marker
+    return _round_percent(Fraction(100 * num, den), policy.percent_decimals)
+
+
+# --------------------------------------------------------------------------- rates
+
+
+def rate_marker(numerator: Any, denominator: Any, policy: DisclosurePolicy = DEFAULT_POLICY) -> str | None:
+    """Why a rate of `numerator` people out of `denominator` may not be published, or None.
+
+    The one rule for every published percentage, proportion and rate (GSS/ONS "Disclosure
+    control guidance for tables produced from administrative sources": a percentage is
+    disclosive when the count it is based on is): `SUPPRESSED` when the people behind the
+    rate or the group it is a share of must be suppressed, `NOT_APPLICABLE` when the group
+    is empty.
+
+    >>> rate_marker(6, 75), rate_marker(30, 75), rate_marker(0, 0)
+    ('[c]', None, '[z]')
+    """
+    num = _check_count(numerator, "numerator")
+    den = _check_count(denominator, "denominator")
     if must_suppress(num, policy) or must_suppress(den, policy):
         return SUPPRESSED
     if den == 0:
         return NOT_APPLICABLE
-    return _round_percent(Fraction(100 * num, den), policy.percent_decimals)
+    return None
+
+
+def people_behind(rate: Any, denominator: Any) -> int | None:
+    """The number of people a proportion of `denominator` people stands for.
+
+    ``rate * denominator`` to the nearest whole person: what a reader works out from a
+    rate and the group size published beside it, even when the group size is rounded
+    ("8% of about 75" leaves only 6). None when `rate` is not a finite number.
+
+    >>> people_behind(6 / 75, 75), people_behind(0.4, 75), people_behind(float("nan"), 75)
+    (6, 30, None)
+    """
+    den = _check_count(denominator, "denominator")
+    if isinstance(rate, bool | np.bool_) or not isinstance(rate, numbers.Real):
+        return None
+    x = float(rate)
+    if not math.isfinite(x):
+        return None
+    return max(0, math.floor(x * den + 0.5))
+
+
+def safe_rate(
+    rate: Any,
+    denominator: Any,
+    policy: DisclosurePolicy = DEFAULT_POLICY,
+    *,
+    numerator: Any = None,
+) -> float | str:
+    """A proportion of `denominator` people (0.08 for 8%), or the marker to publish instead.
+
+    The rate is published only when the people behind it pass the threshold, and the
+    group too (`rate_marker`). The people behind it are `numerator` when given (for
+    example the people who reached a stage by a week, behind a Kaplan-Meier estimate),
+    otherwise ``rate * denominator`` (`people_behind`), so a rate computed anywhere
+    (a mean of a 0/1 outcome, a cohort rate) is checked the same way as `safe_percent`
+    checks a count. Returns the rate unchanged (a float, for the caller to format),
+    `SUPPRESSED`, `NOT_APPLICABLE` (nobody in the group) or `NOT_AVAILABLE` (the rate
+    is not a number).
+
+    >>> safe_rate(6 / 75, 75), safe_rate(30 / 75, 75), safe_rate(0.0, 75)
+    ('[c]', 0.4, 0.0)
+    >>> safe_rate(0.12, 80, numerator=7), safe_rate(float("nan"), 80)
+    ('[c]', '[x]')
+    """
+    den = _check_count(denominator, "denominator")
+    if den == 0:
+        return rate_marker(0, den, policy) or NOT_APPLICABLE
+    behind = people_behind(rate, den)
+    if behind is None:
+        return NOT_AVAILABLE
+    num = behind if numerator is None else _check_count(numerator, "numerator")
+    marker = rate_marker(num, den, policy)
+    return float(rate) if marker is None else marker
+
+
+def percent_of_target(n: Any, target: Any, policy: DisclosurePolicy = DEFAULT_POLICY) -> int | float | str:
+    """Per cent of a target, worked out from the published (rounded) count.
+
+    A target is published exactly, so a per cent of it worked out from the exact count
+    gives the count back: 75 people shown, "77% of a target of 100" reveals 77. Worked
+    out from the rounded count it reveals nothing the rounded count does not (GSS/ONS
+    guidance: no published figure may undo the rounding). `SUPPRESSED` when the count
+    is hidden, `NOT_APPLICABLE` for a target of zero; otherwise rounded half up to
+    `policy.percent_decimals`.
+
+    >>> percent_of_target(77, 100), safe_percent(77, 100), percent_of_target(7, 100)
+    (75, 77, '[c]')
+    """
+    shown = safe_count(n, policy)
+    base = _check_count(target, "target")
+    if shown == SUPPRESSED:
+        return SUPPRESSED
+    if base == 0:
+        return NOT_APPLICABLE
+    return _round_percent(Fraction(100 * int(shown), base), policy.percent_decimals)
+
+
+def per_person(amount: Any, n: Any, policy: DisclosurePolicy = DEFAULT_POLICY) -> float | str:
+    """An amount per person (spend per person), divided by the published (rounded) count.
+
+    Spend is published to the pound, so spend divided by the exact count would give the
+    count back (£77,000 spent and £1,000 per person reveal 77 people behind a published
+    75). Returns the amount per rounded person, `SUPPRESSED` when the count is hidden,
+    `NOT_APPLICABLE` when there is nobody, `NOT_AVAILABLE` when the amount is not a number.
+
+    >>> per_person(77_000, 77), per_person(77_000, 7), per_person(77_000, 0)
+    (1026.6666666666667, '[c]', '[z]')
+    """
+    shown = safe_count(n, policy)
+    if shown == SUPPRESSED:
+        return SUPPRESSED
+    if shown == 0:
+        return NOT_APPLICABLE
+    if isinstance(amount, bool | np.bool_) or not isinstance(amount, numbers.Real):
+        return NOT_AVAILABLE
+    value = float(amount)
+    return value / int(shown) if math.isfinite(value) else NOT_AVAILABLE
 
 
 def impact_allowed(n_treated: Any, policy: DisclosurePolicy = DEFAULT_POLICY) -> tuple[bool, str]:
@@ -641,12 +777,7 @@ def suppress_rates(
         logged = protection_log is not None and (
             protection_log.is_suppressed(label, numerator) or protection_log.is_suppressed(label, denominator)
         )
-        if logged or must_suppress(num, policy) or must_suppress(den, policy):
-            markers.append(SUPPRESSED)
-        elif den == 0:
-            markers.append(NOT_APPLICABLE)
-        else:
-            markers.append(None)
+        markers.append(SUPPRESSED if logged else rate_marker(num, den, policy))
 
     published = frame.copy()
     for column in rates:
@@ -728,8 +859,13 @@ __all__ = [
     "find_disclosive_cells",
     "impact_allowed",
     "must_suppress",
+    "people_behind",
+    "per_person",
+    "percent_of_target",
     "protect_table",
+    "rate_marker",
     "safe_count",
     "safe_percent",
+    "safe_rate",
     "suppress_rates",
 ]

@@ -29,11 +29,14 @@ from evaluation.counterfactual import NetImpact
 from evaluation.disclosure import (
     DEFAULT_POLICY,
     NOT_APPLICABLE,
+    NOT_AVAILABLE,
     SHORTHAND_NOTE,
     SUPPRESSED,
     DisclosurePolicy,
+    per_person,
     safe_count,
     safe_percent,
+    safe_rate,
 )
 from evaluation.impact import ActivityImpact, estimate_activity
 from evaluation.programme import load_programme
@@ -156,6 +159,31 @@ def _count_text(n: int, policy: DisclosurePolicy) -> str:
     return f"about {shown:,}" if shown else "no"
 
 
+def followed_at(matched, horizon: int) -> int:
+    """Participants followed for `horizon` months: the group the participants' employment rate at
+    that follow-up is a share of."""
+    rows = matched.horizons[matched.horizons["horizon"] == horizon]
+    return int(rows["n"].iloc[0]) if not rows.empty else 0
+
+
+def rate_hidden(rate: float, n: int, policy: DisclosurePolicy) -> bool:
+    """True when a participants' employment rate among `n` people rests on fewer than
+    `policy.threshold` people in work (or out of a hidden group), so it may not be published."""
+    return safe_rate(rate, int(n), policy) == SUPPRESSED
+
+
+def counterfactual_text(net: NetImpact, n_followed: int, policy: DisclosurePolicy) -> str:
+    """`NetImpact.counterfactual_sentence`, or why it is hidden: the per cent of participants in
+    work is hidden when few people are behind it, and the estimate without the activity goes with
+    it, because that estimate plus the published difference gives the per cent back."""
+    if rate_hidden(net.observed_rate, n_followed, policy):
+        return (
+            f"Fewer than {policy.threshold} participants were {net.outcome_label} {net.horizon_label}, so the per "
+            "cent who were, and the estimate of how many would have been anyway, are hidden [c]."
+        )
+    return net.counterfactual_sentence()
+
+
 def _net_sentence(net: NetImpact, n_participants: int, policy: DisclosurePolicy) -> str:
     """Net additional outcomes as a range of people (participant count rounded, unlike
     `NetImpact.net_sentence`, which prints the exact count)."""
@@ -207,7 +235,8 @@ def headline_section(ctx: ImpactContext) -> list:
         out.append(headline(main, best))
         items = []
         if net is not None:
-            items += [net.counterfactual_sentence(), _net_sentence(net, impact.n_participants, ctx.policy),
+            items += [counterfactual_text(net, followed_at(matched, matched.horizon), ctx.policy),
+                      _net_sentence(net, impact.n_participants, ctx.policy),
                       net.cost_sentence()]  # fmt: skip
         if not matched.significant:
             items.append(
@@ -551,6 +580,20 @@ def event_time_frame(event_time: pd.DataFrame, *, min_n: int) -> pd.DataFrame:
     return rows.reset_index(drop=True)
 
 
+def hide_small_rates(frame: pd.DataFrame, policy: DisclosurePolicy = DEFAULT_POLICY) -> pd.DataFrame:
+    """`event_time_frame` rows with the participants' rate hidden where it rests on fewer than
+    `policy.threshold` people in work ("8% of 75" publishes 6 people): a `hidden` column, and the
+    observed rate, the counterfactual and its interval set to NaN. The counterfactual goes too,
+    because it is the observed rate minus the published difference; the difference itself is an
+    estimate, governed by `policy.min_impact_n`, and stays."""
+    out = frame.copy()
+    out["hidden"] = [rate_hidden(r, int(n), policy) for r, n in zip(out["observed"], out["n"], strict=True)]
+    out.loc[out["hidden"], ["observed", "counterfactual", "counterfactual_lower", "counterfactual_upper"]] = (
+        np.nan
+    )
+    return out
+
+
 def outcomes_over_time(ctx: ImpactContext) -> list:
     """Employment over time for participants and the counterfactual (matched), or for treated and
     comparison areas (area-level)."""
@@ -564,11 +607,14 @@ def outcomes_over_time(ctx: ImpactContext) -> list:
 def _matched_over_time(ctx: ImpactContext) -> list:
     matched = ctx.result.matched
     level = _level(matched.alpha)
-    frame = event_time_frame(matched.event_time, min_n=ctx.policy.min_impact_n)
+    frame = hide_small_rates(event_time_frame(matched.event_time, min_n=ctx.policy.min_impact_n), ctx.policy)
     head = frame[frame["event_time"] == matched.horizon].iloc[0]
     title_a = (
         f"{_whole_percent(head['observed'])}% of participants were in work {matched.horizon} months after referral, "
         f"against an estimated {_whole_percent(head['counterfactual'])}% without the activity"
+        if not head["hidden"]
+        else f"Fewer than {ctx.policy.threshold} participants were in work {matched.horizon} months after referral, "
+        "so the per cent in work and the estimate without the activity are hidden"
     )
     fig_a = charts.outcome_paths(frame)
     pre_p = matched.pretrend_p_value
@@ -598,13 +644,17 @@ def _matched_over_time(ctx: ImpactContext) -> list:
         {
             "Months since referral": frame["event_time"].astype(int),
             "People followed this long": [safe_count(int(n), ctx.policy) for n in frame["n"]],
-            "Per cent of participants in work": [_whole_percent(v) for v in frame["observed"]],
+            "Per cent of participants in work": [
+                SUPPRESSED if h else _whole_percent(v)
+                for v, h in zip(frame["observed"], frame["hidden"], strict=True)
+            ],
             f"Per cent estimated without the activity ({level} CI)": [
-                f"{_whole_percent(c)} ({_whole_percent(lo)} to {_whole_percent(hi)})"
-                for c, lo, hi in zip(
+                SUPPRESSED if h else f"{_whole_percent(c)} ({_whole_percent(lo)} to {_whole_percent(hi)})"
+                for c, lo, hi, h in zip(
                     frame["counterfactual"],
                     frame["counterfactual_lower"],
                     frame["counterfactual_upper"],
+                    frame["hidden"],
                     strict=True,
                 )
             ],
@@ -624,6 +674,12 @@ def _matched_over_time(ctx: ImpactContext) -> list:
             f"Months from {int(hidden['event_time'].min())} onwards are not shown: fewer than "
             f"{ctx.policy.min_impact_n} participants have been followed that long."
             if not hidden.empty
+            else ""
+        )
+        + (
+            f" [c]: fewer than {ctx.policy.threshold} participants were in work that month, so the per cent in work "
+            "is hidden, and so is the estimate without the activity, which would give it back."
+            if frame["hidden"].any()
             else ""
         )
     )
@@ -839,13 +895,18 @@ def net_outcomes(ctx: ImpactContext) -> list:
         level = _level(impact.alpha)
         rows = []
         for horizon, net in sorted(impact.net_impacts.items()):
+            hidden = rate_hidden(net.observed_rate, followed_at(impact.matched, horizon), ctx.policy)
             rows.append(
                 {
                     "Months after referral": horizon,
-                    "Per cent of participants in work": _whole_percent(net.observed_rate),
+                    "Per cent of participants in work": (
+                        SUPPRESSED if hidden else _whole_percent(net.observed_rate)
+                    ),
                     f"Per cent without the activity ({level} CI)": (
-                        f"{_whole_percent(net.counterfactual_rate)} ({_whole_percent(net.counterfactual_ci_lower)} to "
-                        f"{_whole_percent(net.counterfactual_ci_upper)})"
+                        SUPPRESSED
+                        if hidden
+                        else f"{_whole_percent(net.counterfactual_rate)} ({_whole_percent(net.counterfactual_ci_lower)} "
+                        f"to {_whole_percent(net.counterfactual_ci_upper)})"
                     ),
                     f"Effect, percentage points ({level} CI)": pp_interval(
                         net.effect.estimate, net.effect.ci_lower, net.effect.ci_upper
@@ -872,7 +933,9 @@ def net_outcomes(ctx: ImpactContext) -> list:
             ),
             bullets(
                 [
-                    head.counterfactual_sentence(),
+                    counterfactual_text(
+                        head, followed_at(impact.matched, impact.matched.horizon), ctx.policy
+                    ),
                     _net_sentence(head, impact.n_participants, ctx.policy),
                     head.cost_sentence(),
                     spend_text,
@@ -894,11 +957,8 @@ def net_outcomes(ctx: ImpactContext) -> list:
         return out
     if kind == "area":
         people = ctx.people
-        extra = (
-            f" Spend per participant recorded: {money(spend / len(people))}."
-            if len(people) >= ctx.policy.threshold and np.isfinite(spend)
-            else ""
-        )
+        each = per_person(spend, len(people), ctx.policy)  # rounded people: spend would undo the rounding
+        extra = f" Spend per participant recorded: {money(each)}." if not isinstance(each, str) else ""
         return [
             *out,
             paragraph(
@@ -1151,7 +1211,8 @@ def record(impact: ActivityImpact, programme, *, seed: int | None, as_of: str | 
 
     Estimates and intervals (percentage points), rounded counts, spend, evidence level, and what the
     record was computed from (input hashes, as-of date, seed), so a stale record is never used.
-    No person-level data and no exact small counts.
+    No person-level data and no exact small counts: the participants' rate and the counterfactual
+    rate are "[c]" where fewer than the threshold were in work (`safe_rate`), like a hidden count.
     """
     horizons = []
     if impact.matched is not None:
@@ -1162,16 +1223,18 @@ def record(impact: ActivityImpact, programme, *, seed: int | None, as_of: str | 
                 "reportable": bool(row.reportable),
                 "n_followed": safe_count(int(row.n), policy),
             }
+            rate = safe_rate(float(row.participants_rate), int(row.n), policy)  # [c] when few in work
+            rate = float("nan") if rate == NOT_AVAILABLE else rate  # written as null, as before
             if row.reportable:
                 entry |= {
                     "estimate_pp": 100 * float(row.estimate),
                     "ci_lower_pp": 100 * float(row.ci_lower),
                     "ci_upper_pp": 100 * float(row.ci_upper),
-                    "participants_rate": float(row.participants_rate),
+                    "participants_rate": rate,
                 }
             if net is not None:
                 entry |= {
-                    "counterfactual_rate": net.counterfactual_rate,
+                    "counterfactual_rate": SUPPRESSED if rate == SUPPRESSED else net.counterfactual_rate,
                     "net_additional": net.net_additional,
                     "net_additional_ci_lower": net.net_additional_ci_lower,
                     "net_additional_ci_upper": net.net_additional_ci_upper,

@@ -17,9 +17,13 @@ from evaluation.disclosure import (
     SHORTHAND_NOTE,
     SUPPRESSED,
     DisclosurePolicy,
+    per_person,
+    percent_of_target,
     protect_table,
+    rate_marker,
     safe_count,
     safe_percent,
+    safe_rate,
 )
 from evaluation.programme import Programme, load_programme
 from evaluation.report import charts
@@ -223,7 +227,9 @@ def process_headline(ctx: ActivityContext) -> list:
     )
     job = result.table[(result.table["group"] == funnel_module.ALL) & (result.table["stage"] == "job_start")]
     job_sentence = ""
-    if not job.empty and job["cohort_n"].iloc[0] >= ctx.policy.threshold:
+    if not job.empty and (
+        rate_marker(int(job["cohort_reached"].iloc[0]), int(job["cohort_n"].iloc[0]), ctx.policy) is None
+    ):
         row = job.iloc[0]
         job_sentence = (
             f" Of people referred at least {COHORT_WEEKS} weeks ago, between {percent(row['cohort_lower'])} and "
@@ -270,7 +276,7 @@ def reach(ctx: ActivityContext) -> list:
     table = pd.DataFrame(rows, columns=["Measure", "People"]).set_index("Measure")
     published, _ = protect_table(table, count_columns=["People"], policy=ctx.policy, secondary=False)
     if has_target:
-        published["Per cent of target"] = [safe_percent(n, int(target), ctx.policy) for _, n in rows]
+        published["Per cent of target"] = [percent_of_target(n, int(target), ctx.policy) for _, n in rows]
     out = [
         heading("Reach against target"),
         ctx.numbering.table(
@@ -302,7 +308,7 @@ def reach(ctx: ActivityContext) -> list:
             )
         started = _started(ctx)
         if has_target:
-            share = safe_percent(stage_count(people, ctx.stages, stage), target, ctx.policy)
+            share = percent_of_target(stage_count(people, ctx.stages, stage), target, ctx.policy)
             title = (
                 f"By {long_date(ctx.as_of)}, {share}% of the target of {target:,} residents had "
                 f"{TARGET_STAGES[stage]}"
@@ -434,8 +440,9 @@ def about_count(n: int, policy: DisclosurePolicy = DEFAULT_POLICY) -> str:
 
 
 def share_of_target(n: int, target: int, policy: DisclosurePolicy = DEFAULT_POLICY) -> str:
-    """ "45% of the target", or "share of the target hidden" when the count is small."""
-    share = safe_percent(int(n), int(target), policy)
+    """ "45% of the target", or "share of the target hidden" when the count is small; worked out
+    from the rounded count, so it gives away no more than "about 45" does (`percent_of_target`)."""
+    share = percent_of_target(int(n), int(target), policy)
     return "share of the target hidden" if share == SUPPRESSED else f"{share}% of the target"
 
 
@@ -499,7 +506,7 @@ def job_outcomes_table(
     published, _ = protect_table(counts, count_columns=["People"], policy=policy, secondary=False)
     if target is not None:
         published["Per cent of job outcome target"] = [
-            safe_percent(int(n), target, policy) for n in rows["n"]
+            percent_of_target(int(n), target, policy) for n in rows["n"]
         ]
     published["Cohort: people referred by"] = [
         long_date(as_of - pd.Timedelta(days=int(d))) for d in rows["cohort_window_days"]
@@ -692,7 +699,8 @@ def time_to_stages(ctx: ActivityContext) -> list:
     labels = {s[0]: s[2] for s in ctx.stages}
     curves["label"] = curves["stage"].map(labels).fillna(curves["stage"])
     curves = curves[curves["stage"] != ctx.stages[0][0]]
-    at = survival.at([13, 26, 52])
+    curves = hide_small_estimates(curves, survival.steps, ctx.policy)
+    at = hide_small_estimates(survival.at([13, 26, 52]), survival.steps, ctx.policy)
     at = at[at["stage"] != ctx.stages[0][0]]
     job26 = at[(at["stage"] == "job_start") & (at["week"] == 26)]
     message = ""
@@ -705,9 +713,12 @@ def time_to_stages(ctx: ActivityContext) -> list:
     upper = table.pivot_table(index="label", columns="week", values="ci_upper", sort=False)
     formatted = pd.DataFrame(index=shown.index)
     for week in shown.columns:
+        hidden = table.pivot_table(index="label", columns="week", values="hidden", sort=False)
         formatted[f"By week {int(week)}"] = [
-            f"{percent(p)} ({percent(lo)} to {percent(hi)})" if np.isfinite(p) else "[x]"
-            for p, lo, hi in zip(shown[week], lower[week], upper[week], strict=True)
+            SUPPRESSED
+            if h
+            else (f"{percent(p)} ({percent(lo)} to {percent(hi)})" if np.isfinite(p) else "[x]")
+            for p, lo, hi, h in zip(shown[week], lower[week], upper[week], hidden[week], strict=True)
         ]
     formatted.index.name = "Stage"
     timing = funnel_module.time_to_stage(people, stages=ctx.stages, as_of=ctx.as_of).table
@@ -743,7 +754,9 @@ def time_to_stages(ctx: ActivityContext) -> list:
             note=(
                 "Kaplan-Meier estimates: people referred recently count for as long as they have "
                 "been followed, so these are not held down by recent referrals. Withdrawn people "
-                "stay in the denominator. [x]: not enough follow-up yet."
+                "stay in the denominator. [x]: not enough follow-up yet. "
+                f"[c]: fewer than {ctx.policy.threshold} people had reached the stage by then, so the "
+                "estimate is hidden (in the chart too)."
             ),
         ),
         ctx.numbering.table(
@@ -753,6 +766,38 @@ def time_to_stages(ctx: ActivityContext) -> list:
             "who got there; people still waiting are not included.",
         ),
     ]
+
+
+def reached_by(steps: pd.DataFrame, frame: pd.DataFrame) -> np.ndarray:
+    """People who had reached each row's stage by its week: the count behind each Kaplan-Meier
+    estimate in `frame` (rows with stage, group and week), read from the life table `steps`."""
+    out = np.zeros(len(frame), dtype=np.int64)
+    for (stage, group), rows in frame.groupby(["stage", "group"], sort=False):
+        life = steps[(steps["stage"] == stage) & (steps["group"] == group)].sort_values("time_days")
+        cumulative = np.concatenate([[0], life["events"].cumsum().to_numpy()])
+        weeks = 7.0 * rows["week"].to_numpy(float)
+        where = np.searchsorted(life["time_days"].to_numpy(), weeks, side="right")
+        out[frame.index.get_indexer(rows.index)] = cumulative[where]
+    return out
+
+
+def hide_small_estimates(
+    frame: pd.DataFrame, steps: pd.DataFrame, policy: DisclosurePolicy = DEFAULT_POLICY
+) -> pd.DataFrame:
+    """Kaplan-Meier estimates (`frame` from `SurvivalResult.at` or `.curves`) with those that
+    rest on fewer than `policy.threshold` people set to NaN and flagged in a `hidden` column.
+
+    A cumulative per cent times the people referred is about the number who reached the stage,
+    so an estimate is published only when that number passes the threshold (`safe_rate`, with
+    the people who reached the stage by that week as the numerator)."""
+    out = frame.reset_index(drop=True).copy()
+    reached = reached_by(steps, out)
+    out["hidden"] = [
+        safe_rate(p, int(n), policy, numerator=int(k)) == SUPPRESSED if np.isfinite(p) else False
+        for p, n, k in zip(out["probability"], out["n"], reached, strict=True)
+    ]
+    out.loc[out["hidden"], ["probability", "ci_lower", "ci_upper"]] = np.nan
+    return out
 
 
 # --- drop-out -------------------------------------------------------------------------------
@@ -796,8 +841,9 @@ def spend(ctx: ActivityContext) -> list:
         "Per cent of budget spent": share,
     }
     started = _started(ctx)
-    if started >= ctx.policy.threshold:
-        rows["Spend per person starting support"] = f"£{total / started:,.0f}"
+    each = per_person(total, started, ctx.policy)
+    if not isinstance(each, str):
+        rows["Spend per person starting support"] = f"£{each:,.0f}"
     table = pd.DataFrame({"Measure": list(rows), "Value": list(rows.values())}).set_index("Measure")
     until = (
         f"to the end of {month_year(spend['month'].max())}"
@@ -810,8 +856,9 @@ def spend(ctx: ActivityContext) -> list:
             table,
             index=True,
             title=f"Spend against budget, {ctx.name}, {until}",
-            note="Spend per person is spend to date divided by people who started support."
-            if started
+            note="Spend per person is spend to date divided by the number of people who started support, "
+            "rounded to the nearest 5 as in the reach table (so that it does not give the exact number away)."
+            if not isinstance(each, str)
             else "",
         ),
     ]

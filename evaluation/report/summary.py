@@ -33,6 +33,8 @@ from evaluation.disclosure import (
     SHORTHAND_NOTE,
     SUPPRESSED,
     DisclosurePolicy,
+    per_person,
+    percent_of_target,
     safe_count,
     safe_percent,
 )
@@ -759,11 +761,12 @@ JOB_OUTCOME_COLUMNS = ("Started a job", "In work 13 weeks", "In work 26 weeks")
 
 
 def _count_and_share(n, target: int | None, policy: DisclosurePolicy) -> str:
-    """A rounded count with its per cent of a target: "45 (11%)"; [c] parts hidden."""
+    """A rounded count with its per cent of a target, worked out from the rounded count so that it
+    gives nothing more away: "45 (11%)"; [c] parts hidden."""
     shown = safe_count(int(n), policy)
     if target is None:
         return f"{shown}"
-    share = safe_percent(int(n), target, policy)
+    share = percent_of_target(int(n), target, policy)
     return f"{shown} ({share}%)" if share != SUPPRESSED else f"{shown} ([c])"
 
 
@@ -797,7 +800,9 @@ def reach_and_conversion(ctx: SummaryContext) -> list:
                 else "[z]",
                 "People referred": safe_count(row.referred, ctx.policy),
                 "People who started support": safe_count(row.started, ctx.policy),
-                "Per cent of participant target reached": safe_percent(reached, int(row.target), ctx.policy)
+                "Per cent of participant target reached": percent_of_target(
+                    reached, int(row.target), ctx.policy
+                )
                 if has_target
                 else "[z]",
                 f"Per cent starting a job within {COHORT_WEEKS} weeks (95% CI)": rate,
@@ -809,7 +814,7 @@ def reach_and_conversion(ctx: SummaryContext) -> list:
     chart = delivery[delivery["target"].notna() & (delivery["target"] > 0)].copy()
     reached = chart["target_reached"] if "target_reached" in chart else chart["started"]
     chart["share"] = [
-        np.nan if isinstance(v := safe_percent(int(s), int(t), ctx.policy), str) else float(v)
+        np.nan if isinstance(v := percent_of_target(int(s), int(t), ctx.policy), str) else float(v)
         for s, t in zip(reached, chart["target"], strict=True)
     ]
     chart = chart.sort_values("share", ascending=False, na_position="last")
@@ -866,7 +871,8 @@ def reach_and_conversion(ctx: SummaryContext) -> list:
                 f"{long_date(ctx.as_of)}, with the per cent of the activity's job outcome target in brackets; a "
                 "target does not say which outcome it counts, so each is shown against it, and jobs started less "
                 "than 13 or 26 weeks ago cannot yet show that long in work. Each activity counts its own "
-                "participants: a person in two activities is in both rows. "
+                "participants: a person in two activities is in both rows. Per cent of a target is worked out "
+                "from the rounded number of people, so that it does not give the exact number away. "
                 "[z]: no target, or no individual participants. " + SHORTHAND_NOTE
             ),
         )
@@ -1050,7 +1056,8 @@ def value_for_money(ctx: SummaryContext) -> list:
     rows, sentences = [], []
     for activity_id, rec in records.items():
         d = delivery.loc[activity_id]
-        per_start = money(d["spend"] / d["started"]) if d["started"] >= ctx.policy.threshold else "[z]"
+        each = per_person(d["spend"], int(d["started"]), ctx.policy)
+        per_start = money(each) if not isinstance(each, str) else "[z]"
         head = headline_of(rec) if rec.get("design") == "matched_comparison" else None
         follow_up, net_, cost_text = "[z]", "[z]", "[z]"
         if head is not None:
@@ -1116,7 +1123,9 @@ def value_for_money(ctx: SummaryContext) -> list:
             f"{long_date(ctx.as_of)}",
             note=(
                 "Net additional outcomes are model estimates, not counts, and are not rounded. They are at each "
-                "activity's headline follow-up (months after referral). [z]: not applicable or not meaningful: no "
+                "activity's headline follow-up (months after referral). Spend per person divides spend to date by "
+                "the number who started support rounded to the nearest 5, as published, so that it does not give "
+                "the exact number away. [z]: not applicable or not meaningful: no "
                 "estimate, fewer than 10 people started support, the verdict is withheld because the comparison group "
                 "was not credible, or the interval of the effect includes zero, so the cost per net additional "
                 "outcome could be anything up to infinite. Leakage, displacement and substitution are taken as zero "

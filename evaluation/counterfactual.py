@@ -46,6 +46,7 @@ Design = Literal[
     "matched_comparison",
     "comparison_not_credible",
     "area_not_credible",
+    "area_too_few",
     "area_did",
     "did",
     "before_after",
@@ -72,13 +73,20 @@ def _half_up(value: float, decimals: int = 0) -> float:
     return math.floor(value * scale + 0.5) / scale
 
 
-def format_pp(value: float) -> str:
+def format_pp(value: float, decimals: int | None = None) -> str:
     """A proportion as a number of percentage points without sign, for sentences.
 
-    Whole points, or one decimal place below 0.95 points (which would round to 1):
-    0.034 -> "3", 0.004 -> "0.4", 0.0096 -> "1". Below 0.05 points: "less than 0.1".
+    By default whole points, or one decimal place below 0.95 points (which would round to 1):
+    0.034 -> "3", 0.004 -> "0.4", 0.0096 -> "1". With `decimals`, always that many places, as
+    the tables show them (area effects of about a point: 0.0147 -> "1.5", never "1").
+    Below half the last place shown: "less than 0.1" (or 1, 0.01, ...).
     """
     points = abs(100 * float(value))
+    if decimals is not None:
+        smallest = 10.0**-decimals
+        if points < smallest / 2:
+            return f"less than {smallest:.{decimals}f}"
+        return f"{_half_up(points, decimals):.{decimals}f}"
     if points < 0.05:
         return "less than 0.1"
     if points < 0.95:
@@ -441,6 +449,14 @@ _SMS = {
         "areas where it ran, so the difference after the start cannot be put down to the activity. The "
         "comparison is therefore no better than level 2 of 5 on the Maryland Scientific Methods Scale, and no "
         "verdict on the activity's impact is published.",
+    ),
+    "area_too_few": (
+        None,
+        "No impact estimate",
+        "Comparison areas exist, but too few areas ran the activity for a comparison of areas to "
+        "tell its effect apart from the chance differences between areas, so no verdict on the "
+        "activity's impact is published. Outcomes shown are what happened, not what the activity "
+        "caused.",
     ),
     "area_did": (
         3,

@@ -1100,6 +1100,15 @@ ImpactDesign = Literal["matched_comparison", "did", "descriptive"]
 AREA_OUTCOME = "employment_rate"
 AREA_UNIT = "la_code"
 AREA_BOOTSTRAP = 999
+MIN_TREATED_AREAS = 5
+"""Fewest local authorities running an activity for an area comparison to give a verdict.
+
+With fewer, the interval around the Callaway & Sant'Anna estimate does not mean what it says:
+in our simulation (`bench/bench_few_areas.py`, 18 comparison areas, AR(1) area shocks, 1,000
+replications) 95% intervals covered the truth 34% of the time with 1 treated area, 66% with 2,
+80% with 3, 90% with 5 and 93% with 7. MacKinnon & Webb (2017, "Wild bootstrap inference for
+wildly different cluster sizes") show cluster-robust and wild bootstrap inference failing in the
+same way when very few clusters are treated."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -1186,18 +1195,19 @@ class ActivityImpact:
 
 
 def _area_sentence(effect: EstimateResult) -> str:
-    """Area-level headline; the effect is in percentage points of the employment rate."""
+    """Area-level headline; the effect is in percentage points of the employment rate, given to
+    one decimal place as in the report's tables (an effect of about a point must not read "1")."""
     lower, upper = effect.ci_lower / 100, effect.ci_upper / 100  # format_pp takes proportions
     tail = "than in comparable areas where it did not run"
     start = "In areas where the activity ran, the employment rate"
     if lower >= 0:
-        low, high = format_pp(lower), format_pp(upper)
+        low, high = format_pp(lower, 1), format_pp(upper, 1)
         text = f"{start} rose by between {low} and {high} {_points(high)} more {tail}."
     elif upper <= 0:
-        low, high = format_pp(upper), format_pp(lower)
+        low, high = format_pp(upper, 1), format_pp(lower, 1)
         text = f"{start} rose by between {low} and {high} {_points(high)} less {tail}."
     else:
-        less, more = format_pp(lower), format_pp(upper)
+        less, more = format_pp(lower, 1), format_pp(upper, 1)
         text = f"{start} changed by between {less} {_points(less)} less and {more} more {tail}."
     if not effect.significant:
         text += " The difference is not statistically significant."
@@ -1341,6 +1351,15 @@ def _area_activity(programme, activity_id, plan, *, seed, alpha, policy):
     frame = _area_panel_indexed(panel)
     units = frame.groupby(AREA_UNIT)["_first"].first()
     n_treated, n_control = int((units > 0).sum()), int((units == 0).sum())
+    if n_treated < MIN_TREATED_AREAS:
+        base["evidence"] = evidence_strength("area_too_few")
+        return ActivityImpact(
+            status="not_estimated",
+            reason=too_few_areas_reason(n_treated),
+            n_treated_areas=n_treated,
+            n_control_areas=n_control,
+            **base,
+        )
     result = staggered(
         frame,
         outcome=AREA_OUTCOME,
@@ -1386,6 +1405,16 @@ def _area_activity(programme, activity_id, plan, *, seed, alpha, policy):
         n_control_areas=n_control,
         notes=notes,
         **base,
+    )
+
+
+def too_few_areas_reason(n_treated: int) -> str:
+    """Why an area comparison with `n_treated` (< MIN_TREATED_AREAS) treated areas gives no verdict."""
+    areas = "1 local authority" if n_treated == 1 else f"{n_treated} local authorities"
+    return (
+        f"only {areas} ran the activity, and an area comparison needs at least {MIN_TREATED_AREAS} "
+        "before its interval can be trusted (with fewer, chance differences between areas are "
+        "mistaken for an effect far more often than the interval admits), so no verdict is given"
     )
 
 

@@ -32,7 +32,10 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import papermill
+import zmq
+from jupyter_client.manager import AsyncKernelManager
 from tqdm import tqdm
+from traitlets import default
 
 from evaluation.errors import RunError, RunFailure
 from evaluation.programme import Programme, load_programme
@@ -67,6 +70,27 @@ def safe_name(value: object, what: str) -> str:
     )
 
 
+class ReportKernelManager(AsyncKernelManager):
+    """The kernel a report runs in, started and stopped without noise on the run's output.
+
+    Its connection is encrypted (CurveZMQ) where pyzmq and the kernel support it, as participant
+    data pass over it; the kernel then has no reason to warn that it is "running over TCP without
+    encryption". And a kernel whose notebook has finished is stopped without an interrupt: the
+    interrupt jupyter_client sends before every shutdown finds it idle or between two messages, and
+    it logs "KeyboardInterrupt caught in kernel". A kernel that does not stop when asked is still
+    killed after `shutdown_wait_time`, and an interrupt asked for while it runs (a cell timing out)
+    is sent as before."""
+
+    @default("transport_encryption")
+    def _encrypted_where_possible(self) -> str:
+        return "auto" if zmq.has("curve") else "disabled"
+
+    async def _async_interrupt_kernel(self) -> None:
+        if self.shutting_down:
+            return
+        await super()._async_interrupt_kernel()
+
+
 @dataclass(frozen=True)
 class Job:
     """One notebook to execute: which template, for which activity, with which parameters."""
@@ -91,13 +115,23 @@ class RunSummary:
     written: list[Path] = field(default_factory=list)
     failures: list[RunFailure] = field(default_factory=list)
     seconds: float = 0.0
+    reports: list[str] = field(default_factory=list)
+    """The kind of each report published (process, impact, summary); each is two files."""
 
     @property
     def ok(self) -> bool:
         return not self.failures
 
     def text(self) -> str:
-        lines = [f"Wrote {len(self.written)} report(s) to {self.out_dir} in {self.seconds:.0f} s."]
+        """'3 reports written to ... in 95 s: 1 process, 1 impact, 1 summary.', then any failures."""
+        count = len(self.reports)
+        kinds = [*ACTIVITY_NOTEBOOKS, "summary"]
+        kinds += sorted(set(self.reports) - set(kinds))
+        by_kind = ", ".join(f"{self.reports.count(k)} {k}" for k in kinds if k in self.reports)
+        lines = [
+            f"{count} report{'' if count == 1 else 's'} written to {self.out_dir} in {self.seconds:.0f} s"
+            + (f": {by_kind}." if by_kind else ".")
+        ]
         lines += [f"FAILED {f.activity_id} ({f.notebook}): {f.message}" for f in self.failures]
         return "\n".join(lines)
 
@@ -136,6 +170,7 @@ def execute(
                 kernel_name=KERNEL,
                 progress_bar=False,
                 request_save_on_cell_execute=False,
+                kernel_manager_class=ReportKernelManager,
             )
         finally:
             if executed.exists():
@@ -426,6 +461,7 @@ def _run_jobs(jobs, programme, staging, destination, result, workers, progress) 
                 result.failures.append(failure)
             else:
                 result.written += publish(files, destination)
+                result.reports.append(futures[future].kind)
                 (failed_dir / f"{futures[future].stem}.ipynb").unlink(missing_ok=True)
             bar.update(1)
     except BaseException:

@@ -861,20 +861,31 @@ def _area_over_time(ctx: ImpactContext) -> list:
                 "compares later starters with areas already running the activity; it is shown only as a check."
             ),
         ),
-        paragraph(_few_areas_text(impact)),
+        paragraph(few_areas_text(impact)),
     ]
 
 
-def _few_areas_text(impact: ActivityImpact) -> str:
+def few_areas_text(impact: ActivityImpact) -> str:
+    """What few areas mean for the interval, in words that follow from the interval itself."""
     effect = impact.headline
-    width = effect.ci_upper - effect.ci_lower
+    lower, upper = signed(effect.ci_lower), signed(effect.ci_upper)
+    width = f"{effect.ci_upper - effect.ci_lower:.1f}"
+    nearest = f"{min(abs(effect.ci_lower), abs(effect.ci_upper)):.1f}"
+    largest = f"{max(abs(effect.ci_lower), abs(effect.ci_upper)):.1f}"
+    if effect.ci_lower <= 0 <= effect.ci_upper:
+        reading = f"an effect as large as {largest} points cannot be ruled out, and neither can no effect"
+    else:
+        direction = "rise" if effect.ci_lower > 0 else "fall"
+        reading = (
+            f"the interval excludes no effect, and the data are consistent with a {direction} of anywhere "
+            f"between {nearest} and {largest} points"
+        )
     return (
         f"Only {impact.n_treated_areas} local authorities ran the activity and {impact.n_control_areas} did not. "
         f"With so few areas, chance differences between areas are large next to any plausible effect, so the interval "
-        f"is {width:.1f} percentage points wide ({signed(effect.ci_lower)} to {signed(effect.ci_upper)}): an effect as "
-        f"large as {max(abs(effect.ci_lower), abs(effect.ci_upper)):.1f} points cannot be ruled out, and neither can "
-        "no effect. The interval comes from a bootstrap over areas; with fewer than about 10 areas on either side "
-        "even this can be too narrow, so read it as the least uncertainty there is."
+        f"is {width} percentage points wide ({lower} to {upper}): {reading}. The interval comes from a bootstrap "
+        "over areas; with fewer than about 10 areas on either side even this can be too narrow, so read it as the "
+        "least uncertainty there is."
     )
 
 

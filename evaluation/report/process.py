@@ -708,12 +708,13 @@ def time_to_stages(ctx: ActivityContext) -> list:
         message = f"An estimated {percent(job26['probability'].iloc[0])} of people start a job within 26 weeks of referral"
     fig = charts.cumulative_curves(curves)
     table = at.assign(label=at["stage"].map(labels))
-    shown = table.pivot_table(index="label", columns="week", values="probability", sort=False)
-    lower = table.pivot_table(index="label", columns="week", values="ci_lower", sort=False)
-    upper = table.pivot_table(index="label", columns="week", values="ci_upper", sort=False)
+    pivot = {"index": "label", "columns": "week", "sort": False, "dropna": False}  # keep hidden (NaN) rows
+    shown = table.pivot_table(values="probability", **pivot)
+    lower = table.pivot_table(values="ci_lower", **pivot)
+    upper = table.pivot_table(values="ci_upper", **pivot)
     formatted = pd.DataFrame(index=shown.index)
     for week in shown.columns:
-        hidden = table.pivot_table(index="label", columns="week", values="hidden", sort=False)
+        hidden = table.pivot_table(values="hidden", **pivot)
         formatted[f"By week {int(week)}"] = [
             SUPPRESSED
             if h

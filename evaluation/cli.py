@@ -176,7 +176,10 @@ def _validate(args) -> int:
         raise
     for warning in caught:
         print(f"warning: {warning.message}", file=sys.stderr)
-    counts = ", ".join(f"{name} {len(frame):,} rows" for name, frame in programme.tables.items())
+    counts = ", ".join(
+        f"{name} {len(frame):,} rows" if programme.has(name) else f"{name} not supplied (optional)"
+        for name, frame in programme.tables.items()
+    )
     print(f"{args.path}: all data-contract rules pass ({counts}).")
     return EXIT_OK
 

@@ -209,6 +209,11 @@ class Contract:
     primary_key: tuple[str, ...] = ()
     rules: tuple[RuleSpec, ...] = ()
     stages: tuple[Stage, ...] = ()
+    required: bool = True  # False: a folder may lack the table; reports say what is missing
+
+    def empty_frame(self) -> pd.DataFrame:
+        """The table with its columns and no rows, as the loader reads a file (text cells)."""
+        return pd.DataFrame({name: pd.Series([], dtype=object) for name in self.columns})
 
     @property
     def time_columns(self) -> tuple[ColumnSpec, ...]:
@@ -263,8 +268,12 @@ def load_contract(path: Path) -> Contract:
         for r in raw.get("rules", [])
     )
     stages = tuple(Stage(**s) for s in raw.get("stages", []))
+    required = raw.get("required", True)
+    if not isinstance(required, bool):
+        raise ValueError(f"{Path(path).name}: 'required' must be true or false, got {required!r}.")
     return Contract(
         table=raw["table"],
+        required=required,
         description=raw.get("description", "").strip(),
         columns=columns,
         primary_key=tuple(raw.get("primary_key", ())),
@@ -452,7 +461,7 @@ def _coerce_table(raw: pd.DataFrame, contract: Contract):
     """As coerce_table, plus per column a mask of the non-blank cells that could not be converted."""
     table = contract.table
     findings: list[Finding] = []
-    if len(raw) == 0:
+    if len(raw) == 0 and contract.required:  # an optional table may have no rows yet
         findings.append(
             Finding(table, None, "table is not empty", 0, advice="The file has a header but no rows.")
         )

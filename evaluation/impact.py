@@ -1343,11 +1343,13 @@ def _area_activity(programme, activity_id, plan, *, seed, alpha, policy):
     }
     panel = programme.area_panel_of(activity_id)
     if panel.empty:
-        return ActivityImpact(
-            status="not_estimated",
-            reason="there is no area-level panel for this activity in the input",
-            **base,
+        reason = (
+            "no area statistics were supplied with the input (the optional area_panel table), so areas cannot be "
+            "compared"
+            if not programme.has("area_panel")
+            else "the area statistics supplied (area_panel) hold no rows for this activity"
         )
+        return ActivityImpact(status="not_estimated", reason=reason, **base)
     frame = _area_panel_indexed(panel)
     units = frame.groupby(AREA_UNIT)["_first"].first()
     n_treated, n_control = int((units > 0).sum()), int((units == 0).sum())

@@ -69,6 +69,11 @@ class Programme:
     input_hashes: Mapping[str, str]
     as_of: pd.Timestamp
     true_effects: pd.DataFrame | None = None
+    missing_tables: frozenset[str] = frozenset()  # optional tables the folder does not hold
+
+    def has(self, table: str) -> bool:
+        """Whether the input folder held this table (an optional one may be absent)."""
+        return table not in self.missing_tables
 
     @property
     def delivery_plan(self) -> pd.DataFrame:
@@ -189,6 +194,9 @@ def read_raw_tables(
     raw, hashes, findings = {}, {}, []
     for table in TABLES:
         paths = _find_files(folder, table)
+        if not paths and table in contracts and not contracts[table].required:
+            raw[table] = contracts[table].empty_frame()  # optional: reports say it is missing
+            continue
         if not paths:
             expected = " or ".join(f"{table}{s}" for s in READERS)
             findings.append(Finding(table, None, "file present", 0, advice=f"Add {expected} to {folder}."))
@@ -426,6 +434,7 @@ def load_programme(path: str | Path, *, as_of: str | pd.Timestamp | None = None)
         input_hashes=MappingProxyType(hashes),
         as_of=extracted,
         true_effects=pd.read_csv(truth_path) if truth_path.exists() else None,
+        missing_tables=frozenset(t for t in TABLES if not _find_files(folder, t)),
     )
     return cut_at(programme, as_of) if as_of is not None else programme
 

@@ -897,11 +897,13 @@ def net_outcomes(ctx: ImpactContext) -> list:
     impact, kind = ctx.result, ctx.kind
     out = [heading("Net additional outcomes and cost")]
     spend = impact.spend_gbp
-    spend_text = (
-        f"Spend on {ctx.name} to {long_date(ctx.as_of)}: {money(spend)}."
-        if np.isfinite(spend)
-        else "No spend is recorded."
-    )
+    if not ctx.programme.has("spend"):
+        spend_text = "No spend returns were supplied with the input, so no cost per net additional outcome is calculated."
+    elif np.isfinite(spend):
+        spend_text = f"Spend on {ctx.name} to {long_date(ctx.as_of)}: {money(spend)}."
+    else:
+        spend_text = f"No spend is recorded for {ctx.name} to {long_date(ctx.as_of)}."
+
     if kind == "matched" and impact.net_impacts:
         level = _level(impact.alpha)
         rows = []

@@ -194,7 +194,9 @@ def update_scope(ctx: ActivityContext) -> list:
             "later job starts may still go on to be sustained."
         )
     spend = ctx.programme.spend_of(ctx.activity_id)
-    if not spend.empty:
+    if not ctx.programme.has("spend"):
+        items.append(NO_SPEND_RETURNS)
+    elif not spend.empty:
         items.append(f"Spend is recorded to the end of {month_year(spend['month'].max())}.")
     return [heading("What this update can and cannot show yet"), bullets(items)]
 
@@ -830,10 +832,20 @@ def dropout(ctx: ActivityContext) -> list:
 # --- spend and milestones -------------------------------------------------------------------
 
 
+NO_SPEND_RETURNS = (
+    "Spend is not reported: the input holds no spend returns (the optional spend table was not supplied)."
+)
+
+
 def spend(ctx: ActivityContext) -> list:
     plan = ctx.plan
     spend = ctx.programme.spend_of(ctx.activity_id)
     budget = float(plan["budget_gbp"])
+    if not ctx.programme.has("spend"):
+        return [
+            heading("Spend against budget"),
+            paragraph(f"{NO_SPEND_RETURNS} The budget for 2025/26 is £{budget:,.0f}."),
+        ]
     total = float(spend["spend_gbp"].sum())
     share = f"{100 * total / budget:.0f}%" if budget > 0 else "[z]"
     rows = {

@@ -222,7 +222,13 @@ def delivery_table(programme: Programme, *, policy: DisclosurePolicy = DEFAULT_P
             "referred": len(people),
             "started": int(people["started_date"].notna().sum()) if not people.empty else 0,
             "budget": float(plan["budget_gbp"]),
-            "spend": float(pd.to_numeric(spend["spend_gbp"]).sum()) if not spend.empty else 0.0,
+            "spend": (
+                np.nan
+                if not programme.has("spend")
+                else float(pd.to_numeric(spend["spend_gbp"]).sum())
+                if not spend.empty
+                else 0.0
+            ),
             "job_cohort_n": 0,
             "job_cohort_reached": 0,
             "job_rate": np.nan,
@@ -710,7 +716,9 @@ def headline_section(ctx: SummaryContext) -> list:
     bullets_ = [
         *(reach_sentences(ctx) if ctx.totals is not None else []),
         f"Spend: {money(delivery['spend'].sum())} of the {money(delivery['budget'].sum())} budget to the latest "
-        "month recorded.",
+        "month recorded."
+        if ctx.programme.has("spend")
+        else f"Spend is not reported: no spend returns were supplied (the budget is {money(delivery['budget'].sum())}).",
     ]
     if not_estimated:
         bullets_.append(
@@ -1057,7 +1065,7 @@ def value_for_money(ctx: SummaryContext) -> list:
     for activity_id, rec in records.items():
         d = delivery.loc[activity_id]
         each = per_person(d["spend"], int(d["started"]), ctx.policy)
-        per_start = money(each) if not isinstance(each, str) else "[z]"
+        per_start = money(each) if not isinstance(each, str) else each
         head = headline_of(rec) if rec.get("design") == "matched_comparison" else None
         follow_up, net_, cost_text = "[z]", "[z]", "[z]"
         if head is not None:

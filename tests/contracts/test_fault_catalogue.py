@@ -180,10 +180,20 @@ def _(folder):
     return Repaired(check)
 
 
-@fault("empty-table", "A table with a header but no rows")
+@fault("empty-table", "A required table with a header but no rows")
+def _(folder):
+    folder.edit("comparison_pool", lambda f: f.iloc[:0])
+    return rejected(Expect("comparison_pool", None, "table is not empty"))
+
+
+@fault("empty-optional-table", "An optional table with a header but no rows yet")
 def _(folder):
     folder.edit("spend", lambda f: f.iloc[:0])
-    return rejected(Expect("spend", None, "table is not empty"))
+
+    def check(programme, clean):
+        assert programme.has("spend") and programme.spend.empty and not clean.spend.empty
+
+    return Repaired(check)
 
 
 @fault("short-row", "A CSV row with its last cells missing")
@@ -198,10 +208,24 @@ def _(folder):
 # Files
 
 
-@fault("missing-file", "A table's file is missing")
+@fault("missing-file", "A required table's file is missing")
+def _(folder):
+    folder.remove("comparison_pool")
+    return rejected(
+        Expect(
+            "comparison_pool", None, "file present", advice="comparison_pool.csv or comparison_pool.parquet"
+        )
+    )
+
+
+@fault("missing-optional-file", "An optional table's file is missing (no spend returns yet)")
 def _(folder):
     folder.remove("spend")
-    return rejected(Expect("spend", None, "file present", advice="spend.csv or spend.parquet"))
+
+    def check(programme, clean):
+        assert not programme.has("spend") and programme.spend.empty and clean.has("spend")
+
+    return Repaired(check)
 
 
 @fault("empty-file", "An empty file (0 bytes)")

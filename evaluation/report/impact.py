@@ -616,7 +616,6 @@ def _matched_over_time(ctx: ImpactContext) -> list:
         else f"Fewer than {ctx.policy.threshold} participants were in work {matched.horizon} months after referral, "
         "so the per cent in work and the estimate without the activity are hidden"
     )
-    fig_a = charts.outcome_paths(frame)
     pre_p = matched.pretrend_p_value
     moved_together = np.isfinite(pre_p) and pre_p >= ALPHA
     tested = matched.pretrend_test.df if matched.pretrend_test is not None else 0
@@ -683,6 +682,30 @@ def _matched_over_time(ctx: ImpactContext) -> list:
             else ""
         )
     )
+    figure_a = (
+        paragraph(
+            f"Fewer than {ctx.policy.threshold} participants were in work in every month shown, so the per cent in "
+            "work and the estimate without the activity are hidden and not charted; the differences are in the "
+            "chart and table below."
+        )
+        if frame["hidden"].all()
+        else ctx.numbering.figure(
+            charts.outcome_paths(frame),
+            title=title_a,
+            subtitle=f"Per cent in work by month since referral, participants and the estimate without the activity, "
+            f"{ctx.name}, referrals to {long_date(ctx.as_of)}",
+            alt=(
+                f"Line chart of the per cent in work by month from {int(frame['event_time'].min())} to "
+                f"{int(frame['event_time'].max())} months since referral, with a dashed line at referral. {title_a}. "
+                "Before referral the two lines are close; the numbers are in the table below the next chart."
+                + (
+                    " Months where few were in work are left out of the lines."
+                    if frame["hidden"].any()
+                    else ""
+                )
+            ),
+        )
+    )
     return [
         heading(
             "Employment over time: participants and the estimate without the activity",
@@ -693,17 +716,7 @@ def _matched_over_time(ctx: ImpactContext) -> list:
             "the estimated effect: the matched comparison group's change since before referral, applied to the "
             f"participants' starting point. The shaded band and the bars are {level} confidence intervals."
         ),
-        ctx.numbering.figure(
-            fig_a,
-            title=title_a,
-            subtitle=f"Per cent in work by month since referral, participants and the estimate without the activity, "
-            f"{ctx.name}, referrals to {long_date(ctx.as_of)}",
-            alt=(
-                f"Line chart of the per cent in work by month from {int(frame['event_time'].min())} to "
-                f"{int(frame['event_time'].max())} months since referral, with a dashed line at referral. {title_a}. "
-                "Before referral the two lines are close; the numbers are in the table below the next chart."
-            ),
-        ),
+        figure_a,
         ctx.numbering.figure(
             fig_b,
             title=title_b,

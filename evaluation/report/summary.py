@@ -1133,11 +1133,12 @@ def value_for_money(ctx: SummaryContext) -> list:
                 "Net additional outcomes are model estimates, not counts, and are not rounded. They are at each "
                 "activity's headline follow-up (months after referral). Spend per person divides spend to date by "
                 "the number who started support rounded to the nearest 5, as published, so that it does not give "
-                "the exact number away. [z]: not applicable or not meaningful: no "
-                "estimate, fewer than 10 people started support, the verdict is withheld because the comparison group "
-                "was not credible, or the interval of the effect includes zero, so the cost per net additional "
-                "outcome could be anything up to infinite. Leakage, displacement and substitution are taken as zero "
-                "and the multiplier as one."
+                f"the exact number away; [c]: fewer than {ctx.policy.threshold} people started support, so it is "
+                "hidden. [z]: not applicable or not meaningful: no estimate, nobody started support, the verdict is "
+                "withheld because the comparison group was not credible, or the interval of the effect includes "
+                "zero, so the cost per net additional outcome could be anything up to infinite. [x]: not available "
+                "(no spend returns). Leakage, displacement and substitution are taken as zero and the multiplier "
+                "as one."
             ),
         )
     )

@@ -406,3 +406,20 @@ def test_job_outcomes_per_cent_of_target_uses_the_rounded_count():
     assert table["Per cent of job outcome target"].tolist() == [75, 25, C]
     assert table["Cohort rate (95% CI)"].iloc[2] == C  # 7 people behind it
     assert np.isfinite(rows["cohort_rate"]).all()
+
+
+def test_no_employment_chart_when_every_month_is_hidden(few_in_work):
+    matched = few_in_work.result.matched
+    event_time = matched.event_time.assign(n=75, participants_rate=SIX_OF_75)
+    changed = dataclasses.replace(
+        few_in_work.result, matched=dataclasses.replace(matched, event_time=event_time)
+    )
+    ctx = dataclasses.replace(few_in_work, impact=changed, numbering=type(few_in_work.numbering)())
+    parts = impact.outcomes_over_time(ctx)
+    text = text_of(parts)
+    assert "Fewer than 10 participants were in work in every month shown" in text
+    assert (
+        text.count("<figure>") == 0 and sum("<figure>" in p.data for p in parts) == 1
+    )  # only the differences
+    rows = rows_of(parts)
+    assert {r["Per cent of participants in work"] for r in rows} == {C}

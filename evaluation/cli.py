@@ -33,13 +33,15 @@ def _parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check an input folder against the data contracts")
     validate.add_argument("path", type=Path)
 
-    generate = commands.add_parser("synthetic", help="write the built-in synthetic programme to a folder")
+    generate = commands.add_parser("synthetic", help="write a built-in synthetic programme to a folder")
     generate.add_argument("out", type=Path)
     generate.add_argument("--seed", type=int, default=2025)
     generate.add_argument("--scale", type=float, default=1.0, help="multiply every activity's size")
+    _programme_option(generate)
 
     run = commands.add_parser("run", help="render process and impact reports for every activity")
     run.add_argument("path", type=Path, nargs="?", help="input folder (default: a fresh synthetic programme)")
+    _programme_option(run, "without an input folder: ")
     run.add_argument("--out", type=Path, default=Path("reports"))
     run.add_argument(
         "--as-of",
@@ -199,9 +201,20 @@ def _init(args) -> int:
     return EXIT_OK
 
 
+def _programme_option(parser: argparse.ArgumentParser, when: str = "") -> None:
+    parser.add_argument(
+        "--programme",
+        choices=list(synthetic.SHAPES),
+        default="ne-ca",
+        help=f"{when}which built-in programme: North East CA (13 activities, 7 areas), South Yorkshire's "
+        "Rotherham plan (4 components, one area) or Manchester's one-year service",
+    )
+
+
 def _synthetic(args) -> int:
-    folder = synthetic.write(args.out, args.seed, scale=args.scale)
-    print(f"Wrote the synthetic programme (seed {args.seed}) to {folder}")
+    folder = synthetic.write(args.out, args.seed, scale=args.scale, programme=args.programme)
+    name = synthetic.shape_of(args.programme).name
+    print(f"Wrote {name} (seed {args.seed}) to {folder}")
     return EXIT_OK
 
 
@@ -233,8 +246,8 @@ def _run(args) -> int:
 
     if args.path is None:
         folder = Path(tempfile.mkdtemp(prefix="evaluation-synthetic-"))
-        args.path = synthetic.write(folder, args.seed)
-        print(f"No input folder given: generated the synthetic programme in {args.path}")
+        args.path = synthetic.write(folder, args.seed, programme=args.programme)
+        print(f"No input folder given: generated {synthetic.shape_of(args.programme).name} in {args.path}")
     else:
         warn_if_in_git_repository(args.path)
     summary = run(

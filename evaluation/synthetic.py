@@ -64,7 +64,8 @@ be checked against the truth. The data-generating process, precisely:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -178,25 +179,126 @@ AREA_TRUTH = {
 }
 
 
+@dataclass(frozen=True)
+class Shape:
+    """One built-in programme: its delivery plan, places, calendar and true effects.
+
+    `key` is what `evaluation synthetic --programme` takes. Facts (budgets, targets, places,
+    timelines) come from ../shared/context/programmes.md where the programme published them; the
+    rest (true effects, who is recruited) is the simulation's, and is stated in true_effects.csv.
+    """
+
+    key: str
+    name: str
+    slug: str
+    plan_file: str
+    areas: Mapping[str, str]  # local authority code -> name, where residents live
+    area_weights: tuple[float, ...]  # share of residents in each area, in the order of `areas`
+    individual_truth: Mapping[str, ActivityTruth]
+    first_month: pd.Timestamp
+    last_month: pd.Timestamp
+    as_of: pd.Timestamp  # the date the data were extracted
+    referrals_end: pd.Timestamp
+    area_truth: Mapping[str, tuple[float, tuple[str, ...]]] = field(default_factory=dict)
+    comparator_areas: Mapping[str, str] = field(default_factory=dict)
+    eligible_areas: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    ethnic_shares: tuple[float, ...] = (0.88, 0.02, 0.04, 0.02, 0.01, 0.03)
+    targets: Mapping[str, int] = field(default_factory=dict)  # programme-level, for programme.json
+    updates: tuple[tuple[str, str], ...] = ()  # (what, as-of date) of the interim updates asked for
+
+
+NE_CA = Shape(
+    key="ne-ca",
+    name=PROGRAMME_NAME,
+    slug=PROGRAMME_SLUG,
+    plan_file="ne_ca_delivery_plan.csv",
+    areas=PROGRAMME_AREAS,
+    area_weights=(0.24, 0.09, 0.15, 0.11, 0.15, 0.07, 0.19),
+    individual_truth=INDIVIDUAL_TRUTH,
+    area_truth=AREA_TRUTH,
+    comparator_areas=COMPARATOR_AREAS,
+    eligible_areas={"primary_care_pilot": PRIMARY_CARE_AREAS},
+    first_month=FIRST_MONTH,
+    last_month=LAST_MONTH,
+    as_of=AS_OF,
+    referrals_end=REFERRALS_END,
+    updates=(("6-month update", "2025-11-30"),),
+)
+SOUTH_YORKSHIRE = Shape(
+    key="south-yorkshire",
+    name="South Yorkshire Pathways to Work: Rotherham (synthetic)",
+    slug="rotherham_synthetic",
+    plan_file="south_yorkshire_delivery_plan.csv",
+    areas={"E08000018": "Rotherham"},
+    area_weights=(1.0,),
+    individual_truth={
+        "triage": ActivityTruth(0.01, {"health": 0.5}, "very small effect (light touch)"),
+        "employer_activation": ActivityTruth(
+            0.10, {"long_out": -1.5, "young": 0.5}, "large positive effect, for people closer to work"
+        ),
+        "case_management": ActivityTruth(
+            0.06, {"health": 1.0, "long_out": 1.0, "veteran": 2.0}, "positive effect; veterans supported"
+        ),
+    },
+    first_month=pd.Timestamp("2023-06-01"),
+    last_month=pd.Timestamp("2026-06-01"),
+    as_of=pd.Timestamp("2026-06-30"),
+    referrals_end=pd.Timestamp("2026-03-31"),
+    targets={"engaged": 1000, "job_outcomes": 400},
+    updates=(("4-month update to scrutiny", "2025-10-31"), ("12-month update to scrutiny", "2026-06-30")),
+)
+MANCHESTER = Shape(
+    key="manchester",
+    name="Manchester employment and health service (synthetic)",
+    slug="manchester_synthetic",
+    plan_file="manchester_delivery_plan.csv",
+    areas={"E08000003": "Manchester"},
+    area_weights=(1.0,),
+    individual_truth={
+        "employment_health_service": ActivityTruth(
+            0.05,
+            {"health": 1.0, "long_out": 1.0, "neurodivergent": 0.5, "ethnic_minority": 0.5},
+            "modest positive effect",
+        ),
+    },
+    first_month=pd.Timestamp("2023-06-01"),
+    last_month=pd.Timestamp("2026-09-01"),
+    as_of=pd.Timestamp("2026-09-30"),
+    referrals_end=pd.Timestamp("2026-03-31"),  # the service is live June 2025 to 31 March 2026
+    ethnic_shares=(0.57, 0.05, 0.17, 0.12, 0.05, 0.04),  # Manchester's mix (Census 2021, rounded)
+    updates=(("mid-service update", "2025-11-30"), ("end-of-service update", "2026-03-31")),
+)
+SHAPES: Mapping[str, Shape] = {shape.key: shape for shape in (NE_CA, SOUTH_YORKSHIRE, MANCHESTER)}
+
+
+def shape_of(programme: str) -> Shape:
+    """The built-in programme called `programme` (ne-ca, south-yorkshire or manchester)."""
+    if programme not in SHAPES:
+        raise ValueError(f"Unknown synthetic programme '{programme}': use one of {', '.join(SHAPES)}.")
+    return SHAPES[programme]
+
+
 def effect_at(tau: float, months_after_referral: int, rho: float = PERSISTENCE) -> float:
     """True effect on the probability of being in work h months after the referral month."""
     return tau * (1 - rho ** (months_after_referral + 1))
 
 
-def delivery_plan() -> pd.DataFrame:
-    """The North East CA delivery plan shipped with the package (13 activities)."""
-    source = resources.files("evaluation.data").joinpath("ne_ca_delivery_plan.csv")
+def delivery_plan(shape: Shape = NE_CA) -> pd.DataFrame:
+    """A delivery plan shipped with the package (North East CA: 13 activities, by default)."""
+    source = resources.files("evaluation.data").joinpath(shape.plan_file)
     with source.open("r", encoding="utf-8") as handle:
         plan = pd.read_csv(handle, parse_dates=["planned_start"])
-    plan["target_job_outcomes"] = pd.array([pd.NA] * len(plan), dtype="Int64")
-    plan["target_participants"] = plan["target_participants"].astype("Int64")
+    for column in ("target_participants", "target_job_outcomes"):
+        plan[column] = (plan[column] if column in plan else pd.Series([pd.NA] * len(plan))).astype("Int64")
+    if "target_participants_stage" not in plan:
+        plan["target_participants_stage"] = None
     return plan
 
 
 # --- people --------------------------------------------------------------------------------
 
 
-def _population(rng: np.random.Generator, n: int) -> pd.DataFrame:
+def _population(rng: np.random.Generator, n: int, shape: Shape = NE_CA) -> pd.DataFrame:
     """Economically inactive residents of the programme areas, with their characteristics."""
     age = np.clip(
         np.round(rng.choice([20, 30, 42, 56], n, p=[0.14, 0.18, 0.28, 0.40]) + rng.normal(0, 4.5, n)), 16, 64
@@ -215,7 +317,7 @@ def _population(rng: np.random.Generator, n: int) -> pd.DataFrame:
             "ethnic_group": rng.choice(
                 ["white", "mixed", "asian", "black", "other", "not_stated"],
                 n,
-                p=[0.88, 0.02, 0.04, 0.02, 0.01, 0.03],
+                p=list(shape.ethnic_shares),
             ),
             "health_condition": health,
             "disabled": (rng.random(n) < np.where(has_health, 0.45, 0.08)).astype(int),
@@ -230,7 +332,7 @@ def _population(rng: np.random.Generator, n: int) -> pd.DataFrame:
             "months_since_last_worked": np.where(
                 rng.random(n) < 0.1, 600, np.minimum(rng.gamma(1.4, 22, n).astype(int), 480)
             ),
-            "la_code": rng.choice(list(PROGRAMME_AREAS), n, p=[0.24, 0.09, 0.15, 0.11, 0.15, 0.07, 0.19]),
+            "la_code": rng.choice(list(shape.areas), n, p=list(shape.area_weights)),
         }
     )
     return frame
@@ -274,6 +376,8 @@ def _selection_log_odds(people: pd.DataFrame, targeting: dict) -> np.ndarray:
         "female": (people["sex"] == "female").to_numpy(),
         "social_housing": people["social_housing"].to_numpy() == 1,
         "long_out": (people["months_since_last_worked"] > 24).to_numpy(),
+        "veteran": people["veteran"].to_numpy() == 1,
+        "ethnic_minority": ~people["ethnic_group"].isin(["white", "not_stated"]).to_numpy(),
     }
     # Services reach people furthest from work: long time out, disabled, several conditions, claimants.
     base = (
@@ -286,19 +390,21 @@ def _selection_log_odds(people: pd.DataFrame, targeting: dict) -> np.ndarray:
     return base + sum(weight * traits[name] for name, weight in targeting.items())
 
 
-def _referral_dates(rng: np.random.Generator, n: int, start: pd.Timestamp) -> pd.Series:
-    """Referral dates from the activity's start to 31 March 2026, ramping up in the first months."""
-    days = (REFERRALS_END - start).days
+def _referral_dates(
+    rng: np.random.Generator, n: int, start: pd.Timestamp, end: pd.Timestamp = REFERRALS_END
+) -> pd.Series:
+    """Referral dates from the activity's start to `end` (31 March 2026), ramping up at first."""
+    days = (end - start).days
     offsets = np.floor(days * rng.random(n) ** 0.8).astype(int)  # a gentle ramp-up
     return pd.Series(start + pd.to_timedelta(offsets, unit="D"))
 
 
-def _selection_weights(population, latent, plan_row, truth) -> np.ndarray:
+def _selection_weights(population, latent, plan_row, truth, shape: Shape = NE_CA) -> np.ndarray:
     """Recruitment weights of one activity: exp(s_i + LATENT_SELECTION * u_i) for eligible people
-    (primary care pilot: its two areas only), 0 for the rest."""
+    (North East CA's primary care pilot: its two areas only), 0 for the rest."""
     eligible = np.ones(len(population), dtype=bool)
-    if plan_row["activity_id"] == "primary_care_pilot":
-        eligible &= population["la_code"].isin(PRIMARY_CARE_AREAS).to_numpy()
+    if plan_row["activity_id"] in shape.eligible_areas:
+        eligible &= population["la_code"].isin(shape.eligible_areas[plan_row["activity_id"]]).to_numpy()
     log_odds = _selection_log_odds(population, truth.targeting) + LATENT_SELECTION * latent
     return np.exp(log_odds - log_odds.max()) * eligible
 
@@ -310,7 +416,7 @@ def _draw(rng, weights: np.ndarray, size: int) -> np.ndarray:
     return rng.choice(len(weights), size=size, replace=False, p=weights / weights.sum())
 
 
-def _referrals(rng, population, latent, untreated, plan) -> pd.DataFrame:
+def _referrals(rng, population, latent, untreated, plan, shape: Shape = NE_CA) -> pd.DataFrame:
     """Who is referred to which activity, when, and whether after a recent job loss.
 
     Per activity: 105-135% of the target as referral slots with dates (`_referral_dates`), a
@@ -321,15 +427,15 @@ def _referrals(rng, population, latent, untreated, plan) -> pd.DataFrame:
     use the paths before r only. Returns one row per participant: row (into `population`),
     activity_id, referred_date, referral_month (index into `_months()`) and dip.
     """
-    months = _months()
+    months = _months(shape)
     recent_loss = _recent_job_loss(untreated)
     slots = []
     for _, row in plan.iterrows():
-        truth = INDIVIDUAL_TRUTH.get(row["activity_id"])
+        truth = shape.individual_truth.get(row["activity_id"])
         if truth is None or pd.isna(row["target_participants"]):
             continue
         n = int(round(int(row["target_participants"]) * rng.uniform(1.05, 1.35)))
-        referred = _referral_dates(rng, n, row["actual_start"])
+        referred = _referral_dates(rng, n, row["actual_start"], shape.referrals_end)
         dip = np.zeros(n, dtype=bool)
         dip[rng.choice(n, size=int(round(n * DIP_SHARE)), replace=False)] = True
         slots.append(
@@ -338,7 +444,7 @@ def _referrals(rng, population, latent, untreated, plan) -> pd.DataFrame:
                 "referred_date": referred,
                 "referral_month": months.searchsorted(referred.dt.to_period("M").dt.to_timestamp()),
                 "dip": dip,
-                "weights": _selection_weights(population, latent, row, truth),
+                "weights": _selection_weights(population, latent, row, truth, shape),
                 "row": np.full(n, -1),
             }
         )
@@ -379,8 +485,8 @@ def _referrals(rng, population, latent, untreated, plan) -> pd.DataFrame:
 # --- employment paths ----------------------------------------------------------------------
 
 
-def _months() -> pd.DatetimeIndex:
-    return pd.date_range(FIRST_MONTH, LAST_MONTH, freq="MS")
+def _months(shape: Shape = NE_CA) -> pd.DatetimeIndex:
+    return pd.date_range(shape.first_month, shape.last_month, freq="MS")
 
 
 def _employment_paths(draws: np.ndarray, log_odds, referral_index, tau) -> np.ndarray:
@@ -430,10 +536,10 @@ def _benefit_paths(rng, people, employed) -> np.ndarray:
 # --- stage dates ---------------------------------------------------------------------------
 
 
-def _stage_dates(rng, referred: pd.Series, employed_after: np.ndarray) -> pd.DataFrame:
+def _stage_dates(rng, referred: pd.Series, employed_after: np.ndarray, shape: Shape = NE_CA) -> pd.DataFrame:
     """Engagement, support start, job start, sustainment and withdrawal, consistent with employment."""
     n = len(referred)
-    months = _months()
+    months = _months(shape)
     engaged = referred + pd.to_timedelta(rng.integers(2, 25, n), unit="D")
     engaged = engaged.where(rng.random(n) < 0.82)
     started = engaged + pd.to_timedelta(rng.integers(5, 35, n), unit="D")
@@ -455,9 +561,10 @@ def _stage_dates(rng, referred: pd.Series, employed_after: np.ndarray) -> pd.Dat
             sustained_13.iloc[i] = day + pd.Timedelta(days=91)
         if run >= 7 and m + 6 <= last:
             sustained_26.iloc[i] = day + pd.Timedelta(days=182)
+    job_start[job_start > shape.as_of] = pd.NaT
     for dates in (sustained_13, sustained_26):
-        dates[dates > AS_OF] = pd.NaT
-    withdrawn = _withdrawals(rng, referred, engaged, job_start)
+        dates[dates > shape.as_of] = pd.NaT
+    withdrawn = _withdrawals(rng, referred, engaged, job_start, shape.as_of)
     return pd.DataFrame(
         {
             "engaged_date": engaged,
@@ -476,12 +583,12 @@ def _run_length(path: np.ndarray) -> int:
     return int(gaps[0]) if len(gaps) else len(path)
 
 
-def _withdrawals(rng, referred, engaged, job_start) -> dict:
+def _withdrawals(rng, referred, engaged, job_start, as_of: pd.Timestamp = AS_OF) -> dict:
     n = len(referred)
     leaves = job_start.isna().to_numpy() & (rng.random(n) < 0.45)
     anchor = engaged.fillna(referred)
     date = (anchor + pd.to_timedelta(rng.integers(7, 120, n), unit="D")).where(leaves)
-    date = date.where(date <= AS_OF)
+    date = date.where(date <= as_of)
     reasons = rng.choice(
         [
             "health_worsened",
@@ -500,17 +607,18 @@ def _withdrawals(rng, referred, engaged, job_start) -> dict:
 # --- area panel and spend ------------------------------------------------------------------
 
 
-def _area_panel(rng, plan: pd.DataFrame) -> pd.DataFrame:
+def _area_panel(rng, plan: pd.DataFrame, shape: Shape = NE_CA) -> pd.DataFrame:
     periods = pd.date_range("2022-01-01", "2026-07-01", freq="QS")
-    areas = {**PROGRAMME_AREAS, **COMPARATOR_AREAS}
-    level = {code: rng.normal(24.5 if code in PROGRAMME_AREAS else 22.5, 2.0) for code in areas}
+    programme_areas = shape.areas
+    areas = {**programme_areas, **shape.comparator_areas}
+    level = {code: rng.normal(24.5 if code in programme_areas else 22.5, 2.0) for code in areas}
     trend = -0.12 * np.arange(len(periods)) + 0.5 * np.sin(np.arange(len(periods)) / 2)
     frames = []
-    for activity_id, (effect, starts) in AREA_TRUTH.items():
+    for activity_id, (effect, starts) in shape.area_truth.items():
         if activity_id not in set(plan["activity_id"]):
             continue
-        waves = np.resize(np.array(starts, dtype="datetime64[ns]"), len(PROGRAMME_AREAS))
-        start_of = dict(zip(PROGRAMME_AREAS, pd.to_datetime(waves), strict=True))
+        waves = np.resize(np.array(starts, dtype="datetime64[ns]"), len(programme_areas))
+        start_of = dict(zip(programme_areas, pd.to_datetime(waves), strict=True))
         for code in areas:
             start = start_of.get(code, pd.NaT)
             treated = (periods >= start) if pd.notna(start) else np.zeros(len(periods), bool)
@@ -525,7 +633,7 @@ def _area_panel(rng, plan: pd.DataFrame) -> pd.DataFrame:
                         "economic_inactivity_rate": inactivity.round(2),
                         "employment_rate": (100 - inactivity - unemployment).round(2),
                         "claimant_count": rng.poisson(
-                            7000 if code in PROGRAMME_AREAS else 5000, len(periods)
+                            7000 if code in programme_areas else 5000, len(periods)
                         ),
                         "first_treated_period": start,
                     }
@@ -534,10 +642,13 @@ def _area_panel(rng, plan: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def _spend(rng, plan: pd.DataFrame) -> pd.DataFrame:
+def _spend(rng, plan: pd.DataFrame, shape: Shape = NE_CA) -> pd.DataFrame:
+    """Monthly spend from each activity's actual start to the end of the funding year (the month of
+    `referrals_end`, March 2026), 70-102% of the budget in all."""
+    last = shape.referrals_end.to_period("M").to_timestamp()
     rows = []
     for _, row in plan.iterrows():
-        months = pd.date_range(row["actual_start"].replace(day=1), "2026-03-01", freq="MS")
+        months = pd.date_range(row["actual_start"].replace(day=1), last, freq="MS")
         shape = np.minimum(np.arange(1, len(months) + 1), 3) * rng.uniform(0.8, 1.2, len(months))
         total = row["budget_gbp"] * rng.uniform(0.7, 1.02)
         rows.append(
@@ -587,32 +698,34 @@ class _Simulation:
     rng: np.random.Generator
 
 
-def _simulate(seed: int, scale: float = 1.0, pool_size: int | None = None) -> _Simulation:
+def _simulate(
+    seed: int, scale: float = 1.0, pool_size: int | None = None, shape: Shape = NE_CA
+) -> _Simulation:
     """People, recruitment and employment paths (see the module docstring)."""
     rng = np.random.default_rng(seed)
-    plan = delivery_plan()
+    plan = delivery_plan(shape)
     delay = rng.integers(0, 40, len(plan))
     plan["actual_start"] = plan["planned_start"] + pd.to_timedelta(delay, unit="D")
     scaled = plan["target_participants"].astype("Float64") * scale
     plan_for_recruiting = plan.assign(target_participants=scaled.round().astype("Int64"))
     n_recruited = int(np.nansum(scaled.to_numpy(dtype=float, na_value=np.nan)) * 1.35) + 1
     pool_size = pool_size or int(max(8 * n_recruited, 2000))
-    population = _population(rng, pool_size + n_recruited)
+    population = _population(rng, pool_size + n_recruited, shape)
     latent = _latent_employability(rng, len(population))
     log_odds = _recorded_employability(population) + latent
-    draws = rng.random((len(population), len(_months())))  # common random numbers
+    draws = rng.random((len(population), len(_months(shape))))  # common random numbers
     never = np.full(len(population), 10**6)
     untreated = _employment_paths(draws, log_odds, never, np.zeros(len(population)))
-    members = _referrals(rng, population, latent, untreated, plan_for_recruiting)
+    members = _referrals(rng, population, latent, untreated, plan_for_recruiting, shape)
     rows, months = members["row"].to_numpy(), members["referral_month"].to_numpy()
     if months.min() < PRE_REFERRAL_MONTHS:
         raise ValueError(
-            f"Referrals before {FIRST_MONTH.date()} + {PRE_REFERRAL_MONTHS} months: move FIRST_MONTH back."
+            f"Referrals before {shape.first_month.date()} + {PRE_REFERRAL_MONTHS} months: move first_month back."
         )
     referral_index = never.copy()
     referral_index[rows] = months
     tau = np.zeros(len(population))
-    tau[rows] = [INDIVIDUAL_TRUTH[a].tau for a in members["activity_id"]]
+    tau[rows] = [shape.individual_truth[a].tau for a in members["activity_id"]]
     employed = _employment_paths(draws, log_odds, referral_index, tau)
     # a dip participant's job loss is in the data: months from their last month in work
     since = months - _last_month_in_work_before(untreated)[rows, months]
@@ -635,19 +748,23 @@ def _simulate(seed: int, scale: float = 1.0, pool_size: int | None = None) -> _S
     )
 
 
-def generate(seed: int = 2025, *, scale: float = 1.0, pool_size: int | None = None) -> SyntheticProgramme:
-    """Generate the synthetic programme in memory. `scale` shrinks or grows every activity."""
-    simulation = _simulate(seed, scale, pool_size)
+def generate(
+    seed: int = 2025, *, scale: float = 1.0, pool_size: int | None = None, programme: str = "ne-ca"
+) -> SyntheticProgramme:
+    """Generate a built-in synthetic programme in memory (`SHAPES`: ne-ca, south-yorkshire or
+    manchester). `scale` shrinks or grows every activity."""
+    shape = shape_of(programme)
+    simulation = _simulate(seed, scale, pool_size, shape)
     rng, plan, population = simulation.rng, simulation.plan, simulation.population
     members, employed = simulation.members, simulation.employed
     on_benefit = _benefit_paths(rng, population, employed)
     person_ids = np.array([f"P{seed % 1000:03d}{i:07d}" for i in rng.permutation(len(population))])
-    participants = _participants(rng, population, members, employed, person_ids)
+    participants = _participants(rng, population, members, employed, person_ids, shape)
     pool_rows = np.setdiff1d(np.arange(len(population)), members["row"].to_numpy())
     comparison_pool = population.iloc[pool_rows].assign(person_id=person_ids[pool_rows])
     comparison_pool = comparison_pool[["person_id", *population.columns]].reset_index(drop=True)
     keep = np.concatenate([members["row"].to_numpy(), pool_rows])
-    outcomes = _outcomes(rng, person_ids[keep], employed[keep], on_benefit[keep])
+    outcomes = _outcomes(rng, person_ids[keep], employed[keep], on_benefit[keep], shape)
     tables = {
         "delivery_plan": plan[
             [
@@ -656,6 +773,7 @@ def generate(seed: int = 2025, *, scale: float = 1.0, pool_size: int | None = No
                 "priority",
                 "budget_gbp",
                 "target_participants",
+                "target_participants_stage",
                 "target_job_outcomes",
                 "geography",
                 "planned_start",
@@ -667,18 +785,19 @@ def generate(seed: int = 2025, *, scale: float = 1.0, pool_size: int | None = No
         "participants": participants,
         "comparison_pool": comparison_pool,
         "outcomes_monthly": outcomes,
-        "area_panel": _area_panel(rng, plan),
-        "spend": _spend(rng, plan),
     }
-    return SyntheticProgramme(tables=tables, true_effects=true_effects_table(plan), seed=seed)
+    if shape.area_truth:  # one-area programmes have no system-level activity and no area panel
+        tables["area_panel"] = _area_panel(rng, plan, shape)
+    tables["spend"] = _spend(rng, plan, shape)
+    return SyntheticProgramme(tables=tables, true_effects=true_effects_table(plan, shape), seed=seed)
 
 
-def _participants(rng, population, members, employed, person_ids) -> pd.DataFrame:
+def _participants(rng, population, members, employed, person_ids, shape: Shape = NE_CA) -> pd.DataFrame:
     rows = members["row"].to_numpy()
     people = population.iloc[rows].reset_index(drop=True)
     people["months_since_last_worked"] = members["months_since_last_worked"].to_numpy()
     referred = members["referred_date"].reset_index(drop=True)
-    stages = _stage_dates(rng, referred, employed[rows])
+    stages = _stage_dates(rng, referred, employed[rows], shape)
     sources = rng.choice(
         ["jobcentre", "gp_or_health", "self", "local_authority", "vcse", "employer", "other"],
         len(rows),
@@ -696,8 +815,8 @@ def _participants(rng, population, members, employed, person_ids) -> pd.DataFram
     return frame.sort_values(["activity_id", "referred_date", "person_id"]).reset_index(drop=True)
 
 
-def _outcomes(rng, person_ids, employed, on_benefit) -> pd.DataFrame:
-    months = _months()
+def _outcomes(rng, person_ids, employed, on_benefit, shape: Shape = NE_CA) -> pd.DataFrame:
+    months = _months(shape)
     n, t = employed.shape
     earnings = np.where(employed == 1, np.round(rng.lognormal(np.log(1100), 0.45, (n, t)), 2), 0.0)
     return pd.DataFrame(
@@ -711,12 +830,12 @@ def _outcomes(rng, person_ids, employed, on_benefit) -> pd.DataFrame:
     )
 
 
-def true_effects_table(plan: pd.DataFrame) -> pd.DataFrame:
+def true_effects_table(plan: pd.DataFrame, shape: Shape = NE_CA) -> pd.DataFrame:
     """One row per activity: the true effect and what it is an effect on."""
     rows = []
     for activity_id in plan["activity_id"]:
-        if activity_id in INDIVIDUAL_TRUTH:
-            truth = INDIVIDUAL_TRUTH[activity_id]
+        if activity_id in shape.individual_truth:
+            truth = shape.individual_truth[activity_id]
             rows.append(
                 {
                     "activity_id": activity_id,
@@ -727,8 +846,8 @@ def true_effects_table(plan: pd.DataFrame) -> pd.DataFrame:
                     "note": truth.note,
                 }
             )
-        elif activity_id in AREA_TRUTH:
-            effect = AREA_TRUTH[activity_id][0]
+        elif activity_id in shape.area_truth:
+            effect = shape.area_truth[activity_id][0]
             rows.append(
                 {
                     "activity_id": activity_id,
@@ -753,10 +872,11 @@ def true_effects_table(plan: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def data_generating_process() -> dict:
+def data_generating_process(shape: Shape = NE_CA) -> dict:
     """The parameters behind the generated data, as recorded in programme.json."""
     return {
-        "months": [FIRST_MONTH.date().isoformat(), LAST_MONTH.date().isoformat()],
+        "programme": shape.key,
+        "months": [shape.first_month.date().isoformat(), shape.last_month.date().isoformat()],
         "pre_referral_months": PRE_REFERRAL_MONTHS,
         "persistence": PERSISTENCE,
         "trend_per_month": TREND_PER_MONTH,
@@ -780,22 +900,33 @@ def data_generating_process() -> dict:
     }
 
 
-def write(folder: str | Path, seed: int = 2025, *, scale: float = 1.0, pool_size: int | None = None) -> Path:
-    """Generate and write a complete input folder; returns the folder."""
+def write(
+    folder: str | Path,
+    seed: int = 2025,
+    *,
+    scale: float = 1.0,
+    pool_size: int | None = None,
+    programme: str = "ne-ca",
+) -> Path:
+    """Generate and write a complete input folder for a built-in programme; returns the folder."""
+    shape = shape_of(programme)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    programme = generate(seed, scale=scale, pool_size=pool_size)
-    for name, frame in programme.tables.items():
+    generated = generate(seed, scale=scale, pool_size=pool_size, programme=programme)
+    for name, frame in generated.tables.items():
         frame.to_csv(folder / f"{name}.csv", index=False, date_format="%Y-%m-%d")
-    programme.true_effects.to_csv(folder / "true_effects.csv", index=False)
+    generated.true_effects.to_csv(folder / "true_effects.csv", index=False)
     metadata = {
-        "name": PROGRAMME_NAME,
-        "slug": PROGRAMME_SLUG,
-        "as_of": AS_OF.date().isoformat(),
+        "name": shape.name,
+        "slug": shape.slug,
+        "as_of": shape.as_of.date().isoformat(),
+        **({"targets": dict(shape.targets)} if shape.targets else {}),
         "synthetic": True,
+        "programme": shape.key,
+        "updates": [{"update": what, "as_of": day} for what, day in shape.updates],
         "seed": seed,
         "scale": scale,
-        "data_generating_process": data_generating_process(),
+        "data_generating_process": data_generating_process(shape),
     }
     (folder / "programme.json").write_text(json.dumps(metadata, indent=2), encoding="utf-8")
     return folder

@@ -154,7 +154,7 @@ def summary_context(records):
             for key, rec in records.items()
         ]
     )
-    programme = SimpleNamespace(name="Test programme", as_of=AS_OF)
+    programme = SimpleNamespace(name="Test programme", as_of=AS_OF, has=lambda table: True)
     return summary.SummaryContext(
         programme=programme,
         delivery=delivery,

@@ -140,11 +140,12 @@ def plain_warnings():
 
 
 def _findings_report(error: ContractError) -> str:
+    """Every finding, grouped by table. Tables come in the order of their first finding, which
+    comes cause first (a missing file or column before the rows of other tables it breaks)."""
     lines = [f"The input does not meet the data contracts: {len(error.findings)} finding(s).", ""]
-    for table in sorted(error.tables):
+    for table in dict.fromkeys(f.table for f in error.findings):
         lines.append(f"Table {table}:")
-        for finding in (f for f in error.findings if f.table == table):
-            lines.append(f"  - {finding.describe()}")
+        lines += [f"  - {f.describe()}" for f in error.findings if f.table == table]
         lines.append("")
     lines.append("Rows are numbered from 1 at the first data row (in a CSV file, line = row + 1).")
     return "\n".join(lines)
@@ -161,16 +162,7 @@ def _validate(args) -> int:
     except ContractError as error:
         for warning in caught:
             print(f"warning: {warning.message}", file=sys.stderr)
-        # Tables in the order of their first finding, which comes cause first (a missing file or
-        # column before the rows of other tables it breaks), not alphabetically.
-        tables = list(dict.fromkeys(f.table for f in error.findings))
-        lines = [f"The input does not meet the data contracts: {len(error.findings)} finding(s).", ""]
-        for table in tables:
-            lines.append(f"Table {table}:")
-            lines += [f"  - {f.describe()}" for f in error.findings if f.table == table]
-            lines.append("")
-        lines.append("Rows are numbered from 1 at the first data row (in a CSV file, line = row + 1).")
-        print("\n".join(lines), file=sys.stderr)
+        print(_findings_report(error), file=sys.stderr)
         return EXIT_BAD_INPUT
     except Exception:
         for warning in caught:

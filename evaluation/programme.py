@@ -19,7 +19,7 @@ import re
 import warnings
 import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 
@@ -70,6 +70,7 @@ class Programme:
     as_of: pd.Timestamp
     true_effects: pd.DataFrame | None = None
     missing_tables: frozenset[str] = frozenset()  # optional tables the folder does not hold
+    targets: Mapping[str, int] = field(default_factory=dict)  # programme-level, from programme.json
 
     def has(self, table: str) -> bool:
         """Whether the input folder held this table (an optional one may be absent)."""
@@ -417,6 +418,7 @@ def load_programme(path: str | Path, *, as_of: str | pd.Timestamp | None = None)
     if findings:
         raise ContractError(findings)
     metadata = _metadata(folder)
+    targets = _stated_targets(metadata)
     extracted = _stated_as_of(metadata)
     if extracted is None:
         extracted = _inferred_as_of(tables, contracts)
@@ -435,6 +437,7 @@ def load_programme(path: str | Path, *, as_of: str | pd.Timestamp | None = None)
         as_of=extracted,
         true_effects=pd.read_csv(truth_path) if truth_path.exists() else None,
         missing_tables=frozenset(t for t in TABLES if not _find_files(folder, t)),
+        targets=MappingProxyType(targets),
     )
     return cut_at(programme, as_of) if as_of is not None else programme
 
@@ -448,6 +451,35 @@ def _metadata(folder: Path) -> dict:
     except json.JSONDecodeError as error:
         warnings.warn(f"{path} is not valid JSON ({error}); using folder name instead.", stacklevel=3)
         return {}
+
+
+TARGET_COUNTS = ("referred", "engaged", "started", "job_outcomes")
+"""What a programme-level target in programme.json's `targets` can count (people, once each)."""
+
+
+def _stated_targets(metadata: dict) -> dict[str, int]:
+    """programme.json's programme-level targets, for example `"targets": {"engaged": 1000,
+    "job_outcomes": 400}`; each counts people once across all activities. Anything else is refused
+    when the folder is loaded, so `validate` reports it with the tables."""
+    targets = metadata.get("targets")
+    if targets is None:
+        return {}
+    if isinstance(targets, dict):
+        bad = [
+            (key, value)
+            for key, value in targets.items()
+            if key not in TARGET_COUNTS or isinstance(value, bool) or not isinstance(value, int) or value < 0
+        ]
+    else:
+        bad = [("targets", targets)]
+    if bad:
+        advice = (
+            f"targets maps what a target counts ({', '.join(TARGET_COUNTS)}) to a whole number of people, for "
+            'example "targets": {"engaged": 1000, "job_outcomes": 400}.'
+        )
+        values = tuple(f"{k}: {v!r}" for k, v in bad)
+        raise ContractError([Finding(METADATA_FILE, "targets", "programme targets", 0, values=values, advice=advice)])
+    return {key: int(value) for key, value in targets.items() if value > 0}
 
 
 def _stated_as_of(metadata: dict) -> pd.Timestamp | None:

@@ -38,9 +38,8 @@ from evaluation.disclosure import (
     safe_count,
     safe_percent,
 )
-from evaluation.errors import ContractError, Finding
 from evaluation.impact import estimate_activity
-from evaluation.programme import METADATA_FILE, Programme, load_programme
+from evaluation.programme import TARGET_COUNTS, Programme, load_programme
 from evaluation.report import charts
 from evaluation.report.display import (
     Numbering,
@@ -261,47 +260,13 @@ PROGRAMME_TARGETS = {
     **{stage: f"residents {words}" for stage, words in TARGET_STAGES.items()},
     "job_outcomes": "job outcomes",
 }
-"""What a programme-level target in programme.json's `targets` can count."""
+"""What a programme-level target in programme.json's `targets` counts, in words (keys: TARGET_COUNTS)."""
+assert tuple(PROGRAMME_TARGETS) == TARGET_COUNTS
 
 
 def programme_targets(programme: Programme) -> dict[str, int]:
-    """Programme-level targets from programme.json, for example `"targets": {"engaged": 1000,
-    "job_outcomes": 400}`: each counts people once across all activities. Anything else is refused."""
-    path = Path(programme.path) / METADATA_FILE
-    try:
-        metadata = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    except ValueError:
-        metadata = {}
-    targets = metadata.get("targets") if isinstance(metadata, dict) else None
-    if targets is None:
-        return {}
-    allowed = ", ".join(PROGRAMME_TARGETS)
-    if not isinstance(targets, dict):
-        bad = [("targets", targets)]
-    else:
-        bad = [
-            (key, value)
-            for key, value in targets.items()
-            if key not in PROGRAMME_TARGETS
-            or isinstance(value, bool)
-            or not isinstance(value, int)
-            or value < 0
-        ]
-    if bad:
-        raise ContractError(
-            [
-                Finding(
-                    METADATA_FILE,
-                    "targets",
-                    "programme targets",
-                    0,
-                    values=tuple(f"{k}: {v!r}" for k, v in bad),
-                    advice=f"targets maps what a target counts ({allowed}) to a whole number of people, for "
-                    'example "targets": {"engaged": 1000, "job_outcomes": 400}.',
-                )
-            ]
-        )
-    return {key: int(value) for key, value in targets.items() if value > 0}
+    """Programme-level targets, read and checked with the input folder (`Programme.targets`)."""
+    return dict(getattr(programme, "targets", {}))
 
 
 def people_once(participants: pd.DataFrame, stages) -> pd.DataFrame:

@@ -235,12 +235,14 @@ def test_a_missing_column_comes_before_the_rows_it_breaks(small_input_copy, caps
     effect = rules.index(("outcomes_monthly", "person_id", "person_is_known"))
     assert cause < effect, rules
     assert "participants has no person_id column" in error.findings[effect].advice
-    code = main(["validate", str(small_input_copy.path)])
-    _, err = capsys.readouterr()
-    assert code == 2
-    assert err.index("participants.person_id: rule 'required column present'") < err.index(
-        "outcomes_monthly.person_id: rule 'person_is_known'"
-    )
+    for command in (["validate"], ["run", "--out", str(small_input_copy.path.parent / "out")]):
+        code = main([*command[:1], str(small_input_copy.path), *command[1:]])  # run and validate alike
+        _, err = capsys.readouterr()
+        assert code == 2
+        assert err.index("participants.person_id: rule 'required column present'") < err.index(
+            "outcomes_monthly.person_id: rule 'person_is_known'"
+        ), command
+        assert err.index("Table participants:") < err.index("Table outcomes_monthly:"), command
 
 
 def test_structural_findings_of_every_table_come_before_cell_findings(small_input_copy):

@@ -17,8 +17,10 @@ import pandas as pd
 import pytest
 
 from evaluation import funnel as funnel_module
+from evaluation.cli import main
 from evaluation.disclosure import safe_count, safe_percent
 from evaluation.errors import ContractError
+from evaluation.programme import load_programme
 from evaluation.report import process, summary
 from evaluation.report.formatting import long_date, percent
 
@@ -187,5 +189,6 @@ def test_invalid_programme_targets_are_refused_with_a_plain_message(folder):
     meta["targets"] = {"into_work": 400}
     (folder / "programme.json").write_text(json.dumps(meta))
     with pytest.raises(ContractError) as caught:
-        summary.context(str(folder), seed=1)
+        load_programme(folder)  # refused with the input folder, not only when the summary is built
     assert "job_outcomes" in str(caught.value.findings[0].advice)
+    assert main(["validate", str(folder)]) == 2

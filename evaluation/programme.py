@@ -478,7 +478,9 @@ def _stated_targets(metadata: dict) -> dict[str, int]:
             'example "targets": {"engaged": 1000, "job_outcomes": 400}.'
         )
         values = tuple(f"{k}: {v!r}" for k, v in bad)
-        raise ContractError([Finding(METADATA_FILE, "targets", "programme targets", 0, values=values, advice=advice)])
+        raise ContractError(
+            [Finding(METADATA_FILE, "targets", "programme targets", 0, values=values, advice=advice)]
+        )
     return {key: int(value) for key, value in targets.items() if value > 0}
 
 

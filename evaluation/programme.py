@@ -54,6 +54,7 @@ DELIMITERS = {",": "commas", ";": "semicolons", "\t": "tabs"}
 HEADER_SEARCH_ROWS = 30
 _SNIFF_BYTES = 1 << 16
 METADATA_FILE = "programme.json"
+SNAPSHOT_FILE = "snapshot.json"  # marks a validated snapshot written by a run (evaluation.snapshot)
 TRUTH_FILE = "true_effects.csv"
 
 
@@ -404,11 +405,18 @@ def load_programme(path: str | Path, *, as_of: str | pd.Timestamp | None = None)
 
     The programme's `as_of` is the date the data were extracted: `as_of` in programme.json, or
     without it the last date the data speak for. Data that run past a stated `as_of` are refused.
-    With `as_of` given here, the programme is then cut at that date (an interim update).
+    With `as_of` given here, the programme is then cut at that date (an interim update). A run's
+    validated snapshot (`evaluation.snapshot`) is read as it was validated, without checking again.
     """
     folder = Path(path)
     if not folder.is_dir():
         raise FileNotFoundError(f"Input folder not found: {folder}")
+    if (folder / SNAPSHOT_FILE).is_file():  # validated once by the run: read, do not check again
+        from evaluation.snapshot import read_snapshot
+
+        programme = read_snapshot(folder)
+        same_date = as_of is None or parse_date(as_of) == programme.as_of
+        return programme if same_date else cut_at(programme, as_of)
     contracts = load_contracts()
     raw, hashes, findings = read_raw_tables(folder, contracts)
     try:

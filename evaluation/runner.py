@@ -40,12 +40,14 @@ from traitlets import default
 from evaluation.errors import RunError, RunFailure
 from evaluation.programme import Programme, load_programme
 from evaluation.report.render import page, render_notebook
+from evaluation.snapshot import snapshot_source, write_snapshot
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 ACTIVITY_NOTEBOOKS = {"process": "process_evaluation.ipynb", "impact": "impact_evaluation.ipynb"}
 SUMMARY_NOTEBOOK = "programme_summary.ipynb"
 KERNEL = "python3"
 STAGING_PREFIX = ".staging-"
+SNAPSHOT_FOLDER = "snapshot"  # in the staging folder: the validated input every notebook reads
 # A name that becomes a file or folder: letters, digits, '.', '-' or '_', starting with a letter or
 # digit; no separator, no '..', no name Windows reserves for a device.
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -210,8 +212,9 @@ def path_replacements(job: Job, *, staging: Path, destination: Path) -> dict[str
     add(staging, ".")
     add(destination, ".")
     programme_path = job.parameters.get("programme_path")
-    if programme_path:
-        add(programme_path, relative_to(Path(programme_path), destination))
+    if programme_path:  # a run's snapshot stands for the input folder it was validated from
+        source = snapshot_source(programme_path) or programme_path
+        add(programme_path, relative_to(Path(source), destination))
     add(job.template, job.template.name)
     add(NOTEBOOK_DIR, "notebooks")
     add(sys.prefix, "<python>")
@@ -316,10 +319,14 @@ def run(
     destination.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(destination)
     with _sigterm_stops_the_run(), staging_folder(destination) as staging:
+        # Validated once, above: every notebook reads this snapshot instead of the input folder.
+        snapshot = write_snapshot(programme, staging / SNAPSHOT_FOLDER)
+        for job in jobs:
+            job.parameters["programme_path"] = str(snapshot)
         _run_jobs(jobs, programme, staging, destination, result, workers, progress)
         summary_template = NOTEBOOK_DIR / SUMMARY_NOTEBOOK
         if summary and summary_template.exists():
-            job = Job("summary", None, summary_template, dict(common))
+            job = Job("summary", None, summary_template, {**common, "programme_path": str(snapshot)})
             _run_jobs([job], programme, staging, destination, result, 1, None)
     write_index(programme, destination)
     write_run_record(programme, destination, result, common)

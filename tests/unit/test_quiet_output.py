@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -52,9 +53,16 @@ def test_report_kernels_are_encrypted_where_the_kernel_supports_it():
     assert manager._kernel_supports_curve_encryption()
 
 
+def run_alone(coroutine):
+    """Run a coroutine in its own thread and event loop: a test before this one in the same worker
+    may have left an event loop running in the main thread (asyncio.run would then refuse)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def test_a_kernel_being_shut_down_is_not_interrupted():
     manager = ReportKernelManager(kernel_name="python3")
     with pytest.raises(RuntimeError, match="No kernel is running"):
-        asyncio.run(manager._async_interrupt_kernel())  # an interrupt otherwise goes ahead
+        run_alone(manager._async_interrupt_kernel())  # an interrupt otherwise goes ahead
     manager.shutting_down = True
-    asyncio.run(manager._async_interrupt_kernel())  # no interrupt, so nothing to complain of
+    run_alone(manager._async_interrupt_kernel())  # no interrupt, so nothing to complain of

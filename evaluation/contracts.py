@@ -25,7 +25,7 @@ import pandas as pd
 import pandera.pandas as pa
 import yaml
 
-from evaluation.errors import ContractError, Finding
+from evaluation.errors import ContractError, Finding, InputError
 
 ColumnType = Literal["string", "integer", "number", "boolean", "date", "category"]
 # What a date column's value says about time (the contract's `time:` key), and so when a row is
@@ -147,7 +147,7 @@ def looks_month_first(text: pd.Series) -> pd.Series:
 
 def parse_date(value: Any) -> pd.Timestamp:
     """One date, read as everywhere else: YYYY-MM-DD or DD/MM/YYYY (day first); a date or
-    timestamp object is taken as it is. Raises ValueError with a plain message otherwise."""
+    timestamp object is taken as it is. Raises InputError (a ValueError) with a plain message otherwise."""
     if isinstance(value, (date, pd.Timestamp)) and not pd.isna(value):
         stamp = pd.Timestamp(value)
         return (stamp.tz_localize(None) if stamp.tz is not None else stamp).normalize()
@@ -157,12 +157,12 @@ def parse_date(value: Any) -> pd.Timestamp:
         return pd.Timestamp(parsed)
     if isinstance(value, str) and looks_month_first(text).iloc[0]:
         month, day, year = (int(part) for part in _UK.fullmatch(value.strip()).groups())
-        raise ValueError(
+        raise InputError(
             f"'{value}' is not a date: dates are read day first (DD/MM/YYYY, as in the UK), and "
             f"there is no month {day}. It looks like month/day/year: write "
             f"{year:04d}-{month:02d}-{day:02d} or {day:02d}/{month:02d}/{year:04d}."
         )
-    raise ValueError(
+    raise InputError(
         f"{value!r} is not a date: write it as {DATE_FORMS}, for example 2025-11-01 or 01/11/2025."
     )
 

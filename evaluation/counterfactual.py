@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation.disclosure import safe_count
+from evaluation.errors import OptionError
 from evaluation.options import check_option
 from evaluation.results import EstimateResult
 
@@ -163,7 +164,7 @@ def _check_share(name: str, value: float, *, upper_open: bool = True) -> float:
     ok = 0 <= value < 1 if upper_open else 0 <= value <= 1
     if not np.isfinite(value) or not ok:
         limit = "below 1" if upper_open else "at most 1"
-        raise ValueError(f"{name}={value!r} must be a proportion from 0 to {limit}")
+        raise OptionError(f"{name}={value!r} must be a proportion from 0 to {limit}")
     return value
 
 
@@ -354,20 +355,20 @@ def net_impact(
         raise TypeError(f"effect must be an EstimateResult, got {type(effect).__name__}")
     observed = _check_share("observed_rate", observed_rate, upper_open=False)
     if isinstance(n_participants, bool) or int(n_participants) != n_participants:
-        raise ValueError(f"n_participants={n_participants!r} must be a whole number")
+        raise OptionError(f"n_participants={n_participants!r} must be a whole number")
     n = int(n_participants)
     if n < 0:
-        raise ValueError(f"n_participants={n_participants!r} must not be negative")
+        raise OptionError(f"n_participants={n_participants!r} must not be negative")
     leakage = _check_share("leakage", leakage)
     displacement = _check_share("displacement", displacement)
     substitution = _check_share("substitution", substitution)
     multiplier = float(multiplier)
     if not np.isfinite(multiplier) or multiplier <= 0:
-        raise ValueError(f"multiplier={multiplier!r} must be a positive number")
+        raise OptionError(f"multiplier={multiplier!r} must be a positive number")
     if spend_gbp is not None:
         spend_gbp = float(spend_gbp)
         if not np.isfinite(spend_gbp) or spend_gbp < 0:
-            raise ValueError(f"spend_gbp={spend_gbp!r} must be a non-negative amount or None")
+            raise OptionError(f"spend_gbp={spend_gbp!r} must be a non-negative amount or None")
 
     counterfactual = observed - effect.estimate
     cf_low = float(np.clip(observed - effect.ci_upper, 0.0, 1.0))

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from evaluation.errors import DesignError
+from evaluation.errors import DesignError, OptionError
 from evaluation.falsification import falsify
 from evaluation.histories import month_start
 from evaluation.impact import (
@@ -128,9 +128,9 @@ def check_design(
     checks on every draw (three times slower), so the published-verdict rates can be given.
     """
     if not 0 <= effect < 1:
-        raise ValueError(f"effect={effect!r} must be a probability in [0, 1)")
+        raise OptionError(f"effect={effect!r} must be a probability in [0, 1)")
     if draws < 1:
-        raise ValueError(f"draws={draws!r} must be at least 1")
+        raise OptionError(f"draws={draws!r} must be at least 1")
     people = programme.participants_of(activity_id)
     if people.empty:
         raise DesignError(f"activity {activity_id!r} has no participants", "Check the activity id")

@@ -45,6 +45,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from evaluation.errors import InputError, OptionError
 from evaluation.options import check_option, require_columns
 
 SUPPRESSED = "[c]"
@@ -107,21 +108,21 @@ class DisclosurePolicy:
         for name in ("threshold", "rounding_base", "min_impact_n"):
             value = getattr(self, name)
             if not _is_whole(value) or value < 1:
-                raise ValueError(
+                raise OptionError(
                     f"DisclosurePolicy.{name} must be a whole number of at least 1, got {value!r}"
                 )
         if not _is_whole(self.percent_decimals) or not 0 <= self.percent_decimals <= 6:
-            raise ValueError(
+            raise OptionError(
                 "DisclosurePolicy.percent_decimals must be a whole number from 0 to 6, "
                 f"got {self.percent_decimals!r}"
             )
         if not isinstance(self.suppress_zero, bool):
-            raise ValueError(
+            raise OptionError(
                 f"DisclosurePolicy.suppress_zero must be True or False, got {self.suppress_zero!r}"
             )
         lowest = _round_half_up(self.threshold, self.rounding_base)
         if lowest < self.threshold:
-            raise ValueError(
+            raise OptionError(
                 f"DisclosurePolicy: a count of {self.threshold} would be rounded to {lowest}, "
                 f"below the threshold of {self.threshold}, so published figures could look "
                 "like small counts. Choose a threshold that is a multiple of rounding_base "
@@ -187,7 +188,7 @@ def _as_count(value: Any) -> int | None:
 def _check_count(value: Any, name: str) -> int:
     n = _as_count(value)
     if n is None:
-        raise ValueError(f"{name} must be a whole, non-negative count, got {value!r}")
+        raise OptionError(f"{name} must be a whole, non-negative count, got {value!r}")
     return n
 
 
@@ -383,7 +384,7 @@ def _count_column(frame: pd.DataFrame, column: Hashable, where: str) -> list[int
     if bad:
         shown = ", ".join(f"{frame.index[i]!r} ({values[i]!r})" for i in bad[:5])
         more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
-        raise ValueError(
+        raise InputError(
             f"{where}: column {column!r} must hold whole, non-negative counts; "
             f"{len(bad)} bad value(s) in row(s) {shown}{more}. "
             "Fix or drop those rows before publishing."
@@ -399,9 +400,9 @@ def _check_frame(frame: Any, where: str) -> None:
 def _column_list(columns: Any, name: str, where: str) -> list[Hashable]:
     listed = [columns] if isinstance(columns, str) else list(columns)
     if not listed:
-        raise ValueError(f"{where}: {name} is empty; name at least one column")
+        raise OptionError(f"{where}: {name} is empty; name at least one column")
     if len(set(listed)) != len(listed):
-        raise ValueError(f"{where}: {name} names a column more than once: {listed!r}")
+        raise OptionError(f"{where}: {name} names a column more than once: {listed!r}")
     return listed
 
 
@@ -617,16 +618,16 @@ def protect_table(
     cols = _column_list(count_columns, "count_columns", where)
     require_columns(frame, {f"count_columns[{i}]": c for i, c in enumerate(cols)}, where=where)
     if not frame.index.is_unique:
-        raise ValueError(
+        raise InputError(
             f"{where}: the frame's index has repeated labels; give each row a unique label "
             "(for example with set_index on the category column)"
         )
     if not frame.columns.is_unique:
-        raise ValueError(f"{where}: the frame has repeated column names")
+        raise InputError(f"{where}: the frame has repeated column names")
     if total_column is not None and total_column in frame.columns:
-        raise ValueError(f"{where}: total_column={total_column!r} is already a column")
+        raise OptionError(f"{where}: total_column={total_column!r} is already a column")
     if total_row is not None and total_row in frame.index:
-        raise ValueError(f"{where}: total_row={total_row!r} is already a row label")
+        raise OptionError(f"{where}: total_row={total_row!r} is already a row label")
 
     n_rows, n_cols = len(frame), len(cols)
     interior = np.zeros((n_rows, n_cols), dtype=np.int64)
@@ -768,7 +769,7 @@ def suppress_rates(
     require_columns(frame, named, where=where)
     overlap = {numerator, denominator} & set(rates)
     if overlap:
-        raise ValueError(f"{where}: rate_columns include the count column(s) {sorted(overlap)!r}")
+        raise OptionError(f"{where}: rate_columns include the count column(s) {sorted(overlap)!r}")
     nums = _count_column(frame, numerator, where)
     dens = _count_column(frame, denominator, where)
 

@@ -42,7 +42,7 @@ from scipy import stats
 from statsmodels.duration.survfunc import SurvfuncRight
 from statsmodels.stats.proportion import proportion_confint
 
-from evaluation.errors import ContractError, DesignError, Finding
+from evaluation.errors import ContractError, DesignError, Finding, OptionError
 from evaluation.options import check_option
 from evaluation.results import FRAME_COLUMNS, EstimateResult, headline_fields
 
@@ -107,27 +107,27 @@ def _resolve_stages(stages: StageSpec) -> tuple[Stage, ...]:
     else:
         resolved = [s if isinstance(s, Stage) else Stage(*s) for s in stages]
     if not resolved:
-        raise ValueError("stages is empty; pass at least the referral stage")
+        raise OptionError("stages is empty; pass at least the referral stage")
     for attr in ("name", "column"):
         values = [getattr(s, attr) for s in resolved]
         dupes = sorted({v for v in values if values.count(v) > 1})
         if dupes:
-            raise ValueError(f"stage {attr}s must be unique; repeated: {dupes}")
+            raise OptionError(f"stage {attr}s must be unique; repeated: {dupes}")
     return tuple(resolved)
 
 
 def _as_timestamp(as_of: Any) -> pd.Timestamp:
     stamp = pd.Timestamp(as_of)
     if pd.isna(stamp):
-        raise ValueError("as_of must be a date, not missing")
+        raise OptionError("as_of must be a date, not missing")
     if stamp.tz is not None:
-        raise ValueError("as_of must be time-zone naive, like the stage date columns")
+        raise OptionError("as_of must be time-zone naive, like the stage date columns")
     return stamp
 
 
 def _check_alpha(alpha: float) -> float:
     if not 0 < alpha < 1:
-        raise ValueError(f"alpha={alpha!r} must be between 0 and 1")
+        raise OptionError(f"alpha={alpha!r} must be between 0 and 1")
     return float(alpha)
 
 
@@ -283,12 +283,12 @@ def _windows(stages: tuple[Stage, ...], min_follow_up_days: int | Mapping[str, i
     elif isinstance(min_follow_up_days, Mapping):
         unknown = set(min_follow_up_days) - {s.name for s in stages}
         if unknown:
-            raise ValueError(f"min_follow_up_days names unknown stage(s): {sorted(unknown)}")
+            raise OptionError(f"min_follow_up_days names unknown stage(s): {sorted(unknown)}")
         windows = [int(min_follow_up_days.get(s.name, follow_up_days(s))) for s in stages]
     else:
         windows = [int(min_follow_up_days)] * len(stages)
     if any(w < 0 for w in windows):
-        raise ValueError(f"min_follow_up_days must be >= 0, got {windows}")
+        raise OptionError(f"min_follow_up_days must be >= 0, got {windows}")
     return windows
 
 
@@ -623,7 +623,7 @@ def _evaluate_steps(
     """Read each Kaplan-Meier life table at the given weeks since referral."""
     grid = np.atleast_1d(np.asarray(weeks, dtype=float))
     if (grid < 0).any() or np.isnan(grid).any():
-        raise ValueError(f"weeks must be non-negative numbers, got {weeks!r}")
+        raise OptionError(f"weeks must be non-negative numbers, got {weeks!r}")
     records = []
     for (order, group), table in steps.groupby(["order", "group"], sort=False):
         times = table["time_days"].to_numpy()
@@ -723,10 +723,10 @@ def stage_survival(
     """
     alpha = _check_alpha(alpha)
     if not np.isfinite(horizon_weeks) or horizon_weeks < 0:
-        raise ValueError(f"horizon_weeks={horizon_weeks!r} must be a non-negative number")
+        raise OptionError(f"horizon_weeks={horizon_weeks!r} must be a non-negative number")
     prep = _prepare(frame, stages, as_of, by, where="stage_survival", censor_column=censor_column)
     if len(prep.stages) < 2:
-        raise ValueError("stage_survival needs at least one stage after referral")
+        raise OptionError("stage_survival needs at least one stage after referral")
     tables = []
     for group, mask in prep.groups():
         for k in range(1, len(prep.stages)):

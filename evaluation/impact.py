@@ -68,7 +68,7 @@ from evaluation.counterfactual import (
 from evaluation.did import staggered, twfe
 from evaluation.did.results import AggregateResult, DiDResult, GroupTimeResult, WaldTest
 from evaluation.disclosure import DEFAULT_POLICY, DisclosurePolicy, impact_allowed
-from evaluation.errors import DesignError
+from evaluation.errors import DesignError, InputError, OptionError, UnknownNameError
 from evaluation.falsification import Falsification, falsify
 from evaluation.histories import (
     MIN_HISTORY,
@@ -239,7 +239,7 @@ class MatchedDiDResult(EstimateResult):
         """The estimate at one horizon as a plain `EstimateResult` (for `net_impact`)."""
         rows = self.horizons[self.horizons["horizon"] == horizon]
         if rows.empty:
-            raise KeyError(f"horizon {horizon} was not estimated; have {list(self.horizons.horizon)}")
+            raise UnknownNameError(f"horizon {horizon} was not estimated; have {list(self.horizons.horizon)}")
         row = rows.iloc[0]
         return EstimateResult(
             **headline_fields(row),
@@ -320,25 +320,25 @@ def _check_inputs(
         where=f"{where} (outcomes)",
     )
     if participants[person].duplicated().any():
-        raise ValueError(
+        raise InputError(
             f"{where}: a person appears more than once in participants; pass one activity's "
             "participants (e.g. programme.participants_of(activity_id))"
         )
     if comparison_pool[person].duplicated().any():
-        raise ValueError(f"{where}: a person appears more than once in comparison_pool")
+        raise InputError(f"{where}: a person appears more than once in comparison_pool")
     if participants[referral].isna().any():
-        raise ValueError(f"{where}: {referral!r} is missing for some participants")
+        raise InputError(f"{where}: {referral!r} is missing for some participants")
     clean = []
     for h in horizons:
         if isinstance(h, bool) or int(h) != h or h < 0:
-            raise ValueError(f"{where}: horizons must be whole numbers of months >= 0, got {h!r}")
+            raise OptionError(f"{where}: horizons must be whole numbers of months >= 0, got {h!r}")
         clean.append(int(h))
     if not clean:
-        raise ValueError(f"{where}: give at least one horizon")
+        raise OptionError(f"{where}: give at least one horizon")
     if isinstance(pre_months, bool) or int(pre_months) != pre_months or pre_months < 1:
-        raise ValueError(f"{where}: pre_months={pre_months!r} must be a whole number >= 1")
+        raise OptionError(f"{where}: pre_months={pre_months!r} must be a whole number >= 1")
     if isinstance(ratio, bool) or int(ratio) != ratio or ratio < 1:
-        raise ValueError(f"{where}: ratio={ratio!r} must be a whole number >= 1")
+        raise OptionError(f"{where}: ratio={ratio!r} must be a whole number >= 1")
     return tuple(sorted(set(clean)))
 
 
@@ -703,7 +703,7 @@ def matched_comparison(
         ratio=ratio,
     )
     if not 0 < alpha < 1:
-        raise ValueError(f"alpha={alpha!r} must lie strictly between 0 and 1")
+        raise OptionError(f"alpha={alpha!r} must lie strictly between 0 and 1")
     if len(participants) == 0:
         raise DesignError("matched_did: no participants", "Check the activity filter")
     sample_options = {

@@ -18,7 +18,7 @@ from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
-from evaluation.errors import DesignError
+from evaluation.errors import DesignError, InputError, OptionError
 from evaluation.options import check_option, require_columns
 from evaluation.results import EstimateResult, normal_interval
 
@@ -55,21 +55,21 @@ def _as_list(value: str | list[str] | tuple[str, ...] | None) -> list[str]:
 
 def _check_settings(*, ratio: int, caliper: float | None, alpha: float) -> None:
     if isinstance(ratio, bool) or not isinstance(ratio, int | np.integer) or ratio < 1:
-        raise ValueError(f"ratio={ratio!r} must be a whole number of controls per treated, >= 1")
+        raise OptionError(f"ratio={ratio!r} must be a whole number of controls per treated, >= 1")
     if caliper is not None and not (np.isfinite(caliper) and caliper > 0):
-        raise ValueError(f"caliper={caliper!r} must be a positive number of SDs, or None")
+        raise OptionError(f"caliper={caliper!r} must be a positive number of SDs, or None")
     _check_alpha(alpha)
 
 
 def _check_alpha(alpha: float) -> None:
     if not 0 < alpha < 1:
-        raise ValueError(f"alpha={alpha!r} must lie strictly between 0 and 1")
+        raise OptionError(f"alpha={alpha!r} must lie strictly between 0 and 1")
 
 
 def _check_index(frame: pd.DataFrame, where: str) -> None:
     if not frame.index.is_unique:
         n = int(frame.index.duplicated().sum())
-        raise ValueError(
+        raise InputError(
             f"{where}: the frame's index has {n} duplicated label(s); results name rows by "
             "index label, so give every row its own (e.g. frame.reset_index(drop=True))"
         )
@@ -79,7 +79,7 @@ def _check_complete(frame: pd.DataFrame, columns: list[str], where: str) -> None
     for column in columns:
         n_missing = int(frame[column].isna().sum())
         if n_missing:
-            raise ValueError(
+            raise InputError(
                 f"{where}: column {column!r} has {n_missing} row(s) with missing values; "
                 "drop or impute those rows before calling"
             )
@@ -91,7 +91,7 @@ def _treatment_indicator(frame: pd.DataFrame, treatment: str, where: str) -> np.
     numeric = pd.to_numeric(values, errors="coerce") if values.dtype != bool else values
     bad = ~numeric.isin([0, 1]) | values.isna()
     if bad.any():
-        raise ValueError(
+        raise InputError(
             f"{where}: treatment column {treatment!r} must hold only 0 and 1; "
             f"{int(bad.sum())} row(s) hold something else (e.g. {values[bad].iloc[0]!r})"
         )
@@ -105,7 +105,7 @@ def _treatment_indicator(frame: pd.DataFrame, treatment: str, where: str) -> np.
 
 def _checked_treatment(frame, treatment, covariates, others, where) -> np.ndarray:
     if not covariates:
-        raise ValueError(f"{where}: give at least one covariate")
+        raise OptionError(f"{where}: give at least one covariate")
     columns = {"treatment": treatment} | {f"covariates[{i}]": c for i, c in enumerate(covariates)}
     columns |= {f"column[{i}]": c for i, c in enumerate(others)}
     require_columns(frame, columns, where=where)
@@ -120,7 +120,7 @@ def _numeric_outcome(frame: pd.DataFrame, outcome: str, where: str) -> np.ndarra
     _check_complete(frame, [outcome], where)
     values = frame[outcome]
     if not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)):
-        raise ValueError(f"{where}: outcome column {outcome!r} must be numeric or 0/1")
+        raise InputError(f"{where}: outcome column {outcome!r} must be numeric or 0/1")
     return values.to_numpy(dtype=float)
 
 
@@ -543,7 +543,7 @@ def _resolve_weights(frame: pd.DataFrame, weights) -> np.ndarray:
     values = frame[weights] if isinstance(weights, str) else weights
     values = np.asarray(values, dtype=float)
     if values.shape != (len(frame),) or not np.all(np.isfinite(values)) or (values < 0).any():
-        raise ValueError("balance_table: weights must be finite, non-negative, one per row")
+        raise OptionError("balance_table: weights must be finite, non-negative, one per row")
     return values
 
 
@@ -757,7 +757,7 @@ def match(
 def _check_reserved(frame: pd.DataFrame) -> None:
     clash = [c for c in (WEIGHT_COLUMN, GROUP_COLUMN) if c in frame.columns]
     if clash:
-        raise ValueError(f"match: the frame already has column(s) {clash}; rename them first")
+        raise InputError(f"match: the frame already has column(s) {clash}; rename them first")
 
 
 def _caliper_width(linear: np.ndarray, treated: np.ndarray, caliper: float | None) -> float:
@@ -1015,7 +1015,7 @@ def weighting(
     check_option("method", method, WeightingMethod)
     _check_alpha(alpha)
     if trim is not None and not 0 < trim < 0.5:
-        raise ValueError(f"trim={trim!r} must lie strictly between 0 and 0.5, or be None")
+        raise OptionError(f"trim={trim!r} must lie strictly between 0 and 0.5, or be None")
     covariates = _as_list(covariates)
     treated = _checked_treatment(frame, treatment, covariates, [outcome], "weighting")
     y = _numeric_outcome(frame, outcome, "weighting")

@@ -19,6 +19,7 @@ from pathlib import Path
 import yaml
 
 from evaluation.contracts import DATE_FORMS, TABLES, ColumnSpec, Contract, contracts_dir, load_contracts
+from evaluation.errors import OptionError
 from evaluation.programme import METADATA_FILE, READERS
 
 README_FILE = "README.md"
@@ -50,7 +51,7 @@ TYPE_WORDS = {
 }
 
 
-class FolderNotEmptyError(ValueError):
+class FolderNotEmptyError(OptionError):
     """The folder given to `init` already holds something; nothing was written."""
 
 

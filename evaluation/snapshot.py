@@ -21,6 +21,7 @@ from types import MappingProxyType
 import pandas as pd
 
 from evaluation.contracts import load_contracts
+from evaluation.errors import InputError
 from evaluation.programme import SNAPSHOT_FILE, Programme
 
 SNAPSHOT_VERSION = 1
@@ -71,7 +72,7 @@ def read_snapshot(folder: str | Path) -> Programme:
     folder = Path(folder)
     about = json.loads((folder / SNAPSHOT_FILE).read_text(encoding="utf-8"))
     if about.get("version") != SNAPSHOT_VERSION:
-        raise ValueError(
+        raise InputError(
             f"{folder / SNAPSHOT_FILE} is a snapshot of version {about.get('version')!r}; this toolkit "
             f"reads version {SNAPSHOT_VERSION}. Run the reports again from the input folder."
         )

@@ -72,6 +72,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from evaluation.errors import OptionError
+
 PROGRAMME_NAME = "North East CA Economic Inactivity Trailblazer (synthetic)"
 PROGRAMME_SLUG = "ne_ca_synthetic"
 PRE_REFERRAL_MONTHS = 24
@@ -274,7 +276,7 @@ SHAPES: Mapping[str, Shape] = {shape.key: shape for shape in (NE_CA, SOUTH_YORKS
 def shape_of(programme: str) -> Shape:
     """The built-in programme called `programme` (ne-ca, south-yorkshire or manchester)."""
     if programme not in SHAPES:
-        raise ValueError(f"Unknown synthetic programme '{programme}': use one of {', '.join(SHAPES)}.")
+        raise OptionError(f"Unknown synthetic programme '{programme}': use one of {', '.join(SHAPES)}.")
     return SHAPES[programme]
 
 
@@ -461,7 +463,7 @@ def _referrals(rng, population, latent, untreated, plan, shape: Shape = NE_CA) -
             other_slots = np.flatnonzero((s["referral_month"] == month) & ~s["dip"])
             weights = s["weights"] * available
             if np.count_nonzero(weights) < len(other_slots):
-                raise ValueError(f"{s['activity_id']}: too few eligible people; enlarge pool_size.")
+                raise OptionError(f"{s['activity_id']}: too few eligible people; enlarge pool_size.")
             chosen = _draw(rng, weights, len(other_slots))
             s["row"][other_slots] = chosen
             available[chosen] = False

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_numeric_dtype
 
-from evaluation.errors import DesignError
+from evaluation.errors import DesignError, OptionError
 
 
 def listed(values: Sequence, limit: int = 10) -> str:
@@ -30,7 +30,7 @@ def covariate_list(covariates: str | Sequence[str] | None) -> list[str]:
 
 def check_alpha(alpha: float) -> float:
     if not 0 < alpha < 1:
-        raise ValueError(f"alpha={alpha!r} must lie strictly between 0 and 1")
+        raise OptionError(f"alpha={alpha!r} must lie strictly between 0 and 1")
     return float(alpha)
 
 

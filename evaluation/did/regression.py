@@ -33,7 +33,7 @@ from evaluation.did._checks import (
     covariate_list,
 )
 from evaluation.did.results import DiDResult, EventStudyResult, WaldTest, coefficient_frame
-from evaluation.errors import DesignError
+from evaluation.errors import DesignError, OptionError
 from evaluation.options import check_option, require_columns
 from evaluation.results import normal_interval
 
@@ -46,9 +46,9 @@ def _check_se(se: str, cluster: str | None, *, default_cluster: bool) -> None:
     """Validate `se` and its pairing with `cluster=`."""
     check_option("se", se, SEType)
     if se == "cluster" and cluster is None and not default_cluster:
-        raise ValueError("se='cluster' needs cluster= naming the cluster column")
+        raise OptionError("se='cluster' needs cluster= naming the cluster column")
     if se != "cluster" and cluster is not None:
-        raise ValueError(f"cluster={cluster!r} is only used with se='cluster' (got se={se!r})")
+        raise OptionError(f"cluster={cluster!r} is only used with se='cluster' (got se={se!r})")
 
 
 def _cell_means(y: np.ndarray, treated: np.ndarray, post: np.ndarray) -> pd.DataFrame:
@@ -252,9 +252,9 @@ def _event_dummies(rel: np.ndarray, leads: int, lags: int, reference: int) -> pd
 
 def _check_window(leads: int, lags: int, reference: int) -> None:
     if leads < 1 or lags < 0:
-        raise ValueError(f"need leads >= 1 and lags >= 0 (got leads={leads}, lags={lags})")
+        raise OptionError(f"need leads >= 1 and lags >= 0 (got leads={leads}, lags={lags})")
     if not -leads <= reference < 0:
-        raise ValueError(f"reference={reference} must be a pre-period in [-{leads}, -1]")
+        raise OptionError(f"reference={reference} must be a pre-period in [-{leads}, -1]")
 
 
 def event_study(

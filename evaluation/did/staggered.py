@@ -36,7 +36,7 @@ from evaluation.did.aggregate import GroupTimeCore, aggregate
 from evaluation.did.drdid import Method, did_panel
 from evaluation.did.inference import analytic_se, multiplier_bootstrap
 from evaluation.did.results import GroupTimeResult, WaldTest
-from evaluation.errors import DesignError
+from evaluation.errors import DesignError, OptionError
 from evaluation.options import check_option, require_columns
 
 ControlGroup = Literal["never_treated", "not_yet_treated"]
@@ -227,7 +227,7 @@ def _check_settings(control_group, method, anticipation, bootstrap, alpha) -> No
     check_alpha(alpha)
     for name, value in {"anticipation": anticipation, "bootstrap": bootstrap}.items():
         if not isinstance(value, int | np.integer) or value < 0:
-            raise ValueError(f"{name}={value!r} must be a non-negative integer")
+            raise OptionError(f"{name}={value!r} must be a non-negative integer")
 
 
 def staggered(

@@ -39,7 +39,14 @@ from evaluation.contracts import (
     load_contracts,
     parse_date,
 )
-from evaluation.errors import ContractError, DesignError, Finding
+from evaluation.errors import (
+    ContractError,
+    DesignError,
+    Finding,
+    InputFolderNotFoundError,
+    OptionError,
+    UnknownActivityError,
+)
 
 READERS = {
     # utf-8-sig: also reads Excel's "CSV UTF-8", which starts with a byte-order mark.
@@ -111,12 +118,15 @@ class Programme:
         return self.tables["delivery_plan"]["activity_id"].tolist()
 
     def plan(self, activity_id: str) -> pd.Series:
-        """The delivery-plan row of one activity."""
+        """The delivery-plan row of one activity; UnknownActivityError (an InputError, and a KeyError)
+        for an id that is not in the plan."""
         plan = self.tables["delivery_plan"]
         rows = plan[plan["activity_id"] == activity_id]
         if rows.empty:
             known = ", ".join(plan["activity_id"])
-            raise KeyError(f"Activity '{activity_id}' is not in the delivery plan; known: {known}")
+            raise UnknownActivityError(
+                f"Activity '{activity_id}' is not in the delivery plan; known: {known}"
+            )
         return rows.iloc[0]
 
     def participants_of(self, activity_id: str) -> pd.DataFrame:
@@ -410,7 +420,7 @@ def load_programme(path: str | Path, *, as_of: str | pd.Timestamp | None = None)
     """
     folder = Path(path)
     if not folder.is_dir():
-        raise FileNotFoundError(f"Input folder not found: {folder}")
+        raise InputFolderNotFoundError(f"Input folder not found: {folder}")
     if (folder / SNAPSHOT_FILE).is_file():  # validated once by the run: read, do not check again
         from evaluation.snapshot import read_snapshot
 
@@ -592,7 +602,7 @@ def cut_at(programme: Programme, as_of: str | pd.Timestamp) -> Programme:
     quarter or period kept only if it had ended by then. The result's `as_of` is the cut's date."""
     cutoff = parse_date(as_of)
     if cutoff > programme.as_of:
-        raise ValueError(
+        raise OptionError(
             f"as_of {cutoff.date()} is after the data's own date {programme.as_of.date()}: "
             "outcomes after that are not in the input."
         )

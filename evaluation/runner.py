@@ -37,7 +37,7 @@ from jupyter_client.manager import AsyncKernelManager
 from tqdm import tqdm
 from traitlets import default
 
-from evaluation.errors import RunError, RunFailure
+from evaluation.errors import InputError, OptionError, RunError, RunFailure
 from evaluation.programme import Programme, load_programme
 from evaluation.report.render import page, render_notebook
 from evaluation.snapshot import snapshot_source, write_snapshot
@@ -60,12 +60,12 @@ WHERE_TO_FIX = {
 
 def safe_name(value: object, what: str) -> str:
     """`value` as a file or folder name that stays where it is put: surrounding spaces dropped and
-    inner spaces made '-'; a ValueError naming `what` if it still could not be made safe."""
+    inner spaces made '-'; an InputError (a ValueError) naming `what` if it still could not be made safe."""
     text = re.sub(r"\s+", "-", str(value if value is not None else "").strip())
     if SAFE_NAME.fullmatch(text) and ".." not in text and text.split(".")[0].lower() not in RESERVED_NAMES:
         return text
     shown = repr(str(value))[:60]
-    raise ValueError(
+    raise InputError(
         f"The {what} {shown} cannot be used as a file or folder name: it must be 1 to 100 letters, "
         "digits, '.', '-' or '_', start with a letter or digit, and contain no '/', '\\' or '..'. "
         f"{WHERE_TO_FIX.get(what, '')}."
@@ -149,7 +149,7 @@ def activity_jobs(
     chosen = activities or programme.activity_ids
     jobs = []
     for activity_id in chosen:
-        programme.plan(activity_id)  # raises a clear KeyError for an unknown activity
+        programme.plan(activity_id)  # raises UnknownActivityError, a plain message, for an unknown activity
         for kind in kinds:
             template = NOTEBOOK_DIR / ACTIVITY_NOTEBOOKS[kind]
             jobs.append(Job(kind, activity_id, template, {**common, "activity_id": activity_id}))
@@ -413,7 +413,7 @@ def report_folder(out_dir: Path, programme: Programme, interim: bool) -> Path:
     suffix = f"-as-of-{programme.as_of.date().isoformat()}" if interim else ""
     folder = out_dir / f"{safe_name(programme.slug, 'slug')}{suffix}"
     if not folder.resolve().is_relative_to(out_dir.resolve()):  # a link pointing elsewhere
-        raise ValueError(
+        raise OptionError(
             f"The report folder {folder} leads outside {out_dir}: remove the link or choose --out."
         )
     return folder

@@ -8,21 +8,39 @@ import os
 import subprocess
 import sys
 import tempfile
+import traceback
 import warnings
+from datetime import datetime
 from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
 from evaluation import synthetic
 from evaluation.contracts import parse_date
-from evaluation.errors import ContractError, RunError
+from evaluation.errors import ContractError, EvaluationError, RunError
 from evaluation.programme import load_programme
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_BUG = 0, 1, 2, 3
+BUG_LOG = "run-error.log"  # `run` writes a bug's traceback here, in its --out folder
+
+EXIT_CODES = f"""exit codes:
+  0  done
+  1  one or more reports failed (each is named; the others were written), or the --out
+     folder holds reports of other inputs
+  2  the input cannot be used (a data-contract finding, a missing folder, an unknown activity),
+     an option is not allowed, or the data cannot support the analysis; the message says what
+     to change
+  3  internal error (a bug): the message names the file holding the traceback ({BUG_LOG} in
+     the --out folder for `run`, otherwise a file in the temporary folder); please report it"""
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="evaluation", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="evaluation",
+        description=__doc__,
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     init = commands.add_parser(
@@ -39,7 +57,12 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--scale", type=float, default=1.0, help="multiply every activity's size")
     _programme_option(generate)
 
-    run = commands.add_parser("run", help="render process and impact reports for every activity")
+    run = commands.add_parser(
+        "run",
+        help="render process and impact reports for every activity",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     run.add_argument("path", type=Path, nargs="?", help="input folder (default: a fresh synthetic programme)")
     _programme_option(run, "without an input folder: ")
     run.add_argument("--out", type=Path, default=Path("reports"))
@@ -100,6 +123,9 @@ def _one_blas_thread() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns its exit code (see EXIT_CODES). A problem the toolkit reports
+    on purpose is an EvaluationError and gets a plain message; anything else is a bug, whose
+    traceback goes to a log file. KeyboardInterrupt and SystemExit are never caught."""
     args = _parser().parse_args(argv)
     _one_blas_thread()
     handler = {
@@ -118,9 +144,65 @@ def main(argv: list[str] | None = None) -> int:
     except RunError as error:
         print(f"evaluation: {error}", file=sys.stderr)
         return EXIT_FAILED
-    except (FileNotFoundError, KeyError, ValueError) as error:
+    except EvaluationError as error:  # InputError, OptionError, DesignError
         print(f"evaluation: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except Exception as error:  # noqa: BLE001 - anything else is a bug: say so and keep the traceback
+        log = _write_bug_log(args, sys.argv[1:] if argv is None else argv)
+        print(
+            f"evaluation: internal error (a bug): {_one_line(error)}; the traceback is in {log}",
+            file=sys.stderr,
+        )
+        return EXIT_BUG
+
+
+def _one_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+
+
+def _bug_log_path(args) -> Path:
+    """Where a bug's traceback goes: `run`'s --out folder (run-error.log), else a new file in the
+    temporary folder. Never inside the input folder, which may be read-only or shared."""
+    out = getattr(args, "out", None) if args.command == "run" else None
+    inputs = [Path(p).resolve() for p in (getattr(args, "path", None), getattr(args, "folder", None)) if p]
+    if out is not None:
+        target = (Path(out) / BUG_LOG).resolve()
+        if not any(target.is_relative_to(folder) for folder in inputs):
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.touch()
+                return target
+            except OSError:
+                pass
+    handle, name = tempfile.mkstemp(prefix="evaluation-error-", suffix=".log")
+    os.close(handle)
+    return Path(name)
+
+
+def _write_bug_log(args, argv: list[str]) -> Path | str:
+    """Write the traceback of the exception being handled, with the command and versions, to a
+    log file; returns its path, or says the traceback was printed if no file could be written."""
+    text = traceback.format_exc()
+    try:
+        from importlib.metadata import version
+
+        package = version("evaluation")
+    except Exception:  # noqa: BLE001 - the log must be written whatever the install
+        package = "unknown"
+    header = [
+        f"evaluation {' '.join(str(a) for a in argv)}",
+        f"at {datetime.now().isoformat(timespec='seconds')}, evaluation {package}, "
+        f"Python {sys.version.split()[0]} on {sys.platform}",
+        "",
+    ]
+    try:
+        path = _bug_log_path(args)
+        path.write_text("\n".join(header) + text, encoding="utf-8")
+        return path
+    except OSError:
+        print(text, file=sys.stderr)
+        return "the lines above (no log file could be written)"
 
 
 @contextlib.contextmanager

@@ -436,9 +436,12 @@ def stage_count(people: pd.DataFrame, stages, stage: str) -> int:
 
 
 def about_count(n: int, policy: DisclosurePolicy = DEFAULT_POLICY) -> str:
-    """A count for running text: "about 45", or "a few" when it is hidden."""
+    """A count for running text: "about 45", "a few" when it is hidden, "0" for a true zero (which is
+    shown exactly, so "about 0" would be wrong)."""
     shown = safe_count(int(n), policy)
-    return "a few" if shown == SUPPRESSED else f"about {shown:,}"
+    if shown == SUPPRESSED:
+        return "a few"
+    return "0" if shown == 0 else f"about {shown:,}"
 
 
 def share_of_target(n: int, target: int, policy: DisclosurePolicy = DEFAULT_POLICY) -> str:

@@ -365,7 +365,7 @@ def reach_sentences(ctx: SummaryContext) -> list[str]:
             else "had reached the stage their plan names"
         )
         said.append(
-            f"The targets of the {combined['activities']} activities with one add up to {combined['target']:,} "
+            f"{_with_target(combined['activities'], 'target')} {combined['target']:,} "
             f"{words}; in those activities {about_count(combined['reached'], policy)} {reached} "
             f"({share_of_target(combined['reached'], combined['target'], policy)}). Like the targets, this counts "
             "a person in two of those activities once for each."
@@ -373,7 +373,7 @@ def reach_sentences(ctx: SummaryContext) -> list[str]:
     combined_jobs = totals["combined_jobs"]
     if combined_jobs["activities"]:
         said.append(
-            f"The job outcome targets of the {combined_jobs['activities']} activities with one add up to "
+            f"{_with_target(combined_jobs['activities'], 'job outcome target')} "
             f"{combined_jobs['target']:,}; in those activities {about_count(combined_jobs['reached'], policy)} "
             f"job starts had been recorded ({share_of_target(combined_jobs['reached'], combined_jobs['target'], policy)}), "
             "a person starting a job through two of them counted once for each."
@@ -382,6 +382,15 @@ def reach_sentences(ctx: SummaryContext) -> list[str]:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _with_target(n_activities: int, what: str) -> str:
+    """ "The targets of the 3 activities with one add up to" (or "The target of the one activity
+    with one is"), for the sentence on combined activity targets."""
+    if n_activities == 1:
+        return f"The {what} of the one activity with one is"
+    return f"The {what}s of the {n_activities} activities with one add up to"
+
 
 WITHHELD = "verdict withheld"
 """The verdict of an activity whose impact report withholds it (comparison group not credible)."""
@@ -659,8 +668,11 @@ def headline_section(ctx: SummaryContext) -> list:
         )
     else:
         texts.append(
-            f"None of the {len(individual)} activities working with individual residents has enough participants "
-            "followed for long enough for an impact estimate yet."
+            "The one activity working with individual residents does not have enough participants followed for "
+            "long enough for an impact estimate yet."
+            if len(individual) == 1
+            else f"None of the {len(individual)} activities working with individual residents has enough "
+            "participants followed for long enough for an impact estimate yet."
         )
     areas = headlines(records, "did")
     judged_areas = [h for h in areas if h.published]

@@ -109,3 +109,13 @@ def test_manchester_runs_over_its_one_year_service(manchester):
     assert "16-month update with data to 30 September 2026" in process
     plan = synthetic.delivery_plan(synthetic.MANCHESTER)
     assert str(plan.loc[0, "planned_start"].date()) == "2025-06-01"
+
+
+def test_sentences_read_right_for_one_activity_and_for_zero(rotherham, manchester):
+    """Found running the shapes: "about 0 had been in work" and "None of the 1 activities"."""
+    for _, runs in (rotherham, manchester):
+        for result in runs.values():
+            for page in result.out_dir.glob("*.html"):
+                words = text(page)
+                assert not re.search(r"\babout 0\b", words), page.name
+                assert not re.search(r"\bthe 1 activities\b|\bof 1 activities\b", words), page.name

@@ -1,7 +1,8 @@
 """Data contracts: load the YAML contracts, coerce raw tables to their types, validate them.
 
-A contract (one YAML file per table in `data_contracts/`) declares every column's type,
-whether it may be blank, allowed values or range, uniqueness and cross-table rules.
+A contract (one YAML file per table in `evaluation/data_contracts/`, shipped with the package and
+linked from the repository's `data_contracts/`) declares every column's type, whether it may be
+blank, allowed values or range, uniqueness and cross-table rules.
 Column checks run through pandera; cross-table rules are ours. Every broken rule becomes a
 `Finding` naming table, column, rule, number of rows and the first offending rows, where
 rows are numbered from 1 at the first data row (in a CSV file, line = row + 1).
@@ -26,6 +27,7 @@ import pandera.pandas as pa
 import yaml
 
 from evaluation.errors import ContractError, Finding, InputError
+from evaluation.resources import CONTRACTS, package_folder
 
 ColumnType = Literal["string", "integer", "number", "boolean", "date", "category"]
 # What a date column's value says about time (the contract's `time:` key), and so when a row is
@@ -61,9 +63,9 @@ def column_key(name: Any) -> str:
 
 
 def contracts_dir() -> Path:
-    """Folder of contract YAML files: $EVALUATION_CONTRACTS or the repository's data_contracts/."""
+    """Folder of contract YAML files: $EVALUATION_CONTRACTS or the package's own data_contracts/."""
     override = os.environ.get("EVALUATION_CONTRACTS")
-    return Path(override) if override else Path(__file__).resolve().parents[1] / "data_contracts"
+    return Path(override) if override else package_folder(CONTRACTS)
 
 
 @dataclass(frozen=True)

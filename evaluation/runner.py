@@ -40,9 +40,10 @@ from traitlets import default
 from evaluation.errors import InputError, OptionError, RunError, RunFailure
 from evaluation.programme import Programme, load_programme
 from evaluation.report.render import page, render_notebook
+from evaluation.resources import TEMPLATES, package_folder
 from evaluation.snapshot import snapshot_source, write_snapshot
 
-NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOK_DIR = package_folder(TEMPLATES)  # the templates shipped with the package
 ACTIVITY_NOTEBOOKS = {"process": "process_evaluation.ipynb", "impact": "impact_evaluation.ipynb"}
 SUMMARY_NOTEBOOK = "programme_summary.ipynb"
 KERNEL = "python3"
@@ -219,7 +220,7 @@ def path_replacements(job: Job, *, staging: Path, destination: Path) -> dict[str
     add(NOTEBOOK_DIR, "notebooks")
     add(sys.prefix, "<python>")
     add(sys.base_prefix, "<python>")
-    add(NOTEBOOK_DIR.parent, "<toolkit>")
+    add(Path(__file__).resolve().parents[1], "<toolkit>")  # the folder holding the package
     add(Path.home(), "~")
     add(Path.cwd(), "<working folder>")
     return found

@@ -96,9 +96,11 @@ def test_matched_impact_report_leads_with_the_edl_sentence_and_its_interval(rend
     out = rendered_run.out_dir
     activity = first(
         out,
-        lambda r: r["design"] == "matched_comparison"
-        and r["status"] == "estimated"
-        and r["headline"].get("published", True),
+        lambda r: (
+            r["design"] == "matched_comparison"
+            and r["status"] == "estimated"
+            and r["headline"].get("published", True)
+        ),
     )
     html, page = parse(out / f"{activity}_impact.html")
     headline = html.split('<div class="headline">', 1)[1].split("</div>", 1)[0]
@@ -141,7 +143,9 @@ def test_matched_impact_report_leads_with_the_edl_sentence_and_its_interval(rend
 
 def test_a_withheld_verdict_says_so_and_gives_no_net_outcomes(rendered_run):
     out = rendered_run.out_dir
-    withheld = [a for a, r in records(out).items() if r.get("headline") and not r["headline"].get("published", True)]
+    withheld = [
+        a for a, r in records(out).items() if r.get("headline") and not r["headline"].get("published", True)
+    ]
     for activity in withheld:
         html, _ = parse(out / f"{activity}_impact.html")
         headline = html.split('<div class="headline">', 1)[1].split("</div>", 1)[0]
@@ -169,7 +173,9 @@ def test_area_did_report_shows_areas_the_estimate_and_what_few_areas_mean(render
     out = rendered_run.out_dir
     activity = first(
         out,
-        lambda r: r["design"] == "did" and r["status"] == "estimated" and r["headline"].get("published", True),
+        lambda r: (
+            r["design"] == "did" and r["status"] == "estimated" and r["headline"].get("published", True)
+        ),
     )
     html, page = parse(out / f"{activity}_impact.html")
     headline = html.split('<div class="headline">', 1)[1].split("</div>", 1)[0]

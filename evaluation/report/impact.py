@@ -17,10 +17,7 @@ notebook stays a list of `display(*section.x(ctx))` calls. Every count passes di
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -50,11 +47,10 @@ from evaluation.report.process import (
     update_note,
 )
 from evaluation.report.provenance import provenance
+from evaluation.report.record import RECORD_SCHEMA, ImpactRecord, record_path
 
 ALPHA = 0.05
 HORIZONS = (6, 12)
-RECORD_DIR = "_aggregates"
-RECORD_SCHEMA = 1
 AREA_PRE_QUARTERS = 8
 """Quarters before the start shown in the area event-study chart (earlier ones rest on few areas)."""
 
@@ -1232,8 +1228,9 @@ def caveats(ctx: ImpactContext) -> list:
 
 
 def record(impact: ActivityImpact, programme, *, seed: int | None, as_of: str | None,
-           policy: DisclosurePolicy = DEFAULT_POLICY) -> dict:  # fmt: skip
-    """The disclosure-safe aggregates of one activity's impact, for the programme summary.
+           policy: DisclosurePolicy = DEFAULT_POLICY) -> ImpactRecord:  # fmt: skip
+    """The disclosure-safe aggregates of one activity's impact (`ImpactRecord`), for the programme
+    summary and for anyone loading the run's results (`read_results`).
 
     Estimates and intervals (percentage points), rounded counts, spend, evidence level, and what the
     record was computed from (input hashes, as-of date, seed), so a stale record is never used.
@@ -1309,7 +1306,7 @@ def record(impact: ActivityImpact, programme, *, seed: int | None, as_of: str | 
             "seed": seed,
         },
     }
-    return _finite(json.loads(json.dumps(clean, default=_plain)))  # plain JSON types only
+    return ImpactRecord.from_dict(_finite(json.loads(json.dumps(clean, default=_plain))))  # plain types only
 
 
 def _falsification_record(impact: ActivityImpact) -> dict | None:
@@ -1353,29 +1350,20 @@ def _plain(value):
     raise TypeError(f"not JSON: {type(value).__name__}")
 
 
-def record_path(output_dir: str | Path, activity_id: str) -> Path:
-    return Path(output_dir) / RECORD_DIR / f"{activity_id}_impact.json"
-
-
-def write_record(ctx: ImpactContext) -> Path | None:
-    """Write the activity's aggregates for the programme summary (atomically); None without an output folder."""
+def save_record(ctx: ImpactContext) -> None:
+    """Save the activity's impact record in the output folder's `_aggregates/` (atomically), for the
+    programme summary and `read_results`: the impact report's last, explicit step. Nothing is
+    saved without an output folder."""
     if not ctx.output_dir:
-        return None
-    data = record(
+        return
+    found = record(
         ctx.result, ctx.programme, seed=ctx.seed, as_of=ctx.parameters.get("as_of"), policy=ctx.policy
     )
-    target = record_path(ctx.output_dir, ctx.activity_id)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=target.parent)
-    with os.fdopen(handle, "w", encoding="utf-8") as file:
-        json.dump(data, file, indent=2, allow_nan=False, default=_plain)
-    os.replace(temporary, target)
-    return target
+    found.save(record_path(ctx.output_dir, ctx.activity_id))
 
 
 def about(ctx: ImpactContext) -> list:
-    """Provenance footer; also leaves the aggregates for the programme summary in the output folder."""
-    write_record(ctx)
+    """Provenance footer."""
     return [heading("About this report"), provenance(ctx.programme, parameters=dict(ctx.parameters))]
 
 
@@ -1398,5 +1386,5 @@ __all__ = [
     "scope",
     "sensitivity_section",
     "title_block",
-    "write_record",
+    "save_record",
 ]

@@ -5,7 +5,7 @@ job start), the impact estimate with its interval (forest plot), net additional 
 per person and per net additional outcome, and the strength of evidence, so DWP can see what
 worked, for whom and at what cost.
 
-Each activity is led by its own headline (`record["headline"]`): the follow-up, estimate and
+Each activity is led by its own headline (`ImpactRecord.headline`): the follow-up, estimate and
 verdict its impact report leads with, so the two never disagree; estimates at other follow-ups are
 shown beside it, labelled. A verdict the impact report withholds (comparison group not credible) is
 shown as evidence only: not counted, and without net additional outcomes or cost per outcome.
@@ -52,7 +52,7 @@ from evaluation.report.display import (
     warning,
 )
 from evaluation.report.formatting import long_date, money, month_year, people_range
-from evaluation.report.impact import ALPHA, HORIZONS, RECORD_SCHEMA, record, record_path, signed
+from evaluation.report.impact import ALPHA, HORIZONS, record, signed
 from evaluation.report.process import (
     COHORT_WEEKS,
     JOB_OUTCOME_STAGES,
@@ -71,6 +71,7 @@ from evaluation.report.process import (
     whole_target,
 )
 from evaluation.report.provenance import provenance
+from evaluation.report.record import HorizonRecord, ImpactRecord, RecordError, record_path
 
 SUMMARY_COHORTS = (
     "Long-term health condition",
@@ -94,7 +95,7 @@ class SummaryContext:
 
     programme: Programme
     delivery: pd.DataFrame
-    records: dict[str, dict]
+    records: dict[str, ImpactRecord]
     sources: dict[str, str]
     policy: DisclosurePolicy = DEFAULT_POLICY
     numbering: Numbering = field(default_factory=Numbering)
@@ -147,19 +148,15 @@ def computed_from(programme: Programme, *, seed: int | None, as_of: str | None) 
     }
 
 
-def read_record(path: Path, expected: dict) -> dict | None:
-    """An impact record from `path` if it exists, parses and was computed from `expected`."""
+def read_record(path: Path, expected: dict) -> ImpactRecord | None:
+    """An impact record from `path` if it exists, reads and was computed from `expected`."""
+    if not path.exists():
+        return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        found = ImpactRecord.read(path)
+    except RecordError:
         return None
-    if (
-        not isinstance(data, dict)
-        or data.get("schema") != RECORD_SCHEMA
-        or data.get("computed_from") != expected
-    ):
-        return None
-    return data
+    return found if dict(found.computed_from) == expected else None
 
 
 def impact_record(
@@ -170,7 +167,7 @@ def impact_record(
     seed: int | None,
     as_of: str | None,
     policy: DisclosurePolicy = DEFAULT_POLICY,
-) -> tuple[dict, str]:
+) -> tuple[ImpactRecord, str]:
     """One activity's impact record and where it came from ("impact report", "recomputed" or "failed")."""
     expected = computed_from(programme, seed=seed, as_of=as_of)
     if output_dir:
@@ -184,19 +181,14 @@ def impact_record(
         )
         return record(impact, programme, seed=seed, as_of=as_of, policy=policy), "recomputed"
     except Exception as error:  # noqa: BLE001 - one activity must not stop the summary
-        return {
-            "activity_id": activity_id,
-            "activity_name": str(plan["activity_name"]),
-            "design": str(plan["impact_design"]),
-            "status": "failed",
-            "reason": f"the estimate could not be computed ({type(error).__name__})",
-            "evidence_level": None,
-            "evidence_label": "",
-            "headline": None,
-            "horizons": [],
-            "n_participants": None,
-            "spend_gbp": None,
-        }, "failed"
+        failed = ImpactRecord(
+            activity_id=activity_id,
+            activity_name=str(plan["activity_name"]),
+            design=str(plan["impact_design"]),
+            status="failed",
+            reason=f"the estimate could not be computed ({type(error).__name__})",
+        )
+        return failed, "failed"
 
 
 def delivery_table(programme: Programme, *, policy: DisclosurePolicy = DEFAULT_POLICY) -> pd.DataFrame:
@@ -412,7 +404,7 @@ class ActivityHeadline:
     significant: bool
     published: bool = True
     withheld_reason: str = ""
-    entry: dict = field(default_factory=dict)
+    entry: HorizonRecord | None = None
     """The record's figures at the headline follow-up (net additional outcomes, cost), if any."""
 
     @property
@@ -452,78 +444,64 @@ class ActivityHeadline:
         return f"the comparison group was not credible for {who}" + (f": {reason}" if reason else "")
 
 
-def headline_of(rec: dict) -> ActivityHeadline | None:
-    """The activity's headline from its impact record (`record["headline"]`), or None when the
+def headline_of(rec: ImpactRecord) -> ActivityHeadline | None:
+    """The activity's headline from its impact record (`ImpactRecord.headline`), or None when the
     activity has no impact estimate. Nothing is recomputed, so the summary and the activity's
     own report lead with the same follow-up, estimate and verdict."""
-    head = rec.get("headline")
-    if rec.get("status") != "estimated" or not head:
+    head = rec.headline
+    if not rec.estimated or head is None:
         return None
-    values = [head.get(k) for k in ("estimate_pp", "ci_lower_pp", "ci_upper_pp")]
+    values = [head.estimate_pp, head.ci_lower_pp, head.ci_upper_pp]
     if any(v is None or not np.isfinite(v) for v in values):
         return None
-    horizon = head.get("horizon")
-    horizon = int(horizon) if horizon is not None and rec.get("design") == "matched_comparison" else None
-    published = head.get("published")
+    horizon = int(head.horizon) if head.horizon is not None and rec.design == "matched_comparison" else None
     return ActivityHeadline(
-        activity_name=str(rec["activity_name"]),
-        design=str(rec.get("design")),
+        activity_name=rec.activity_name,
+        design=rec.design,
         horizon=horizon,
         estimate=float(values[0]),
         ci_lower=float(values[1]),
         ci_upper=float(values[2]),
-        significant=bool(head.get("significant")),
-        published=True if published is None else bool(published),
-        withheld_reason=str(head.get("withheld_reason") or ""),
-        entry=_entry(rec, horizon) or {},
+        significant=head.significant,
+        published=head.published,
+        withheld_reason=head.withheld_reason,
+        entry=rec.at(horizon),
     )
 
 
-def headlines(records: dict[str, dict], design: str) -> list[ActivityHeadline]:
+def headlines(records: dict[str, ImpactRecord], design: str) -> list[ActivityHeadline]:
     """The headlines of every activity of `design` with an impact estimate, in record order."""
-    found = (headline_of(rec) for rec in records.values() if rec.get("design") == design)
+    found = (headline_of(rec) for rec in records.values() if rec.design == design)
     return [h for h in found if h is not None]
 
 
-def _estimated_matched(rec: dict) -> bool:
-    return rec.get("design") == "matched_comparison" and headline_of(rec) is not None
+def _estimated_matched(rec: ImpactRecord) -> bool:
+    return rec.design == "matched_comparison" and headline_of(rec) is not None
 
 
-def _entry(rec: dict, horizon: int | None) -> dict | None:
-    """The record's figures at `horizon` months after referral (reportable or not), or None."""
-    for entry in rec.get("horizons") or []:
-        if horizon is not None and entry.get("horizon") == horizon:
-            return entry
-    return None
-
-
-def _estimate_at(rec: dict, horizon: int) -> str:
+def _estimate_at(rec: ImpactRecord, horizon: int) -> str:
     """A matched comparison's estimate at `horizon` months for the table: the interval, "not yet"
     (too few participants followed that long so far) or [x] (not available)."""
-    entry = _entry(rec, horizon)
+    entry = rec.at(horizon)
     if entry is None:
         return "[x]"
-    if not entry.get("reportable"):
+    if not entry.reportable:
         return "not yet"
-    values = [entry.get(k) for k in ("estimate_pp", "ci_lower_pp", "ci_upper_pp")]
+    values = [entry.estimate_pp, entry.ci_lower_pp, entry.ci_upper_pp]
     if any(v is None for v in values):
         return "[x]"
     return f"{signed(values[0])} ({signed(values[1])} to {signed(values[2])})"
 
 
-def table_horizons(records: dict[str, dict]) -> list[int]:
+def table_horizons(records: dict[str, ImpactRecord]) -> list[int]:
     """The follow-ups (months) that get their own column in the table of estimates."""
     found = {
-        int(e["horizon"])
-        for rec in records.values()
-        if rec.get("design") == "matched_comparison"
-        for e in rec.get("horizons") or []
-        if e.get("horizon") is not None
+        int(e.horizon) for rec in records.values() if rec.design == "matched_comparison" for e in rec.horizons
     }
     return sorted(set(HORIZONS) | found)
 
 
-def forest_frame(records: dict[str, dict], design: str = "matched_comparison") -> pd.DataFrame:
+def forest_frame(records: dict[str, ImpactRecord], design: str = "matched_comparison") -> pd.DataFrame:
     """Each activity's headline estimate (percentage points) for the forest plot: labelled with
     its own headline follow-up ("Women (12 months)"), with the verdict of its impact report."""
     rows = [
@@ -542,7 +520,7 @@ def forest_frame(records: dict[str, dict], design: str = "matched_comparison") -
     return pd.DataFrame(rows, columns=columns)
 
 
-def area_frame(records: dict[str, dict]) -> pd.DataFrame:
+def area_frame(records: dict[str, ImpactRecord]) -> pd.DataFrame:
     """Each system-level activity's headline (effect on the area employment rate) for the forest plot."""
     return forest_frame(records, "did")
 
@@ -596,9 +574,9 @@ def _people(value: float) -> str:
     return "0" if whole == 0 else f"{whole:+,.0f}"
 
 
-def net_text(entry: dict) -> str:
+def net_text(entry: HorizonRecord) -> str:
     """Net additional people in work with interval: "+46 (+12 to +80)"; [x] when not available."""
-    values = [entry.get(k) for k in ("net_additional", "net_additional_ci_lower", "net_additional_ci_upper")]
+    values = [entry.net_additional, entry.net_additional_ci_lower, entry.net_additional_ci_upper]
     if any(v is None for v in values):
         return "[x]"
     return f"{_people(values[0])} ({_people(values[1])} to {_people(values[2])})"
@@ -608,20 +586,20 @@ def net_sentence(head: ActivityHeadline) -> str:
     """Net additional people in work and cost per net additional person, at the activity's
     headline follow-up, in words; empty when there are no such figures or the verdict is withheld."""
     entry = head.entry
-    if not head.published or entry.get("net_additional") is None:
+    if not head.published or entry is None or entry.net_additional is None:
         return ""
-    low, high = entry.get("net_additional_ci_lower"), entry.get("net_additional_ci_upper")
+    low, high = entry.net_additional_ci_lower, entry.net_additional_ci_upper
     if low is None or high is None:
         return ""
     span = people_range(low, high)
     text = (
         f"{head.activity_name}: {span} people in work {head.horizon} months after referral because of the activity "
-        f"(central estimate {_people(entry['net_additional'])})"
+        f"(central estimate {_people(entry.net_additional)})"
     )
-    if entry.get("cost_meaningful") and entry.get("cost_per_net_additional") is not None:
+    if entry.cost_meaningful and entry.cost_per_net_additional is not None:
         text += (
-            f", at {money(entry['cost_per_net_additional'])} per net additional person in work "
-            f"({money(entry.get('cost_ci_lower'))} to {money(entry.get('cost_ci_upper'))})."
+            f", at {money(entry.cost_per_net_additional)} per net additional person in work "
+            f"({money(entry.cost_ci_lower)} to {money(entry.cost_ci_upper)})."
         )
     elif not head.significant:
         text += (
@@ -648,9 +626,9 @@ def title_block(ctx: SummaryContext) -> list:
 
 def headline_section(ctx: SummaryContext) -> list:
     records, delivery = ctx.records, ctx.delivery
-    individual = [r for r in records.values() if r.get("design") == "matched_comparison"]
+    individual = [r for r in records.values() if r.design == "matched_comparison"]
     heads = headlines(records, "matched_comparison")
-    not_estimated = [r["activity_name"] for r in individual if not _estimated_matched(r)]
+    not_estimated = [r.activity_name for r in individual if not _estimated_matched(r)]
     texts = []
     judged = [h for h in heads if h.published]
     if heads:
@@ -702,7 +680,7 @@ def headline_section(ctx: SummaryContext) -> list:
             f"No impact estimate yet for {_names(not_estimated)}: too few participants, or too few followed for long "
             "enough (see the table of impact estimates)."
         )
-    failed = [r["activity_name"] for r in records.values() if r.get("status") == "failed"]
+    failed = [r.activity_name for r in records.values() if r.status == "failed"]
     out = [heading("Headline"), headline(*texts), bullets(bullets_)]
     if failed:
         out.append(
@@ -964,10 +942,10 @@ def impact_comparison(ctx: SummaryContext) -> list:
     horizons = table_horizons(records)
     rows = []
     for rec in records.values():
-        design = DESIGN_LABELS.get(rec.get("design"), str(rec.get("design")))
-        level = rec.get("evidence_level")
+        design = DESIGN_LABELS.get(rec.design, rec.design)
+        level = rec.evidence_level
         evidence = f"Level {level} of 5" if level else "No impact estimate"
-        matched = rec.get("design") == "matched_comparison"
+        matched = rec.design == "matched_comparison"
         at = [_estimate_at(rec, h) if matched else "[z]" for h in horizons]
         head = headline_of(rec)
         if head is not None:
@@ -976,12 +954,12 @@ def impact_comparison(ctx: SummaryContext) -> list:
                 if head.published
                 else f"Verdict withheld, because {head.withheld_because('this activity')}"
             )
-            rows.append([rec["activity_name"], design, head.follow_up, head.interval, said, *at, evidence])
+            rows.append([rec.activity_name, design, head.follow_up, head.interval, said, *at, evidence])
         else:
-            reason = str(rec.get("reason", "")).rstrip(".")
+            reason = rec.reason.rstrip(".")
             rows.append(
                 [
-                    rec["activity_name"],
+                    rec.activity_name,
                     design,
                     "[z]",
                     "[z]",
@@ -1021,8 +999,8 @@ def impact_comparison(ctx: SummaryContext) -> list:
             ),
         )
     )
-    recomputed = [records[a]["activity_name"] for a, s in ctx.sources.items() if s == "recomputed"]
-    failed = [records[a]["activity_name"] for a, s in ctx.sources.items() if s == "failed"]
+    recomputed = [records[a].activity_name for a, s in ctx.sources.items() if s == "recomputed"]
+    failed = [records[a].activity_name for a, s in ctx.sources.items() if s == "failed"]
     notes = []
     if recomputed and ctx.output_dir:
         notes.append(
@@ -1043,25 +1021,25 @@ def value_for_money(ctx: SummaryContext) -> list:
         d = delivery.loc[activity_id]
         each = per_person(d["spend"], int(d["started"]), ctx.policy)
         per_start = money(each) if not isinstance(each, str) else each
-        head = headline_of(rec) if rec.get("design") == "matched_comparison" else None
+        head = headline_of(rec) if rec.design == "matched_comparison" else None
         follow_up, net_, cost_text = "[z]", "[z]", "[z]"
         if head is not None:
             follow_up = head.follow_up
             entry = head.entry
             if not head.published:
                 net_, cost_text = f"[z] {WITHHELD}", f"[z] {WITHHELD}"
-            elif entry.get("net_additional") is not None:
+            elif entry is not None and entry.net_additional is not None:
                 net_ = net_text(entry)
                 cost_text = (
-                    f"{money(entry['cost_per_net_additional'])} ({money(entry.get('cost_ci_lower'))} to "
-                    f"{money(entry.get('cost_ci_upper'))})"
-                    if entry.get("cost_meaningful") and entry.get("cost_per_net_additional") is not None
+                    f"{money(entry.cost_per_net_additional)} ({money(entry.cost_ci_lower)} to "
+                    f"{money(entry.cost_ci_upper)})"
+                    if entry.cost_meaningful and entry.cost_per_net_additional is not None
                     else "[z] not meaningful"
                 )
                 sentences.append(net_sentence(head))
         rows.append(
             [
-                rec["activity_name"],
+                rec.activity_name,
                 money(d["budget"]),
                 money(d["spend"]),
                 per_start,

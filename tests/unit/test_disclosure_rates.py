@@ -232,7 +232,7 @@ def test_counterfactual_sentence_does_not_give_the_hidden_rate_away(few_in_work)
 
 
 def test_record_for_the_summary_hides_the_rate_and_its_counterfactual(few_in_work):
-    data = impact.record(few_in_work.result, few_in_work.programme, seed=3, as_of=None)
+    data = impact.record(few_in_work.result, few_in_work.programme, seed=3, as_of=None).to_dict()
     entry = next(h for h in data["horizons"] if h["horizon"] == few_in_work.result.matched.horizon)
     assert entry["n_followed"] == 75
     assert entry["participants_rate"] == C
@@ -242,7 +242,7 @@ def test_record_for_the_summary_hides_the_rate_and_its_counterfactual(few_in_wor
 
 def test_rates_with_enough_people_behind_them_are_still_published(matched_context):
     matched = matched_context.result.matched
-    data = impact.record(matched_context.result, matched_context.programme, seed=3, as_of=None)
+    data = impact.record(matched_context.result, matched_context.programme, seed=3, as_of=None).to_dict()
     for entry in data["horizons"]:
         row = matched.horizons[matched.horizons["horizon"] == entry["horizon"]].iloc[0]
         if not row["reportable"]:

@@ -97,7 +97,7 @@ def test_withheld_headline_states_no_verdict_and_the_numbers_behind_it(withheld)
 def test_withheld_report_gives_no_net_outcomes_and_the_record_says_why(withheld):
     net = " ".join(_text(section.net_outcomes(withheld)).split())
     assert "Cost per net additional person in work" not in net
-    record = section.record(withheld.result, withheld.programme, seed=3, as_of=None)
+    record = section.record(withheld.result, withheld.programme, seed=3, as_of=None).to_dict()
     assert record["headline"]["published"] is False
     assert record["headline"]["withheld_reason"].startswith("the comparison group is not credible")
     assert "placebo referral 12 months early" in record["headline"]["withheld_reason"]
@@ -159,5 +159,5 @@ def test_an_area_activity_whose_areas_already_differed_gets_no_verdict(synthetic
     text = " ".join(_text(section.headline_section(ctx)).split())
     assert "No verdict on the impact of" in text
     assert "already moving apart" in text and "joint test p < 0.001" in text
-    record = section.record(failing, ctx.programme, seed=3, as_of=None)
+    record = section.record(failing, ctx.programme, seed=3, as_of=None).to_dict()
     assert record["headline"]["published"] is False and record["evidence_level"] == 2

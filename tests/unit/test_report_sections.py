@@ -18,6 +18,7 @@ from evaluation.programme import load_programme
 from evaluation.report import display, impact, process, render, summary
 from evaluation.report.formatting import long_date
 from evaluation.report.impact import signed
+from evaluation.report.record import ImpactRecord, read_results, record_path
 from evaluation.runner import ACTIVITY_NOTEBOOKS, NOTEBOOK_DIR, SUMMARY_NOTEBOOK
 
 # --------------------------------------------------------------------------- which update
@@ -88,7 +89,7 @@ def matched_context(synthetic_folder):
 
 
 def test_record_is_plain_json_with_rounded_counts_and_no_people(matched_context):
-    data = impact.record(matched_context.result, matched_context.programme, seed=3, as_of=None)
+    data = impact.record(matched_context.result, matched_context.programme, seed=3, as_of=None).to_dict()
     text = json.dumps(data, allow_nan=False)  # no NaN, only JSON types
     assert data["activity_id"] == matched_context.activity_id
     assert data["computed_from"]["seed"] == 3
@@ -102,12 +103,13 @@ def test_record_is_plain_json_with_rounded_counts_and_no_people(matched_context)
 def test_summary_uses_a_matching_record_and_recomputes_a_stale_one(matched_context, tmp_path, monkeypatch):
     ctx = matched_context
     ctx.output_dir = str(tmp_path)
-    path = impact.write_record(ctx)
-    assert path == impact.record_path(tmp_path, ctx.activity_id) and path.exists()
+    impact.save_record(ctx)  # the impact report's explicit last step
+    path = record_path(tmp_path, ctx.activity_id)
+    assert path.exists() and read_results(tmp_path)[ctx.activity_id] == ImpactRecord.read(path)
     found, source = summary.impact_record(
         ctx.programme, ctx.activity_id, output_dir=str(tmp_path), seed=3, as_of=None
     )
-    assert source == "impact report" and found == json.loads(path.read_text())
+    assert source == "impact report" and found == ImpactRecord.from_dict(json.loads(path.read_text()))
 
     calls = []
 
@@ -137,7 +139,7 @@ def test_summary_survives_an_activity_whose_estimate_fails(matched_context, monk
     rec, source = summary.impact_record(
         matched_context.programme, matched_context.activity_id, output_dir=None, seed=3, as_of=None
     )
-    assert source == "failed" and rec["status"] == "failed" and "RuntimeError" in rec["reason"]
+    assert source == "failed" and rec.status == "failed" and "RuntimeError" in rec.reason
     assert summary.headline_of(rec) is None
     assert summary.forest_frame({"x": rec}).empty
 
@@ -145,34 +147,34 @@ def test_summary_survives_an_activity_whose_estimate_fails(matched_context, monk
 def _record(name, design="matched_comparison", horizon=6, estimates=None):
     estimates = estimates or {6: (2.0, -1.0, 5.0)}
     head = estimates.get(horizon, (1.0, 0.5, 1.5))
-    return {
-        "activity_name": name,
-        "design": design,
-        "status": "estimated",
-        "headline": {
-            "horizon": horizon,
-            "estimate_pp": head[0],
-            "ci_lower_pp": head[1],
-            "ci_upper_pp": head[2],
-            "significant": head[1] > 0 or head[2] < 0,
-        },
-        "horizons": [
-            {"horizon": h, "reportable": True, "estimate_pp": e, "ci_lower_pp": lo, "ci_upper_pp": hi}
-            for h, (e, lo, hi) in estimates.items()
-        ],
-    }
+    return ImpactRecord.from_dict(
+        {
+            "activity_id": name.lower(),
+            "activity_name": name,
+            "design": design,
+            "status": "estimated",
+            "headline": {
+                "horizon": horizon,
+                "estimate_pp": head[0],
+                "ci_lower_pp": head[1],
+                "ci_upper_pp": head[2],
+                "significant": head[1] > 0 or head[2] < 0,
+            },
+            "horizons": [
+                {"horizon": h, "reportable": True, "estimate_pp": e, "ci_lower_pp": lo, "ci_upper_pp": hi}
+                for h, (e, lo, hi) in estimates.items()
+            ],
+        }
+    )
 
 
 def test_activities_are_compared_at_their_own_headline_follow_up():
     records = {
         "a": _record("A", horizon=12, estimates={6: (4.0, -1.0, 7.0), 12: (6.0, 2.0, 10.0)}),
         "b": _record("B", horizon=6, estimates={6: (-1.0, -3.0, 1.0)}),
-        "c": {
-            "activity_name": "C",
-            "design": "matched_comparison",
-            "status": "not_estimated",
-            "headline": None,
-        },
+        "c": ImpactRecord(
+            activity_id="c", activity_name="C", design="matched_comparison", status="not_estimated"
+        ),
         "d": _record("D", design="did", horizon=None),
     }
     frame = summary.forest_frame(records)
@@ -189,7 +191,7 @@ def test_summary_leads_with_the_impact_reports_headline(matched_context):
     matched = ctx.result.matched
     rec = impact.record(ctx.result, ctx.programme, seed=3, as_of=None)
     head = summary.headline_of(rec)
-    assert head.horizon == matched.horizon == rec["headline"]["horizon"]
+    assert head.horizon == matched.horizon == rec.headline.horizon
     assert head.estimate == pytest.approx(100 * matched.estimate)
     assert (head.ci_lower, head.ci_upper) == pytest.approx((100 * matched.ci_lower, 100 * matched.ci_upper))
     assert head.published == ctx.result.published
@@ -263,6 +265,9 @@ def test_notebooks_only_call_section_functions_that_exist(name):
     assert all(c.cell_type == "code" for c in notebook.cells), "headings come from the sections, not markdown"
     assert "parameters" in code[0].metadata.get("tags", [])
     assert "section.context(" in code[1].source
+    if name == "impact_evaluation.ipynb":  # its explicit last step saves the machine-readable record
+        assert code[-1].source.strip().splitlines()[-1] == "section.save_record(ctx)"
+        code = code[:-1]
     for cell in code[2:]:
         match = re.fullmatch(r"display\(\*section\.(\w+)\(ctx\)\)", cell.source.strip())
         assert match, f"{name}: a cell does more than display a section: {cell.source!r}"

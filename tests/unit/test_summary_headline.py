@@ -1,5 +1,5 @@
 """One headline per activity, used everywhere: the programme summary leads each activity with the
-follow-up, estimate and verdict of its own impact report (`record["headline"]`), never with a
+follow-up, estimate and verdict of its own impact report (`ImpactRecord.headline`), never with a
 follow-up common to all activities; other follow-ups appear beside it, labelled. A withheld verdict
 (comparison group not credible) is shown as evidence only: no verdict, not counted, no net
 additional outcomes or cost per outcome, and the reason in plain words."""
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html as html_module
 import re
+from dataclasses import replace
 from types import SimpleNamespace
 
 import matplotlib.pyplot as plt
@@ -17,6 +18,7 @@ import pytest
 
 from evaluation.report import charts, summary
 from evaluation.report.display import Numbering
+from evaluation.report.record import HorizonRecord, ImpactRecord
 
 AS_OF = pd.Timestamp("2026-06-30")
 REASON = "Participants' employment was already rising faster than the comparison group's before referral."
@@ -64,23 +66,25 @@ def matched_record(activity_id, name, horizon, horizons, *, published=None, reas
         head["published"] = published
     if reason is not None:
         head["withheld_reason"] = reason
-    return {
-        "schema": 1,
-        "activity_id": activity_id,
-        "activity_name": name,
-        "design": "matched_comparison",
-        "status": "estimated",
-        "reason": "",
-        "evidence_level": level,
-        "evidence_label": f"Level {level} of 5",
-        "alpha": 0.05,
-        "n_participants": 300,
-        "spend_gbp": 250_000.0,
-        "n_treated_areas": 0,
-        "n_control_areas": 0,
-        "headline": head,
-        "horizons": horizons,
-    }
+    return ImpactRecord.from_dict(
+        {
+            "schema": 1,
+            "activity_id": activity_id,
+            "activity_name": name,
+            "design": "matched_comparison",
+            "status": "estimated",
+            "reason": "",
+            "evidence_level": level,
+            "evidence_label": f"Level {level} of 5",
+            "alpha": 0.05,
+            "n_participants": 300,
+            "spend_gbp": 250_000.0,
+            "n_treated_areas": 0,
+            "n_control_areas": 0,
+            "headline": head,
+            "horizons": horizons,
+        }
+    )
 
 
 @pytest.fixture
@@ -142,9 +146,9 @@ def summary_context(records):
         [
             {
                 "activity_id": key,
-                "activity_name": rec["activity_name"],
+                "activity_name": rec.activity_name,
                 "priority": "High",
-                "design": rec["design"],
+                "design": rec.design,
                 "target": 400.0,
                 "referred": 320,
                 "started": 300,
@@ -200,17 +204,19 @@ def test_each_activity_is_led_by_its_own_record_headline(records):
     assert heads["Gamma"].verdict == "not significant"  # though significant at 6 months
     assert heads["Beta"].verdict == "significant increase"
     assert heads["Alpha"].label == "Alpha (12 months)" and heads["Beta"].named == "Beta at 6 months"
-    assert heads["Alpha"].entry["net_additional"] == 18  # figures at its headline follow-up
+    assert heads["Alpha"].entry.net_additional == 18  # figures at its headline follow-up
     assert not hasattr(summary, "common_horizon")
 
 
 def test_verdict_follows_the_record_not_the_interval():
     rec = matched_record("x", "X", 6, [horizon_entry(6, -4.0, -7.0, -1.0)])
     assert summary.headline_of(rec).verdict == "significant decrease"
-    rec["headline"]["significant"] = False  # whatever the impact report decided is what the summary says
-    assert summary.headline_of(rec).verdict == "not significant"
-    assert summary.headline_of(rec | {"status": "not_estimated"}) is None
-    assert summary.headline_of(rec | {"headline": None}) is None
+    rec = replace(
+        rec, headline=replace(rec.headline, significant=False)
+    )  # whatever the impact report decided
+    assert summary.headline_of(rec).verdict == "not significant"  # is what the summary says
+    assert summary.headline_of(replace(rec, status="not_estimated")) is None
+    assert summary.headline_of(replace(rec, headline=None)) is None
 
 
 def test_forest_frame_shows_each_activity_at_its_headline_follow_up(records):
@@ -283,9 +289,10 @@ def test_net_additional_and_cost_are_at_each_activity_headline_follow_up(records
 
 
 def test_net_additional_near_zero_is_not_written_as_minus_zero():
-    assert summary.net_text(
-        {"net_additional": -0.3, "net_additional_ci_lower": -11.2, "net_additional_ci_upper": 10.6}
-    ) == ("0 (-11 to +11)")
+    entry = HorizonRecord(
+        horizon=6, reportable=True, net_additional=-0.3, net_additional_ci_lower=-11.2, net_additional_ci_upper=10.6
+    )
+    assert summary.net_text(entry) == "0 (-11 to +11)"
 
 
 # --------------------------------------------------------------------------- withheld verdicts
@@ -312,7 +319,7 @@ def test_withheld_activity_gets_no_verdict_and_is_not_counted(withheld):
 
 def test_a_reason_that_already_says_not_credible_is_not_repeated(withheld):
     reason = "the comparison group is not credible for this activity: it failed the placebo referral 3 months early"
-    withheld["d"]["headline"]["withheld_reason"] = reason
+    withheld["d"] = replace(withheld["d"], headline=replace(withheld["d"].headline, withheld_reason=reason))
     text = text_of(summary.headline_section(summary_context(withheld)))
     assert f"No verdict is given for Delta at 12 months because {reason}." in text
     assert text.count("not credible") == 1
@@ -368,34 +375,37 @@ def test_withheld_activity_has_no_net_additional_outcomes_or_cost(withheld):
 
 
 def test_withheld_area_activity_is_not_counted_as_a_significant_change():
-    area = {
-        "activity_id": "e",
-        "activity_name": "Epsilon",
-        "design": "did",
-        "status": "estimated",
-        "reason": "",
-        "evidence_level": 2,
-        "headline": {
-            "measure": "area employment rate",
-            "term": "simple",
-            "horizon": None,
-            "estimate_pp": 2.5,
-            "ci_lower_pp": 0.5,
-            "ci_upper_pp": 4.5,
-            "significant": True,
-            "published": False,
-            "withheld_reason": "Employment in its areas was already moving apart before the start",
-        },
-        "horizons": [],
-    }
+    area = ImpactRecord.from_dict(
+        {
+            "activity_id": "e",
+            "activity_name": "Epsilon",
+            "design": "did",
+            "status": "estimated",
+            "reason": "",
+            "evidence_level": 2,
+            "headline": {
+                "measure": "area employment rate",
+                "term": "simple",
+                "horizon": None,
+                "estimate_pp": 2.5,
+                "ci_lower_pp": 0.5,
+                "ci_upper_pp": 4.5,
+                "significant": True,
+                "published": False,
+                "withheld_reason": "Employment in its areas was already moving apart before the start",
+            },
+            "horizons": [],
+        }
+    )
     ctx = summary_context({"e": area})
     text = text_of(summary.headline_section(ctx))
     assert (
         "showed a statistically significant change" not in text and "assessed by comparing areas" not in text
     )
     assert "No verdict is given for Epsilon because the comparison group was not credible for it" in text
-    published = area | {"activity_id": "f", "activity_name": "Zeta"}
-    published["headline"] = area["headline"] | {"published": True}
+    published = replace(
+        area, activity_id="f", activity_name="Zeta", headline=replace(area.headline, published=True)
+    )
     text = text_of(summary.headline_section(summary_context({"e": area, "f": published})))
     assert (
         "1 system-level activity was assessed by comparing areas: Zeta showed a statistically significant change"

@@ -1,0 +1,240 @@
+"""The machine-readable result of one activity's impact evaluation: a typed, versioned record.
+
+Each impact report ends by saving its record (`ImpactRecord.save`, called by the notebook's last
+cell) in the output folder's `_aggregates/`. The programme summary reads the records through
+their attributes, and a reviewer can load them all with `read_results(folder)`. A record holds
+disclosure-safe aggregates only: estimates and intervals in percentage points, rounded counts
+("[c]" where hidden), spend, the evidence rating, the falsification checks, and what it was
+computed from (input hashes, as-of date, seed), so a stale record is never used.
+
+The JSON form is the same as the first version's (schema 1): a record written then still reads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from evaluation.errors import InputError
+
+RECORD_SCHEMA = 1
+RECORD_DIR = "_aggregates"
+RECORD_SUFFIX = "_impact.json"
+
+Count = int | str | None
+"""A published count: a rounded whole number, "[c]" when hidden, None when not applicable."""
+Rate = float | str | None
+"""A published proportion: a number, "[c]" when hidden, None when not available."""
+
+
+class RecordError(InputError):
+    """A file that is not an impact record this toolkit can read (wrong schema, missing fields)."""
+
+
+def _known(cls, data: Mapping[str, Any], where: str) -> dict:
+    """The fields of `cls` from `data`, refusing a missing required field."""
+    names = {f.name: f for f in fields(cls)}
+    missing = [
+        name
+        for name, spec in names.items()
+        if name not in data and spec.default is MISSING and spec.default_factory is MISSING
+    ]
+    if missing:
+        raise RecordError(f"{where}: the record has no {', '.join(missing)}.")
+    return {name: data[name] for name in names if name in data}
+
+
+@dataclass(frozen=True)
+class HorizonRecord:
+    """The estimate and net outcomes at one follow-up (months after referral)."""
+
+    horizon: int
+    reportable: bool
+    n_followed: Count = None
+    estimate_pp: float | None = None
+    ci_lower_pp: float | None = None
+    ci_upper_pp: float | None = None
+    participants_rate: Rate = None
+    counterfactual_rate: Rate = None
+    net_additional: float | None = None
+    net_additional_ci_lower: float | None = None
+    net_additional_ci_upper: float | None = None
+    cost_meaningful: bool | None = None
+    cost_per_net_additional: float | None = None
+    cost_ci_lower: float | None = None
+    cost_ci_upper: float | None = None
+    cost_note: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> HorizonRecord:
+        return cls(**_known(cls, data, "horizon"))
+
+    @property
+    def has_net(self) -> bool:
+        """Whether net additional outcomes were estimated at this follow-up."""
+        return self.net_additional is not None
+
+
+@dataclass(frozen=True)
+class HeadlineRecord:
+    """The activity's headline: the follow-up it is judged at, the estimate and the verdict."""
+
+    horizon: int | None
+    estimate_pp: float | None
+    ci_lower_pp: float | None
+    ci_upper_pp: float | None
+    significant: bool
+    measure: str = ""  # "participants" or "area employment rate"
+    term: str = ""
+    published: bool = True
+    withheld_reason: str = ""
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> HeadlineRecord:
+        values = _known(cls, data, "headline")
+        values["withheld_reason"] = str(values.get("withheld_reason") or "")
+        values["published"] = True if values.get("published") is None else bool(values["published"])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class PlaceboRecord:
+    months_before: int
+    run: bool
+    passed: bool | None
+    p_value: float | None
+    largest_difference_pp: float | None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PlaceboRecord:
+        return cls(**_known(cls, data, "placebo"))
+
+
+@dataclass(frozen=True)
+class FalsificationRecord:
+    """The placebo and pre-period checks that decide whether a verdict is published."""
+
+    credible: bool
+    failed: tuple[str, ...]
+    pre_path_p_value: float | None
+    placebos: tuple[PlaceboRecord, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FalsificationRecord:
+        values = _known(cls, data, "falsification")
+        values["failed"] = tuple(values.get("failed") or ())
+        values["placebos"] = tuple(PlaceboRecord.from_dict(p) for p in values.get("placebos") or ())
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class ImpactRecord:
+    """One activity's impact result, as published (see the module docstring)."""
+
+    activity_id: str
+    activity_name: str
+    design: str
+    status: str  # "estimated", "not_estimated" or "failed"
+    reason: str = ""
+    evidence_level: int | None = None
+    evidence_label: str = ""
+    alpha: float = 0.05
+    n_participants: Count = None
+    spend_gbp: float | None = None
+    n_treated_areas: int = 0
+    n_control_areas: int = 0
+    headline: HeadlineRecord | None = None
+    horizons: tuple[HorizonRecord, ...] = ()
+    falsification: FalsificationRecord | None = None
+    computed_from: Mapping[str, Any] = field(default_factory=dict)
+    schema: int = RECORD_SCHEMA
+
+    @property
+    def estimated(self) -> bool:
+        return self.status == "estimated"
+
+    def at(self, horizon: int | None) -> HorizonRecord | None:
+        """The record at a follow-up in months, or None."""
+        return next((h for h in self.horizons if horizon is not None and h.horizon == horizon), None)
+
+    def to_dict(self) -> dict:
+        """The JSON form (plain types only)."""
+        data = asdict(self)
+        data["horizons"] = [dict(h) for h in data["horizons"]]
+        if data["falsification"] is not None:
+            data["falsification"]["failed"] = list(data["falsification"]["failed"])
+            data["falsification"]["placebos"] = [dict(p) for p in data["falsification"]["placebos"]]
+        data["computed_from"] = dict(self.computed_from)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ImpactRecord:
+        """A record from its JSON form; a RecordError when it is not one (or of another schema)."""
+        if not isinstance(data, Mapping):
+            raise RecordError("an impact record is a JSON object")
+        if data.get("schema", RECORD_SCHEMA) != RECORD_SCHEMA:
+            raise RecordError(
+                f"the record has schema {data.get('schema')!r}; this toolkit reads schema {RECORD_SCHEMA}"
+            )
+        values = _known(cls, data, "record")
+        head = values.get("headline")
+        values["headline"] = HeadlineRecord.from_dict(head) if head else None
+        values["horizons"] = tuple(HorizonRecord.from_dict(h) for h in values.get("horizons") or ())
+        checks = values.get("falsification")
+        values["falsification"] = FalsificationRecord.from_dict(checks) if checks else None
+        values["computed_from"] = dict(values.get("computed_from") or {})
+        return cls(**values)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the record atomically (a reader never sees half a file); returns the path."""
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=target.parent)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as file:
+                json.dump(self.to_dict(), file, indent=2, allow_nan=False)
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        return target
+
+    @classmethod
+    def read(cls, path: str | Path) -> ImpactRecord:
+        """The record saved at `path`; a RecordError naming the file when it cannot be read."""
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            return cls.from_dict(data)
+        except (OSError, ValueError) as error:
+            raise RecordError(f"{Path(path).name}: not a readable impact record ({error})") from None
+
+
+def record_path(output_dir: str | Path, activity_id: str) -> Path:
+    """Where an activity's record is saved in an output folder."""
+    return Path(output_dir) / RECORD_DIR / f"{activity_id}{RECORD_SUFFIX}"
+
+
+def read_results(folder: str | Path) -> dict[str, ImpactRecord]:
+    """Every activity's impact record in a report folder (as written by `evaluation run`), by
+    activity id: the machine-readable results of the run."""
+    found = sorted((Path(folder) / RECORD_DIR).glob(f"*{RECORD_SUFFIX}"))
+    records = [ImpactRecord.read(path) for path in found]
+    return {record.activity_id: record for record in records}
+
+
+__all__ = [
+    "RECORD_SCHEMA",
+    "FalsificationRecord",
+    "HeadlineRecord",
+    "HorizonRecord",
+    "ImpactRecord",
+    "PlaceboRecord",
+    "RecordError",
+    "read_results",
+    "record_path",
+]

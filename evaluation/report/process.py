@@ -319,12 +319,15 @@ def reach(ctx: ActivityContext) -> list:
             )
         else:
             title = f"About {safe_count(len(people), ctx.policy)} residents had been referred by {long_date(ctx.as_of)}"
-        passed = monthly[monthly["referred_exact"] >= int(target)] if has_target else monthly.iloc[0:0]
-        when = (
-            f" Referrals passed the target in {month_year(passed['month'].iloc[0])}."
-            if not passed.empty
-            else ""
-        )
+        when = ""
+        if has_target:  # the stage the target counts, as published (rounded): the exact count stays hidden
+            counts = monthly[f"{stage}_shown"]
+            reached = monthly[[not isinstance(n, str) and n >= int(target) for n in counts]]
+            if not reached.empty:
+                when = (
+                    f" The target of {target:,} residents {TARGET_STAGES[stage]} was reached in "
+                    f"{month_year(reached['month'].iloc[0])} (counting people rounded to the nearest 5)."
+                )
         shown = pd.DataFrame(
             {
                 "Month": [month_year(m) for m in monthly["month"]],
@@ -389,9 +392,9 @@ def _cumulative_referrals(
     months = pd.date_range(people["referred_date"].min().replace(day=1), as_of, freq="MS")
     ends = months + pd.offsets.MonthEnd(0)
     frame = pd.DataFrame({"month": months})
-    frame["referred_exact"] = [int((people["referred_date"] <= e).sum()) for e in ends]
-    frame["started_exact"] = [int((people["started_date"] <= e).sum()) for e in ends]
-    for column in ("referred", "started"):  # charts show rounded counts and hide small ones
+    for column in ("referred", "engaged", "started"):
+        frame[f"{column}_exact"] = [int((people[f"{column}_date"] <= e).sum()) for e in ends]
+    for column in ("referred", "engaged", "started"):  # charts show rounded counts and hide small ones
         frame[f"{column}_shown"] = [safe_count(n, policy) for n in frame[f"{column}_exact"]]
         frame[column] = [np.nan if isinstance(v, str) else v for v in frame[f"{column}_shown"]]
     return frame

@@ -192,3 +192,24 @@ def test_invalid_programme_targets_are_refused_with_a_plain_message(folder):
         load_programme(folder)  # refused with the input folder, not only when the summary is built
     assert "job_outcomes" in str(caught.value.findings[0].advice)
     assert main(["validate", str(folder)]) == 2
+
+
+def test_the_month_a_target_was_reached_counts_its_stage_as_published(small_input_copy):
+    """The chart's text said when referrals passed the target, from the exact count, even when the
+    target counts people engaged: now the stage the target counts, rounded as published."""
+    path = small_input_copy.path
+    plan = pd.read_csv(path / "delivery_plan.csv", dtype=str, keep_default_na=False)
+    plan["target_participants_stage"] = ""
+    plan.loc[plan["activity_id"] == ACTIVITY, ["target_participants", "target_participants_stage"]] = [
+        "20",
+        "engaged",
+    ]
+    plan.to_csv(path / "delivery_plan.csv", index=False)
+    ctx = process.context(str(path), ACTIVITY)
+    engaged = pd.to_datetime(ctx.people["engaged_date"]).dropna().sort_values()
+    months = pd.date_range(ctx.people["referred_date"].min().replace(day=1), ctx.as_of, freq="MS")
+    shown = [safe_count(int((engaged <= m + pd.offsets.MonthEnd(0)).sum())) for m in months]
+    first = next(m for m, n in zip(months, shown, strict=True) if not isinstance(n, str) and n >= 20)
+    raw = html_module.unescape(" ".join(p.data for p in process.reach(ctx) if hasattr(p, "data")))
+    assert f"The target of 20 residents engaged was reached in {first:%B %Y}" in raw  # the chart's text
+    assert "Referrals passed the target" not in raw

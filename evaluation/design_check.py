@@ -4,7 +4,7 @@ Before reading an activity's answer, an evaluator can ask whether the method can
 on these data. `check_design` answers by simulation on the real comparison pool (Franklin
 et al. 2014, "Plasmode simulation for the evaluation of pharmacoepidemiologic methods"):
 
-1. The activity's own matched sample is built once (`impact.matched_sample`): every
+1. The activity's own matched sample is built once (`stacking.matched_sample`): every
    comparison person anchored at every participant referral month, with characteristics
    and employment and benefit histories, and a propensity score fitted against the real
    participants.
@@ -35,11 +35,8 @@ import pandas as pd
 from evaluation.errors import DesignError, OptionError
 from evaluation.falsification import falsify
 from evaluation.histories import month_start
-from evaluation.impact import (
-    DEFAULT_COVARIATES,
-    matched_comparison,
-    matched_sample,
-)
+from evaluation.matched import matched_comparison
+from evaluation.stacking import DEFAULT_COVARIATES, matched_sample
 
 DEFAULT_DRAWS = 100
 DEFAULT_EFFECT = 0.05

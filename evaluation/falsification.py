@@ -38,6 +38,7 @@ import pandas as pd
 
 from evaluation.did.results import WaldTest
 from evaluation.errors import DesignError
+from evaluation.matched import matched_comparison
 
 PLACEBO_MONTHS = (6, 12)
 """Pseudo-referral dates, months before the real referral."""
@@ -127,8 +128,6 @@ def falsify(
     with the reason and does not count as failed. `deciding_only` skips the placebos that do
     not decide publication (for simulations).
     """
-    from evaluation.impact import matched_comparison  # the estimator lives above this module
-
     placebos = []
     options = {k: v for k, v in options.items() if k not in ("horizons", "candidates", "anchor_shift")}
     months_list = PLACEBO_MONTHS if not deciding_only else DECIDING_PLACEBOS

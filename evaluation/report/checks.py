@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from evaluation.activity import ActivityImpact
 from evaluation.falsification import Falsification
-from evaluation.impact import CANDIDATES, ActivityImpact
+from evaluation.matched import CANDIDATES
 from evaluation.report.display import bullets, heading, paragraph, warning
 
 __all__ = [

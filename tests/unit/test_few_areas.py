@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.impact import MIN_TREATED_AREAS, ActivityImpact, _area_sentence, estimate_activity
+from evaluation.activity import _area_sentence
+from evaluation.impact import MIN_TREATED_AREAS, ActivityImpact, estimate_activity
 from evaluation.programme import load_programme
 from evaluation.report import impact as impact_report
 from evaluation.report.impact import few_areas_text, signed

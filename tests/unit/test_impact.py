@@ -49,12 +49,12 @@ from evaluation.impact import (
     WORK_GAP_BANDS,
     ActivityImpact,
     MatchedDiDResult,
-    _covariate_frame,
     estimate_activity,
     matched_did,
 )
 from evaluation.programme import load_programme
 from evaluation.results import FRAME_COLUMNS
+from evaluation.stacking import _covariate_frame
 
 MONTHS = pd.date_range("2024-01-01", "2025-12-01", freq="MS")
 EMPLOYED = {

@@ -1,0 +1,430 @@
+"""The sample the matched comparison estimates from: people stacked by referral month, matched.
+
+Steps 1 to 3 of `evaluation.matched` (its docstring gives the method). Each participant's
+*anchor* is their referral month; the comparison pool is copied once per referral-month cohort,
+each copy anchored at that month and limited to the `exact` strata (by default the local
+authorities) of that cohort's participants. Every row is described by the characteristics in
+its `covariates` (`_covariate_frame`: text as text, `LOG1P_COLUMNS` as log1p, `BANDED_COLUMNS`
+also in bands) and, with `HISTORY` or `RECENT_HISTORY`, by its employment and benefit history
+before the anchor (`evaluation.histories`); the baseline of the difference-in-differences is
+each row's share in work over `baseline_window`. `matched_sample` stacks the rows and matches
+them (`evaluation.matching.match`, exact on the cohort and on `exact`). Returns numbers only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.linalg import qr as scipy_qr
+
+from evaluation.errors import DesignError
+from evaluation.histories import (
+    MIN_HISTORY,
+    RECENT_FEATURES,
+    Outcomes,
+    history_features,
+    month_codes,
+    outcome_matrix,
+    window_share,
+)
+from evaluation.matching import match
+
+PRE_HISTORY = "pre_outcome_share"
+"""Derived covariate: share of the pre-period months with the outcome (in work)."""
+
+HISTORY = "history"
+"""Derived covariates: the detailed employment and benefit history before the anchor
+(`evaluation.histories.history_features`: each of the last 6 months, shares over months 7-12
+and 13-24, months since last in work, recent job loss and benefit start)."""
+
+RECENT_HISTORY = "recent_history"
+"""Derived covariates: only the last 6 months of the history (`histories.RECENT_FEATURES`),
+for estimators that difference out the longer-run level instead of matching on it."""
+
+BENEFIT = "on_out_of_work_benefit"
+"""The outcomes column whose history enters `HISTORY` beside employment (when present)."""
+
+LOG1P_COLUMNS = ("months_since_last_worked",)
+"""Covariates entered as log(1 + x): long spells out of work matter less month by month."""
+
+NEVER_WORKED = 600
+"""The `months_since_last_worked` code for never worked (data contract)."""
+
+AGE_BANDS = ((25, "16_to_24"), (35, "25_to_34"), (45, "35_to_44"), (55, "45_to_54"), (np.inf, "55_and_over"))
+"""Age bands (exclusive upper bound, label): the ONS labour-market bands, 55 and over pooled."""
+
+WORK_GAP_BANDS = (
+    (13, "up_to_12_months"),
+    (25, "13_to_24_months"),
+    (61, "25_to_60_months"),
+    (NEVER_WORKED, "over_60_months"),
+    (np.inf, "never_worked"),
+)
+"""Bands of months since last worked (exclusive upper bound, label); 600 is never worked."""
+
+BANDED_COLUMNS = {
+    "age": ("age_band", AGE_BANDS),
+    "months_since_last_worked": ("time_since_last_worked", WORK_GAP_BANDS),
+}
+"""Numeric covariates that also enter as bands (name of the banded column, bands).
+
+Targeting and employability change in steps (under 25, 55 and over, out of work for more
+than two years, never worked) that a linear or log term cannot follow; the bands let the
+propensity score, and the balance table, see them. The number itself stays in as well.
+"""
+
+DEFAULT_COVARIATES = (
+    "age",
+    "sex",
+    "health_condition",
+    "disabled",
+    "carer",
+    "parent",
+    "neurodivergent",
+    "veteran",
+    "social_housing",
+    "benefit_status",
+    "months_since_last_worked",
+    RECENT_HISTORY,
+)
+"""The headline's matching covariates: characteristics and the last 6 months' states."""
+
+FULL_HISTORY_COVARIATES = (*DEFAULT_COVARIATES[:-1], HISTORY)
+"""Characteristics and the whole 24-month history (the post-referral comparison's covariates)."""
+
+TREATED = "_treated"
+"""Column of the stacked frame: 1 on a participant's row, 0 on a comparison row."""
+
+COHORT = "_cohort"
+"""Column of the stacked frame: the row's anchor (its referral-month cohort), in months from the
+first month of the outcome data."""
+
+_PERSON = "_person"
+_PRE = "_pre"
+
+__all__ = [
+    "AGE_BANDS",
+    "BANDED_COLUMNS",
+    "DEFAULT_COVARIATES",
+    "FULL_HISTORY_COVARIATES",
+    "HISTORY",
+    "LOG1P_COLUMNS",
+    "PRE_HISTORY",
+    "RECENT_HISTORY",
+    "WORK_GAP_BANDS",
+    "MatchedSample",
+    "Stacked",
+    "baseline_window",
+    "matched_sample",
+]
+
+
+def _banded(values: np.ndarray, bands) -> np.ndarray:
+    """Each value's band label (bands as (exclusive upper bound, label)); None where missing."""
+    upper = np.array([bound for bound, _ in bands], dtype=float)
+    labels = np.array([label for _, label in bands] + [None], dtype=object)
+    at = np.searchsorted(upper, values, side="right")
+    return np.where(np.isnan(values), None, labels[np.minimum(at, len(bands))])
+
+
+def _covariate_frame(people: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFrame:
+    """Covariates ready for `match`: numbers as floats (log1p where listed), text as text;
+    columns in `BANDED_COLUMNS` also as their bands (text)."""
+    out = {}
+    for column in covariates:
+        if column in (PRE_HISTORY, HISTORY, RECENT_HISTORY):
+            continue
+        series = people[column]
+        if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
+            values = pd.to_numeric(series).astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+            if column in LOG1P_COLUMNS:
+                out[f"log1p_{column}"] = np.log1p(np.clip(values, 0, None))
+            else:
+                out[column] = values
+            if column in BANDED_COLUMNS:
+                name, bands = BANDED_COLUMNS[column]
+                out[name] = _banded(values, bands)
+        else:
+            out[column] = series.astype(object).where(series.notna(), None).to_numpy()
+    return pd.DataFrame(out, index=people.index)
+
+
+@dataclass(frozen=True)
+class Stacked:
+    """The frame passed to `match` plus, per row, its person, outcome row and anchor column."""
+
+    frame: pd.DataFrame
+    person_code: np.ndarray  # integer cluster id per row
+    outcome_row: np.ndarray
+    anchor_col: np.ndarray
+    pre_mean: np.ndarray
+    treated: np.ndarray
+    n_participants: int
+    n_excluded: int
+    n_pool: int
+    history_months: int = 0
+    baseline: tuple[int, int] | None = None
+
+
+def baseline_window(months_available: int) -> tuple[int, int]:
+    """The baseline of the headline difference-in-differences, in months before the anchor.
+
+    Months 13 to 24 (as far as the data go) lie before any fall in employment that leads to
+    referral and before the six months matched one by one; with 12 months of history or
+    less, months 7 to 12 are the earliest there are.
+    """
+    return (13, 24) if months_available >= 13 else (7, 12)
+
+
+def _stack(
+    participants,
+    pool,
+    data: Outcomes,
+    *,
+    covariates,
+    exact,
+    person,
+    referral,
+    pre_months,
+    anchor_codes,
+    benefit: Outcomes | None = None,
+    baseline: tuple[int, int] | str | None = None,
+) -> Stacked:
+    """Participants (anchor = own referral month) and one copy of the pool per cohort."""
+    base_cols = list(exact)
+    use_history = HISTORY in covariates or RECENT_HISTORY in covariates
+    only_recent = RECENT_HISTORY in covariates and HISTORY not in covariates
+
+    def described(rows, anchors, months):
+        found = history_features(data, benefit, rows, anchors, months_available=months).frame
+        return found[[c for c in found.columns if c in RECENT_FEATURES]] if only_recent else found
+
+    def baseline_mean(rows, anchors):
+        if baseline is None:
+            return data.window_mean(rows, anchors, pre_months)
+        return window_share(data, rows, anchors, baseline[0], baseline[1])
+
+    p_cov = _covariate_frame(participants, covariates)
+    p_rows = data.row_of.get_indexer(participants[person])
+    p_anchor = anchor_codes - data.first
+    has_outcomes = p_rows >= 0
+    safe_rows = np.where(has_outcomes, p_rows, 0)
+    if use_history:
+        # people with less history than the contracts' minimum are left out (n_excluded);
+        # the rest are described over the history every one of them has
+        has_outcomes &= p_anchor >= MIN_HISTORY
+    months_available = int(p_anchor[has_outcomes].min()) if has_outcomes.any() else 0
+    if baseline == "auto":
+        baseline = baseline_window(months_available)
+    p_pre = baseline_mean(safe_rows, p_anchor)
+    p_pre = np.where(has_outcomes, p_pre, np.nan)
+    treated_part = pd.concat(
+        [participants[base_cols].reset_index(drop=True), p_cov.reset_index(drop=True)], axis=1
+    )
+    if use_history:
+        features = described(safe_rows, p_anchor, months_available).reset_index(drop=True)
+        features.loc[~has_outcomes] = np.nan
+        treated_part = pd.concat([treated_part, features], axis=1)
+    treated_part[_PRE] = p_pre
+    treated_part[COHORT] = p_anchor
+    treated_part[TREATED] = 1
+    treated_part.index = "T:" + participants[person].astype(str).to_numpy()
+    t_ok = _complete(treated_part) & has_outcomes
+    n_excluded = int((~t_ok).sum())
+    treated_part = treated_part[t_ok].assign(**{_PERSON: participants[person].to_numpy()[t_ok]})
+
+    pool = pool[~pool[person].isin(participants[person])]
+    c_cov = _covariate_frame(pool, covariates)
+    c_rows = data.row_of.get_indexer(pool[person])
+    c_base = pd.concat([pool[base_cols].reset_index(drop=True), c_cov.reset_index(drop=True)], axis=1)
+    c_has = c_rows >= 0
+    # comparison people with a trait no participant has stay in (the comparison "before
+    # matching" and the naive difference are against everyone); `match` gives them
+    # propensity 0 and never matches them
+    n_pool = int((c_has & _on_discrete_support(c_base, treated_part, list(c_cov.columns))).sum())
+    c_base, c_person, c_rows = c_base[c_has], pool[person].to_numpy()[c_has], c_rows[c_has]
+    pieces = []
+    for cohort, members in treated_part.groupby(COHORT, sort=True):
+        # only comparison people in the exact strata (areas) this cohort's participants are in
+        here = _in_strata(c_base, members, base_cols)
+        anchors = np.full(int(here.sum()), cohort)
+        pre = baseline_mean(c_rows[here], anchors)
+        piece = c_base[here].reset_index(drop=True)
+        if use_history:
+            found = described(c_rows[here], anchors, months_available)
+            piece = pd.concat([piece, found.reset_index(drop=True)], axis=1)
+        piece = piece.assign(**{_PRE: pre, COHORT: cohort, TREATED: 0, _PERSON: c_person[here]})
+        piece.index = [f"C:{p}:{cohort + data.first}" for p in c_person[here]]
+        pieces.append(piece[_complete(piece)])
+    frame = pd.concat([treated_part, *pieces])
+    if use_history:
+        frame = frame.drop(columns=_redundant(frame, list(features.columns)))
+    frame = frame.sort_index(kind="stable")  # row order fixed by labels, not by the inputs
+    person_ids = frame.pop(_PERSON).to_numpy()
+    pre_mean = frame[_PRE].to_numpy(dtype=float)
+    if PRE_HISTORY in covariates:
+        frame = frame.rename(columns={_PRE: PRE_HISTORY})
+    else:
+        frame = frame.drop(columns=_PRE)
+    outcome_row = data.row_of.get_indexer(person_ids)
+    person_code = pd.factorize(person_ids)[0]
+    treated = frame[TREATED].to_numpy() == 1
+    return Stacked(
+        frame=frame,
+        person_code=person_code,
+        outcome_row=outcome_row,
+        anchor_col=frame[COHORT].to_numpy(dtype=np.int64),
+        pre_mean=pre_mean,
+        treated=treated,
+        n_participants=len(participants),
+        n_excluded=n_excluded,
+        n_pool=n_pool,
+        history_months=min(months_available, 24) if use_history else 0,
+        baseline=baseline if isinstance(baseline, tuple) else None,
+    )
+
+
+def _redundant(frame: pd.DataFrame, columns: list[str]) -> list[str]:
+    """History columns that are exact linear combinations of earlier ones (or constant).
+
+    With a short history some summaries repeat the monthly states (months since last in
+    work when only 6 months are known); the propensity model needs a full-rank design.
+    """
+    values = frame[columns].to_numpy(dtype=float)
+    values = values[np.isfinite(values).all(axis=1)]
+    if len(values) == 0:
+        return []
+    design = np.column_stack([np.ones(len(values)), values - values.mean(axis=0)])
+    _, r, pivot = scipy_qr(design, mode="economic", pivoting=True)
+    diagonal = np.abs(np.diag(r))
+    rank = int((diagonal > diagonal.max() * 1e-9).sum())
+    keep = set(pivot[:rank])
+    return [c for i, c in enumerate(columns, start=1) if i not in keep]
+
+
+def _in_strata(pool: pd.DataFrame, members: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """Pool rows whose values of `columns` (the exact-matching keys) occur among `members`."""
+    if not columns:
+        return np.ones(len(pool), dtype=bool)
+    keys = pd.MultiIndex.from_frame(members[columns].astype(object))
+    return pd.MultiIndex.from_frame(pool[columns].astype(object)).isin(keys)
+
+
+def _is_discrete(values: pd.Series) -> bool:
+    if not pd.api.types.is_numeric_dtype(values):
+        return True
+    return bool(values.dropna().isin([0, 1]).all())
+
+
+def _on_discrete_support(pool: pd.DataFrame, treated: pd.DataFrame, columns) -> np.ndarray:
+    """Comparison rows whose every text level and 0/1 flag value occurs among participants.
+
+    A comparison person with a trait no participant has (a veteran when no participant is
+    one, a man for a women's service) can never be a good match: `match` gives them
+    propensity 0 (the logit's maximum-likelihood limit). They are not counted in `n_pool`.
+    """
+    keep = np.ones(len(pool), dtype=bool)
+    for column in columns:
+        both = pd.concat([pool[column], treated[column]])
+        if _is_discrete(both):
+            keep &= pool[column].isin(pd.unique(treated[column].dropna())).to_numpy()
+    return keep
+
+
+def _complete(frame: pd.DataFrame) -> np.ndarray:
+    """Rows with every covariate (including the pre-period history) present."""
+    return frame.notna().all(axis=1).to_numpy()
+
+
+@dataclass(frozen=True)
+class MatchedSample:
+    """The stacked (person, anchor) rows, their outcome matrix and the matching on them.
+
+    What `matched_comparison` estimates from, exposed for the design check
+    (`evaluation.design_check`), which draws pseudo-participants from the same rows.
+    """
+
+    stacked: Stacked
+    data: Outcomes
+    matched: object  # evaluation.matching.MatchResult
+
+
+def matched_sample(
+    participants,
+    comparison_pool,
+    outcomes,
+    *,
+    covariates,
+    exact,
+    outcome,
+    pre_months,
+    ratio,
+    caliper,
+    seed,
+    alpha,
+    person,
+    referral,
+    month,
+    last_month,
+    anchor_shift=0,
+    baseline=None,
+) -> MatchedSample:
+    """Stack participants and the pool by referral-month cohort and match them (checked inputs)."""
+    last_code = (
+        int(month_codes(pd.Series([pd.Timestamp(last_month)]))[0])
+        if last_month is not None
+        else int(month_codes(outcomes[month]).max())
+    )
+    people = np.concatenate([participants[person].to_numpy(), comparison_pool[person].to_numpy()])
+    data = outcome_matrix(outcomes, people, person=person, month=month, outcome=outcome, last_code=last_code)
+    benefit = None
+    wants_history = HISTORY in covariates or RECENT_HISTORY in covariates
+    if wants_history and BENEFIT in outcomes.columns and outcome != BENEFIT:
+        benefit = outcome_matrix(
+            outcomes,
+            people,
+            person=person,
+            month=month,
+            outcome=BENEFIT,
+            last_code=last_code,
+            first_code=data.first,
+        )
+    stacked = _stack(
+        participants,
+        comparison_pool,
+        data,
+        covariates=covariates,
+        exact=exact,
+        person=person,
+        referral=referral,
+        pre_months=pre_months,
+        anchor_codes=month_codes(participants[referral]) - int(anchor_shift),
+        benefit=benefit,
+        baseline=baseline,
+    )
+    if not stacked.treated.any():
+        raise DesignError(
+            "matched comparison: no participant has complete covariates and pre-referral outcomes",
+            "Check that the outcomes cover the months before referral",
+        )
+    if stacked.treated.all():
+        raise DesignError(
+            "matched comparison: no usable comparison people",
+            "Add comparison people with outcomes in the participants' areas",
+        )
+    match_covariates = [c for c in stacked.frame.columns if c not in (*exact, COHORT, TREATED)]
+    matched = match(
+        stacked.frame,
+        treatment=TREATED,
+        covariates=match_covariates,
+        exact=[*exact, COHORT],
+        ratio=ratio,
+        caliper=caliper,
+        replace=True,
+        seed=seed,
+        alpha=alpha,
+    )
+    return MatchedSample(stacked, data, matched)

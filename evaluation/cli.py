@@ -318,21 +318,25 @@ def _check_design(args) -> int:
 def _run(args) -> int:
     from evaluation.runner import run  # papermill import is slow; only the run command needs it
 
-    if args.path is None:
-        folder = Path(tempfile.mkdtemp(prefix="evaluation-synthetic-"))
-        args.path = synthetic.write(folder, args.seed, programme=args.programme)
-        print(f"No input folder given: generated {synthetic.shape_of(args.programme).name} in {args.path}")
-    else:
-        warn_if_in_git_repository(args.path)
-    summary = run(
-        args.path,
-        args.out,
-        as_of=args.as_of,
-        seed=args.seed,
-        activities=args.activity,
-        workers=args.workers,
-        replace_previous=args.replace_previous,
-    )
+    with contextlib.ExitStack() as cleanup:
+        if args.path is None:  # a synthetic input for this run only, removed when it ends
+            folder = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="evaluation-synthetic-")))
+            args.path = synthetic.write(folder, args.seed, programme=args.programme)
+            print(
+                f"No input folder given: generated {synthetic.shape_of(args.programme).name} for this run "
+                "(`evaluation synthetic OUT` keeps one)"
+            )
+        else:
+            warn_if_in_git_repository(args.path)
+        summary = run(
+            args.path,
+            args.out,
+            as_of=args.as_of,
+            seed=args.seed,
+            activities=args.activity,
+            workers=args.workers,
+            replace_previous=args.replace_previous,
+        )
     print(summary.text())
     print(f"Open {summary.out_dir / 'index.html'}")
     return EXIT_OK if summary.ok else EXIT_FAILED

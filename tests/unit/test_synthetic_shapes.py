@@ -93,3 +93,21 @@ def test_cli_writes_each_shape_and_refuses_an_unknown_one(tmp_path, capsys):
     assert "Manchester employment and health service (synthetic)" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         main(["synthetic", str(tmp_path / "x"), "--programme", "west-midlands"])
+
+
+def test_a_run_without_an_input_folder_leaves_no_generated_folder_behind(tmp_path, monkeypatch, capsys):
+    """`evaluation run` with no folder generates a synthetic input for the run and removes it after."""
+    from evaluation import runner
+    from evaluation.runner import RunSummary
+
+    seen = []
+
+    def fake_run(path, out, **options):
+        seen.append(path)
+        assert (path / "participants.csv").exists()
+        return RunSummary(out_dir=out)
+
+    monkeypatch.setattr(runner, "run", fake_run)
+    assert main(["run", "--out", str(tmp_path / "out"), "--programme", "manchester"]) == 0
+    assert len(seen) == 1 and not seen[0].exists()
+    assert "Manchester employment and health service (synthetic)" in capsys.readouterr().out

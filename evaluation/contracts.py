@@ -89,7 +89,7 @@ class ColumnSpec:
         low, high = self.range
         if self.type != "date":
             return low, high
-        return tuple(_date_bound(v) for v in (low, high))
+        return _date_bound(low), _date_bound(high)
 
 
 def _date_bound(value: Any) -> pd.Timestamp:
@@ -157,8 +157,9 @@ def parse_date(value: Any) -> pd.Timestamp:
     parsed = _parse_text_dates(text).iloc[0]
     if pd.notna(parsed):
         return pd.Timestamp(parsed)
-    if isinstance(value, str) and looks_month_first(text).iloc[0]:
-        month, day, year = (int(part) for part in _UK.fullmatch(value.strip()).groups())
+    uk = _UK.fullmatch(value.strip()) if isinstance(value, str) else None
+    if uk and looks_month_first(text).iloc[0]:
+        month, day, year = (int(part) for part in uk.groups())
         raise InputError(
             f"'{value}' is not a date: dates are read day first (DD/MM/YYYY, as in the UK), and "
             f"there is no month {day}. It looks like month/day/year: write "
@@ -369,15 +370,16 @@ def _coerce_column(raw: pd.Series, spec: ColumnSpec, table: str):
 
 def _convert(
     raw: pd.Series, blank: pd.Series, spec: ColumnSpec, table: str
-) -> tuple[pd.Series, list[Finding]]:
+) -> tuple[pd.Series, list[Finding | None]]:
+    """The typed column and its findings, with None where a check found nothing."""
     text = raw.astype("string").str.strip()
-    findings: list[Finding] = []
+    findings: list[Finding | None] = []
     if spec.type in ("string", "category"):
         if spec.type == "string" and not spec.nullable:
             placeholder = text.str.lower().isin(MISSING_WORDS).fillna(False)
             advice = "Values such as NA, null or - stand for a missing value: fill in the real value."
             findings.append(_finding(table, spec.name, "not blank", placeholder, raw, advice))
-        return text.where(~blank, pd.NA).astype(object).where(~blank, None), findings
+        return text.where(~blank).astype(object).where(~blank, None), findings  # blank: <NA>, then None
     if spec.type == "date":
         parsed = _parse_dates(raw, text)
         bad = parsed.isna() & ~blank
@@ -394,7 +396,7 @@ def _convert(
         findings.append(
             _finding(table, spec.name, "type: boolean (0 or 1)", bad, raw, "Use 1 for yes and 0 for no.")
         )
-        return parsed.where(~blank & ~bad, pd.NA).astype("Int8"), findings
+        return parsed.where(~blank & ~bad).astype("Int8"), findings  # NaN becomes <NA>
     # A comma is read only as a thousands separator (1,234.50); 12,5 is no number here.
     grouped = text.str.fullmatch(_THOUSANDS.pattern).fillna(False)
     unread = text.str.contains(",", regex=False).fillna(False) & ~grouped
@@ -462,7 +464,7 @@ def coerce_table(raw: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame, l
 def _coerce_table(raw: pd.DataFrame, contract: Contract):
     """As coerce_table, plus per column a mask of the non-blank cells that could not be converted."""
     table = contract.table
-    findings: list[Finding] = []
+    findings: list[Finding | None] = []
     if len(raw) == 0 and contract.required:  # an optional table may have no rows yet
         findings.append(
             Finding(table, None, "table is not empty", 0, advice="The file has a header but no rows.")
@@ -639,10 +641,19 @@ def _unchecked_references(rule: RuleSpec, tables: Mapping[str, pd.DataFrame]) ->
     )
 
 
+def _references(rule: RuleSpec) -> Mapping[str, Any]:
+    """The table(s) and columns a foreign_key, disjoint or covered_by rule looks values up in."""
+    if rule.references is None:
+        raise ValueError(
+            f"Rule '{rule.name}' ({rule.kind}) names no table to look values up in (references)."
+        )
+    return rule.references
+
+
 def _reference_values(rule: RuleSpec, tables: Mapping[str, pd.DataFrame]) -> pd.Series | None:
-    names = rule.references["table"]
+    names = _references(rule)["table"]
     names = [names] if isinstance(names, str) else names
-    column = rule.references["columns"][0]
+    column = _references(rule)["columns"][0]
     present = [tables[n][column] for n in names if n in tables and column in tables[n]]
     return pd.concat(present, ignore_index=True) if present else None
 
@@ -779,7 +790,7 @@ RULE_CHECKS = {
 
 def _rule_table(rule: RuleSpec, table: str) -> str:
     """covered_by rules report rows of the referenced table."""
-    return rule.references["table"] if rule.kind == "covered_by" else table
+    return _references(rule)["table"] if rule.kind == "covered_by" else table
 
 
 # --- public entry points ----------------------------------------------------------------

@@ -18,7 +18,7 @@ import json
 import re
 import warnings
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -48,7 +48,7 @@ from evaluation.errors import (
     UnknownActivityError,
 )
 
-READERS = {
+READERS: dict[str, Callable[[Path], pd.DataFrame]] = {
     # utf-8-sig: also reads Excel's "CSV UTF-8", which starts with a byte-order mark.
     ".csv": lambda p: pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig"),
     ".parquet": pd.read_parquet,
@@ -172,6 +172,7 @@ def _read(
     a warning naming it; a workbook holding the columns on several sheets is refused. Blank
     rows at the end, and blank columns without a header, are dropped silently."""
     try:
+        frame: pd.DataFrame | Finding
         if contract is None:
             frame = READERS[path.suffix](path)
         elif path.suffix == ".csv":
@@ -224,9 +225,9 @@ def read_raw_tables(
         (path,) = paths
         hashes[path.name] = file_hash(path)
         frame, problem = _read(path, table, contracts.get(table))
-        if problem:
+        if problem is not None:
             findings.append(problem)
-        else:
+        elif frame is not None:
             raw[table] = frame
     return raw, hashes, findings
 
@@ -425,8 +426,9 @@ def load_programme(path: str | Path, *, as_of: str | pd.Timestamp | None = None)
         from evaluation.snapshot import read_snapshot
 
         programme = read_snapshot(folder)
-        same_date = as_of is None or parse_date(as_of) == programme.as_of
-        return programme if same_date else cut_at(programme, as_of)
+        if as_of is None or parse_date(as_of) == programme.as_of:
+            return programme
+        return cut_at(programme, as_of)
     contracts = load_contracts()
     raw, hashes, findings = read_raw_tables(folder, contracts)
     try:

@@ -266,7 +266,8 @@ def _first_line(error: Exception) -> str:
     lines = [line for line in str(error).strip().splitlines() if line.strip()]
     name = getattr(error, "ename", type(error).__name__)
     value = getattr(error, "evalue", lines[-1] if lines else "")
-    where = f" ({error.filename})" if getattr(error, "filename", None) else ""
+    filename = getattr(error, "filename", None)
+    where = f" ({filename})" if filename else ""
     return f"{name}: {value}{where}"[:500]
 
 
@@ -465,9 +466,9 @@ def _run_jobs(jobs, programme, staging, destination, result, workers, progress) 
         }
         for future in as_completed(futures):
             files, failure = future.result()
-            if failure:
+            if failure is not None:
                 result.failures.append(failure)
-            else:
+            elif files is not None:
                 result.written += publish(files, destination)
                 result.reports.append(futures[future].kind)
                 (failed_dir / f"{futures[future].stem}.ipynb").unlink(missing_ok=True)

@@ -1,9 +1,8 @@
 """What the impact report says about one activity, computed: the `ActivityImpact` record.
 
 `evaluation.impact.estimate_activity` builds one per activity, by the design in the delivery
-plan (`ImpactDesign`). The record also carries the plain-English headline sentences
-(`ActivityImpact.sentences`, `_area_sentence`) the impact report leads with; they belong in the
-report layer and stay here until the report reads them from the record's numbers.
+plan (`ImpactDesign`). Numbers, the reason an activity was not estimated and its notes; the
+headline sentences built from them are in the report layer (`evaluation.report.sentences`).
 """
 
 from __future__ import annotations
@@ -15,14 +14,14 @@ from typing import Literal
 
 import pandas as pd
 
-from evaluation.counterfactual import EvidenceStrength, NetImpact, format_pp
+from evaluation.counterfactual import EvidenceStrength, NetImpact
 from evaluation.did.results import AggregateResult, DiDResult, GroupTimeResult
 from evaluation.disclosure import DEFAULT_POLICY, DisclosurePolicy
 from evaluation.falsification import Falsification
 from evaluation.matched import MatchedDiDResult
 from evaluation.results import EstimateResult
 
-__all__ = ["ActivityImpact", "ImpactDesign"]
+__all__ = ["ActivityImpact", "ImpactDesign", "reason_clause", "total_spend"]
 
 ImpactDesign = Literal["matched_comparison", "did", "descriptive"]
 """The delivery plan's `impact_design` values (data_contracts/delivery_plan.yaml)."""
@@ -90,58 +89,22 @@ class ActivityImpact:
             return pd.DataFrame(columns=[*columns, "method"])
         return pd.concat(parts, ignore_index=True)
 
-    def sentences(self) -> list[str]:
-        """Plain-English headline sentences, most important first."""
-        if not self.estimated:
-            return [
-                f"The impact of this activity was not estimated: {_clause(self.reason)}.",
-                self.evidence.sentence,
-            ]
-        if self.matched is not None:
-            found = self.net_impacts.get(self.matched.horizon)
-            text = found.sentences() if found is not None else []
-            return [*text, self.evidence.sentence]
-        return [_area_sentence(self.headline), self.evidence.sentence]
-
     def summary(self) -> str:
         head = f"{self.activity_name} ({self.activity_id}): {self.design}, {self.status}"
         if not self.estimated:
-            return f"{head}: {_clause(self.reason)}."
+            return f"{head}: {reason_clause(self.reason)}."
         table = self.to_frame().to_string(index=False, float_format=lambda v: f"{v:.4f}")
         return f"{head}\n{table}\n" + "\n".join(self.notes)
 
 
-def _area_sentence(effect: EstimateResult) -> str:
-    """Area-level headline; the effect is in percentage points of the employment rate, given to
-    one decimal place as in the report's tables (an effect of about a point must not read "1")."""
-    lower, upper = effect.ci_lower / 100, effect.ci_upper / 100  # format_pp takes proportions
-    tail = "than in comparable areas where it did not run"
-    start = "In areas where the activity ran, the employment rate"
-    if lower >= 0:
-        low, high = format_pp(lower, 1), format_pp(upper, 1)
-        text = f"{start} rose by between {low} and {high} {_points(high)} more {tail}."
-    elif upper <= 0:
-        low, high = format_pp(upper, 1), format_pp(lower, 1)
-        text = f"{start} rose by between {low} and {high} {_points(high)} less {tail}."
-    else:
-        less, more = format_pp(lower, 1), format_pp(upper, 1)
-        text = f"{start} changed by between {less} {_points(less)} less and {more} more {tail}."
-    if not effect.significant:
-        text += " The difference is not statistically significant."
-    return text
-
-
-def _points(number: str) -> str:
-    return "percentage point" if number == "1" else "percentage points"
-
-
-def _clause(reason: str) -> str:
+def reason_clause(reason: str) -> str:
     """A reason as the middle of a sentence: first letter in lower case, no full stop."""
     reason = reason.rstrip(". ")
     return reason[:1].lower() + reason[1:] if reason[:2] != reason[:2].upper() else reason
 
 
-def _total_spend(programme, activity_id: str) -> float:
+def total_spend(programme, activity_id: str) -> float:
+    """The activity's whole spend in pounds (NaN when the input has no spend for it)."""
     spend = programme.spend_of(activity_id)
     if spend.empty:
         return float("nan")

@@ -1,6 +1,6 @@
 """The area design's step of the per-activity pipeline: local authorities compared over time.
 
-`_area_activity` numbers the activity's area panel (`_area_panel_indexed`: periods 1..T, the
+`area_activity` numbers the activity's area panel (`_area_panel_indexed`: periods 1..T, the
 period each area started, 0 for never), gives no verdict when fewer than `MIN_TREATED_AREAS`
 local authorities ran the activity (`too_few_areas_reason`), and otherwise estimates the
 Callaway & Sant'Anna staggered DiD of the employment rate with never-treated areas as controls
@@ -14,12 +14,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from evaluation.activity import ActivityImpact, _total_spend
+from evaluation.activity import ActivityImpact, total_spend
 from evaluation.counterfactual import evidence_strength
 from evaluation.did import staggered, twfe
 from evaluation.falsification import Falsification
 
-__all__ = ["MIN_TREATED_AREAS", "too_few_areas_reason"]
+__all__ = ["MIN_TREATED_AREAS", "area_activity", "too_few_areas_reason"]
 
 AREA_OUTCOME = "employment_rate"
 AREA_UNIT = "la_code"
@@ -49,14 +49,15 @@ def _area_panel_indexed(panel: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _area_activity(programme, activity_id, plan, *, seed, alpha, policy):
+def area_activity(programme, activity_id, plan, *, seed, alpha, policy) -> ActivityImpact:
+    """One activity of the "did" design (its delivery-plan row `plan`), as `estimate_activity` needs."""
     base = {
         "activity_id": activity_id,
         "activity_name": str(plan["activity_name"]),
         "design": "did",
         "evidence": evidence_strength("area_did"),
         "n_participants": len(programme.participants_of(activity_id)),
-        "spend_gbp": _total_spend(programme, activity_id),
+        "spend_gbp": total_spend(programme, activity_id),
         "alpha": alpha,
         "seed": seed,
         "policy": policy,

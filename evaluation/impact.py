@@ -21,8 +21,8 @@ from types import MappingProxyType
 
 import numpy as np
 
-from evaluation.activity import ActivityImpact, ImpactDesign, _total_spend
-from evaluation.area import MIN_TREATED_AREAS, _area_activity, too_few_areas_reason
+from evaluation.activity import ActivityImpact, ImpactDesign, total_spend
+from evaluation.area import MIN_TREATED_AREAS, area_activity, too_few_areas_reason
 from evaluation.counterfactual import evidence_strength, net_impact
 from evaluation.disclosure import DEFAULT_POLICY, DisclosurePolicy, impact_allowed
 from evaluation.errors import DesignError
@@ -73,7 +73,7 @@ __all__ = [
 def _matched_activity(programme, activity_id, plan, *, policy, seed, alpha, horizons):
     people = programme.participants_of(activity_id)
     n = len(people)
-    spend = _total_spend(programme, activity_id)
+    spend = total_spend(programme, activity_id)
     base = {
         "activity_id": activity_id,
         "activity_name": str(plan["activity_name"]),
@@ -191,7 +191,7 @@ def estimate_activity(
                 horizons=horizons,
             )
         if design == "did":
-            return _area_activity(programme, activity_id, plan, seed=seed, alpha=alpha, policy=policy)
+            return area_activity(programme, activity_id, plan, seed=seed, alpha=alpha, policy=policy)
     except DesignError as error:
         return ActivityImpact(
             activity_id=activity_id,
@@ -201,7 +201,7 @@ def estimate_activity(
             reason=f"the data cannot support the analysis ({error})",
             evidence=evidence_strength("matched_did" if design != "did" else "area_did"),
             n_participants=len(programme.participants_of(activity_id)),
-            spend_gbp=_total_spend(programme, activity_id),
+            spend_gbp=total_spend(programme, activity_id),
             alpha=alpha,
             seed=seed,
             policy=policy,
@@ -217,7 +217,7 @@ def estimate_activity(
         ),
         evidence=evidence_strength("descriptive"),
         n_participants=len(programme.participants_of(activity_id)),
-        spend_gbp=_total_spend(programme, activity_id),
+        spend_gbp=total_spend(programme, activity_id),
         alpha=alpha,
         seed=seed,
         policy=policy,

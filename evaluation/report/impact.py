@@ -48,6 +48,7 @@ from evaluation.report.process import (
 )
 from evaluation.report.provenance import provenance
 from evaluation.report.record import RECORD_SCHEMA, ImpactRecord, record_path
+from evaluation.report.sentences import area_sentence
 
 ALPHA = 0.05
 HORIZONS = (6, 12)
@@ -257,7 +258,7 @@ def headline_section(ctx: ImpactContext) -> list:
         effect = impact.headline
         out.append(
             headline(
-                impact.sentences()[0],
+                area_sentence(effect),
                 f"Best estimate: {signed(effect.estimate)} percentage points ({_level(effect.alpha)} confidence "
                 f"interval {signed(effect.ci_lower)} to {signed(effect.ci_upper)}), comparing "
                 f"{impact.n_treated_areas} local authorities where the activity ran with {impact.n_control_areas} "

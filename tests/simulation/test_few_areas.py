@@ -2,7 +2,7 @@
 
 Data from `tests.simulation.area_dgp` (AR(1) area shocks, 18 comparison areas, no effect), the
 estimator the reports use (Callaway & Sant'Anna simple average with the multiplier bootstrap,
-as `evaluation.impact._area_activity` calls it). The full study (1,000 replications for 1, 2, 3,
+as `evaluation.area.area_activity` calls it). The full study (1,000 replications for 1, 2, 3,
 5 and 7 treated areas) is `bench/bench_few_areas.py`, results in `bench/results_few_areas.txt`:
 coverage 34%, 66%, 80%, 90% and 93%. Here 300 replications each at 1 and 5 treated areas (about
 3 s each), with bands of about three binomial standard errors around those figures.

@@ -19,11 +19,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.activity import _area_sentence
 from evaluation.impact import MIN_TREATED_AREAS, ActivityImpact, estimate_activity
 from evaluation.programme import load_programme
 from evaluation.report import impact as impact_report
 from evaluation.report.impact import few_areas_text, signed
+from evaluation.report.sentences import area_sentence
 from evaluation.results import EstimateResult
 from evaluation.synthetic import PROGRAMME_AREAS
 from tests.unit.test_targets import text_of
@@ -81,7 +81,7 @@ INTERVALS = [(1.0, 0.53, 1.47), (-0.8, -1.47, -0.12), (0.3, -0.6, 1.2), (2.2, 0.
 @pytest.mark.parametrize(("point", "lower", "upper"), INTERVALS)
 def test_area_headline_gives_the_interval_as_the_table_does(point, lower, upper):
     effect = estimate(point, lower, upper)
-    sentence = _area_sentence(effect)
+    sentence = area_sentence(effect)
     shown = {abs(float(signed(lower))), abs(float(signed(upper)))}
     if 0.0 in shown:  # the table's 0.0 reads "less than 0.1" in words
         assert "less than 0.1" in sentence

@@ -53,6 +53,7 @@ from evaluation.impact import (
     matched_did,
 )
 from evaluation.programme import load_programme
+from evaluation.report.sentences import activity_sentences
 from evaluation.results import FRAME_COLUMNS
 from evaluation.stacking import _covariate_frame
 
@@ -400,7 +401,7 @@ def test_matched_activity_with_net_impact(programme):
     assert net.n_participants == found.n_participants
     assert net.effect.estimate == pytest.approx(found.matched.estimate, abs=1e-12)
     assert net.observed_rate == pytest.approx(found.matched.observed_rate, abs=1e-12)
-    assert found.sentences()[0] == net.sentence()
+    assert activity_sentences(found)[0] == net.sentence()
     frame = found.to_frame()
     assert {"matched DiD", "unmatched difference"} <= set(frame["method"])
 
@@ -413,7 +414,7 @@ def test_area_activity(programme):
     assert found.area_dynamic is not None and found.area_dynamic.kind == "dynamic"
     assert found.headline.estimate == pytest.approx(found.area.estimate, abs=1e-12)
     assert found.evidence.level == 3
-    assert "employment rate" in found.sentences()[0]
+    assert "employment rate" in activity_sentences(found)[0]
     assert not found.net_impacts
 
 
@@ -431,7 +432,7 @@ def test_too_few_participants_is_stated_not_estimated(programme):
     assert found.status == "not_estimated"
     assert found.matched is None
     assert "Fewer than 100000 participants" in found.reason
-    assert found.sentences()[0].startswith("The impact of this activity was not estimated: fewer")
+    assert activity_sentences(found)[0].startswith("The impact of this activity was not estimated: fewer")
 
 
 def test_pipeline_does_not_mutate_the_programme(programme):

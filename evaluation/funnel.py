@@ -3,7 +3,7 @@
 A participants table holds one row per person per activity with a date column per
 stage (NaT = not reached). Stage names and order come from the data contract, so
 every function takes ``stages``: a sequence of :class:`Stage` (or ``(name, column)``
-pairs) or a mapping ``name -> column`` in order. The first stage is referral.
+pairs or ``(name, column, label)`` triples) or a mapping ``name -> column`` in order. The first stage is referral.
 
 Rules shared by every function, chosen once here:
 
@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -79,7 +79,7 @@ class Stage:
             object.__setattr__(self, "label", self.name)
 
 
-StageSpec = Sequence[Stage] | Sequence[tuple[str, str]] | Mapping[str, str]
+StageSpec = Sequence[Stage] | Sequence[tuple[str, str]] | Sequence[tuple[str, str, str]] | Mapping[str, str]
 
 
 def follow_up_days(stage: Stage) -> int:
@@ -241,12 +241,12 @@ def _prepare(
     if censor_column:
         censor = sub[censor_column]
         end = end.where(censor.isna() | (censor >= stamp), censor)
-    follow = np.maximum(((end - ref) / _DAY).to_numpy(dtype=float), 0.0)
+    follow = np.maximum(_days(end - ref), 0.0)
     raw = np.empty((len(sub), len(resolved)))
     for k, stage in enumerate(resolved):
         dates = sub[stage.column]
         counted = (dates.notna() & (dates <= end)).to_numpy()
-        delta = ((dates - ref) / _DAY).to_numpy(dtype=float, na_value=np.nan)
+        delta = _days(dates - ref)
         raw[:, k] = np.where(counted, delta, np.nan)
     raw[:, 0] = 0.0
     # Effective date: earliest date of this stage or any later one (fmin skips NaN),
@@ -271,6 +271,11 @@ def _wilson(count: int, nobs: int, alpha: float) -> tuple[float, float, float]:
         return np.nan, np.nan, np.nan
     lower, upper = proportion_confint(count, nobs, alpha=alpha, method="wilson")
     return count / nobs, float(np.clip(lower, 0, 1)), float(np.clip(upper, 0, 1))
+
+
+def _days(delta: pd.Series) -> np.ndarray:
+    """Time differences in days, with fractions; NaN where a date is missing."""
+    return delta.dt.total_seconds().to_numpy(dtype=float, na_value=np.nan) / _DAY.total_seconds()
 
 
 def _term(stage: str, group: str, by: str | None) -> str:
@@ -346,7 +351,7 @@ class FunnelResult(EstimateResult):
                 "std_error": std_error,
                 "ci_lower": table[f"{prefix}_lower"].to_numpy(float),
                 "ci_upper": table[f"{prefix}_upper"].to_numpy(float),
-                "n": pd.array(np.where(np.isnan(den), pd.NA, den), dtype="Int64"),
+                "n": pd.array(den, dtype="Int64"),  # NaN becomes <NA>
             }
         )
         return frame[FRAME_COLUMNS]
@@ -483,14 +488,14 @@ class TimeToStageResult(EstimateResult):
         table = self.table[self.table["order"] > 0]
         return [
             {
-                "term": f"{_term(r.stage, r.group, self.by)}: median days from referral",
-                "estimate": r.from_referral_median,
+                "term": f"{_term(r['stage'], r['group'], self.by)}: median days from referral",
+                "estimate": r["from_referral_median"],
                 "std_error": np.nan,
-                "ci_lower": r.median_ci_lower,
-                "ci_upper": r.median_ci_upper,
-                "n": int(r.n),
+                "ci_lower": r["median_ci_lower"],
+                "ci_upper": r["median_ci_upper"],
+                "n": int(r["n"]),
             }
-            for r in table.itertuples()
+            for r in table.to_dict("records")
         ]
 
     def summary(self) -> str:
@@ -505,7 +510,8 @@ def _median_ci(values: np.ndarray, alpha: float) -> tuple[float, float]:
     ci = stats.quantile_test(values, q=float(np.median(values)), p=0.5).confidence_interval(
         confidence_level=1 - alpha
     )
-    return float(ci.low), float(ci.high)
+    # scipy-stubs 1.17 type confidence_interval() as a float; it returns a ConfidenceInterval.
+    return float(ci.low), float(ci.high)  # type: ignore[attr-defined]
 
 
 def _quartiles(values: np.ndarray) -> tuple[float, float, float]:
@@ -618,7 +624,7 @@ def _km_steps(time: np.ndarray, event: np.ndarray) -> pd.DataFrame:
 
 
 def _evaluate_steps(
-    steps: pd.DataFrame, stages: tuple[Stage, ...], weeks: float | Sequence[float], alpha: float
+    steps: pd.DataFrame, stages: tuple[Stage, ...], weeks: float | Sequence[float] | np.ndarray, alpha: float
 ) -> pd.DataFrame:
     """Read each Kaplan-Meier life table at the given weeks since referral."""
     grid = np.atleast_1d(np.asarray(weeks, dtype=float))
@@ -630,7 +636,7 @@ def _evaluate_steps(
         surv = table["survival"].to_numpy()
         se = table["survival_se"].to_numpy()
         at_risk = table["at_risk"].to_numpy()
-        stage = stages[order]
+        stage = stages[cast(int, order)]  # the stage's position, a column of integers
         for week in grid:
             t = 7.0 * week
             i = np.searchsorted(times, t, side="right") - 1
@@ -692,14 +698,14 @@ class SurvivalResult(EstimateResult):
         horizon = self.at(self.horizon_weeks)
         return [
             {
-                "term": f"{_term(r.stage, r.group, self.by)} by week {r.week:g}",
-                "estimate": r.probability,
-                "std_error": r.std_error,
-                "ci_lower": r.ci_lower,
-                "ci_upper": r.ci_upper,
-                "n": int(r.n),
+                "term": f"{_term(r['stage'], r['group'], self.by)} by week {r['week']:g}",
+                "estimate": r["probability"],
+                "std_error": r["std_error"],
+                "ci_lower": r["ci_lower"],
+                "ci_upper": r["ci_upper"],
+                "n": int(r["n"]),
             }
-            for r in horizon.itertuples()
+            for r in horizon.to_dict("records")
         ]
 
 

@@ -4,7 +4,7 @@ Run: `python bench/bench_few_areas.py [--replications 300]`. Writes bench/result
 Data: `tests.simulation.area_dgp` (18 comparison areas, 18 quarters, start in quarter 11, AR(1)
 area shocks with autocorrelation 0.5, no effect). Estimator: Callaway & Sant'Anna simple average
 with 199 multiplier-bootstrap draws, as the reports use it. Coverage below about 90% means the
-interval claims more certainty than the data hold; `evaluation.impact.MIN_TREATED_AREAS` is set
+interval claims more certainty than the data hold; `evaluation.area.MIN_TREATED_AREAS` is set
 from this table.
 """
 

@@ -1,7 +1,7 @@
 """Full-size study of the candidate estimators on the independent DGP (docs/method_selection.md).
 
 For each scenario of `tests/simulation/dgp.py` (500 participants, a pool 8 times as large)
-and each replication: every candidate estimator of `evaluation.impact.CANDIDATES` at 6 and
+and each replication: every candidate estimator of `evaluation.matched.CANDIDATES` at 6 and
 12 months, and the falsification checks of `evaluation.falsification` (both placebos).
 Prints, per scenario, candidate and horizon: mean estimate, truth, bias (absolute and
 relative), SD of the estimates, mean SE, coverage of the 95% interval and the share
@@ -29,7 +29,7 @@ from threadpoolctl import threadpool_limits
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from evaluation.falsification import falsify  # noqa: E402
-from evaluation.impact import matched_comparison  # noqa: E402
+from evaluation.matched import matched_comparison  # noqa: E402
 from tests.simulation.dgp import SCENARIOS, simulate  # noqa: E402
 
 HORIZONS = (6, 12)

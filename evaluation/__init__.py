@@ -31,7 +31,7 @@ _PUBLIC = {
     "estimate_activity": "evaluation.impact",
     "read_results": "evaluation.report.record",
     "ImpactRecord": "evaluation.report.record",
-    "matched_comparison": "evaluation.impact",
+    "matched_comparison": "evaluation.matched",
     "match": "evaluation.matching",
     "staggered": "evaluation.did",
     "twfe": "evaluation.did",

@@ -6,12 +6,13 @@ participants, runs the falsification checks (`evaluation.falsification`) that de
 the verdict is published, and adds net impact and value for money when it is. Nothing here
 plots or prints.
 
-The pieces live one job to a module, each importing only those above it in this list:
+The pieces live one job to a module, each importing only those before it in this list:
 `evaluation.stacking` (people stacked by referral month and matched), `evaluation.matched`
 (the matched-comparison estimator, `matched_comparison`, and its candidates),
-`evaluation.activity` (the `ActivityImpact` record), `evaluation.area` (the area design's
-step); the matched design's step is `_matched_activity` below. The public names of those
-modules are re-exported here.
+`evaluation.falsification` (the checks), `evaluation.activity` (the `ActivityImpact` record),
+`evaluation.area` (the area design's step); the matched design's step is `_matched_activity`
+below. The public names of those modules are re-exported here; the headline sentences are
+in the report layer (`evaluation.report.sentences`).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """An independent data-generating process (DGP) for simulation tests of impact estimators.
 
-Written without reference to the toolkit's estimators (`evaluation/impact.py`, `matching.py`,
-`synthetic.py`), from the data contracts only, so that the matched-comparison estimator is tested
-on data it was not designed around. `simulate(seed, ...)` returns a `SimulatedProgramme`:
+Written without reference to the toolkit's estimators (`evaluation/stacking.py`, `matched.py`,
+`matching.py`, `synthetic.py`), from the data contracts only, so that the matched-comparison
+estimator is tested on data it was not designed around. `simulate(seed, ...)` returns a `SimulatedProgramme`:
 contract-valid `participants`, `comparison_pool` and monthly `outcomes`, plus the true average
 effect on the treated (ATT) at each horizon h = 0..12 months after the referral month.
 One replication at the defaults (4,500 people, 85 simulated months) takes about 0.14 s: every

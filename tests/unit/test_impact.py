@@ -1,4 +1,5 @@
-"""Unit tests for evaluation.impact on a hand-built example, plus the per-activity pipeline.
+"""Unit tests for the matched comparison (evaluation.matched and .stacking) on a hand-built example,
+plus the per-activity pipeline (evaluation.impact).
 
 Hand-built example (months January 2024 to December 2025; every expected value by hand):
 

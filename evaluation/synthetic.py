@@ -351,7 +351,7 @@ def _recorded_employability(people: pd.DataFrame) -> np.ndarray:
             "multiple": -0.9,
         }
     )
-    out_of_work = np.log1p(np.minimum(people["months_since_last_worked"], 240))
+    out_of_work = np.log1p(np.minimum(people["months_since_last_worked"].to_numpy(), 240))
     return (
         1.6
         + health_effect.to_numpy()
@@ -360,7 +360,7 @@ def _recorded_employability(people: pd.DataFrame) -> np.ndarray:
         - 0.2 * people["parent"].to_numpy()
         + 0.3 * (people["age"] < 25).to_numpy()
         - 0.4 * (people["age"] >= 55).to_numpy()
-        - 0.6 * out_of_work.to_numpy()
+        - 0.6 * out_of_work
     )
 
 
@@ -455,7 +455,7 @@ def _referrals(rng, population, latent, untreated, plan, shape: Shape = NE_CA) -
         for s in slots:
             dip_slots = np.flatnonzero((s["referral_month"] == month) & s["dip"])
             weights = s["weights"] * (available & recent_loss[:, month])
-            filled = min(len(dip_slots), np.count_nonzero(weights))
+            filled = min(len(dip_slots), int(np.count_nonzero(weights)))
             s["dip"][dip_slots[filled:]] = False  # too few recent job losses: ordinary slots
             chosen = _draw(rng, weights, filled)
             s["row"][dip_slots[:filled]] = chosen
@@ -550,7 +550,7 @@ def _stage_dates(rng, referred: pd.Series, employed_after: np.ndarray, shape: Sh
     sustained_13 = job_start.copy()
     sustained_26 = job_start.copy()
     last = len(months) - 1
-    for i in np.flatnonzero(started.notna().to_numpy()):
+    for i in map(int, np.flatnonzero(started.notna().to_numpy())):
         first = months.searchsorted(started.iloc[i].replace(day=1)) + 1
         in_work = np.flatnonzero(employed_after[i, first:]) + first
         if len(in_work) == 0 or rng.random() > 0.9:  # some job starts are never reported
@@ -651,14 +651,14 @@ def _spend(rng, plan: pd.DataFrame, shape: Shape = NE_CA) -> pd.DataFrame:
     rows = []
     for _, row in plan.iterrows():
         months = pd.date_range(row["actual_start"].replace(day=1), last, freq="MS")
-        shape = np.minimum(np.arange(1, len(months) + 1), 3) * rng.uniform(0.8, 1.2, len(months))
+        profile = np.minimum(np.arange(1, len(months) + 1), 3) * rng.uniform(0.8, 1.2, len(months))
         total = row["budget_gbp"] * rng.uniform(0.7, 1.02)
         rows.append(
             pd.DataFrame(
                 {
                     "activity_id": row["activity_id"],
                     "month": months,
-                    "spend_gbp": (total * shape / shape.sum()).round(2),
+                    "spend_gbp": (total * profile / profile.sum()).round(2),
                 }
             )
         )

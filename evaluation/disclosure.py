@@ -465,7 +465,7 @@ class ProtectionLog:
         return " ".join([text, *self.warnings])
 
 
-def _sort_key(label: Hashable) -> tuple[str, str]:
+def _sort_key(label: object) -> tuple[str, str]:
     """An order that depends on a label alone, so row order never changes the result."""
     return type(label).__name__, str(label)
 
@@ -723,6 +723,7 @@ def protect_table(
             else:
                 row[column] = total_row if first_label_column else ""
                 first_label_column = False
+        index: pd.Index
         if isinstance(frame.index, pd.MultiIndex):
             label = (total_row,) + ("",) * (frame.index.nlevels - 1)
             index = pd.MultiIndex.from_tuples([label], names=frame.index.names)
@@ -769,7 +770,9 @@ def suppress_rates(
     require_columns(frame, named, where=where)
     overlap = {numerator, denominator} & set(rates)
     if overlap:
-        raise OptionError(f"{where}: rate_columns include the count column(s) {sorted(overlap)!r}")
+        raise OptionError(
+            f"{where}: rate_columns include the count column(s) {sorted(overlap, key=_sort_key)!r}"
+        )
     nums = _count_column(frame, numerator, where)
     dens = _count_column(frame, denominator, where)
 

@@ -30,7 +30,7 @@ from evaluation.histories import (
     outcome_matrix,
     window_share,
 )
-from evaluation.matching import match
+from evaluation.matching import MatchResult, match
 
 PRE_HISTORY = "pre_outcome_share"
 """Derived covariate: share of the pre-period months with the outcome (in work)."""
@@ -349,7 +349,7 @@ class MatchedSample:
 
     stacked: Stacked
     data: Outcomes
-    matched: object  # evaluation.matching.MatchResult
+    matched: MatchResult
 
 
 def matched_sample(

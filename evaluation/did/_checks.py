@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -11,11 +12,11 @@ from pandas.api.types import is_numeric_dtype
 from evaluation.errors import DesignError, OptionError
 
 
-def listed(values: Sequence, limit: int = 10) -> str:
+def listed(values: Iterable[Any], limit: int = 10) -> str:
     """First `limit` values, quoted, then how many more (numpy scalars shown plainly)."""
     items = values.tolist() if hasattr(values, "tolist") else list(values)
     shown = ", ".join(repr(v) for v in items[:limit])
-    more = len(values) - limit
+    more = len(items) - limit
     return shown + (f" and {more} more" if more > 0 else "")
 
 

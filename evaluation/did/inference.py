@@ -39,7 +39,7 @@ def mammen(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
     return np.where(rng.random(shape) < MAMMEN_P_LOW, MAMMEN_LOW, MAMMEN_HIGH)
 
 
-def bootstrap_draws(psi: np.ndarray, draws: int, seed: int) -> np.ndarray:
+def bootstrap_draws(psi: np.ndarray, draws: int, seed: int | None) -> np.ndarray:
     """draws x k matrix of sqrt(n) * mean_i(V_i psi_i), built block by block over units."""
     n, k = psi.shape
     rng = np.random.default_rng(seed)
@@ -64,8 +64,9 @@ def iqr_scale(draws: np.ndarray) -> np.ndarray:
     return (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
 
 
-def multiplier_bootstrap(psi: np.ndarray, draws: int, seed: int, alpha: float) -> BootstrapInference:
-    """Bootstrap SEs and uniform critical value; columns with no variation get NaN."""
+def multiplier_bootstrap(psi: np.ndarray, draws: int, seed: int | None, alpha: float) -> BootstrapInference:
+    """Bootstrap SEs and uniform critical value; columns with no variation get NaN. A seed of None
+    draws fresh multipliers (the estimators always pass the seed they keep with the result)."""
     n = psi.shape[0]
     boot = bootstrap_draws(psi, draws, seed)
     scale = iqr_scale(boot)

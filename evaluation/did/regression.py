@@ -115,6 +115,7 @@ def _fit_ols(y: np.ndarray, exog: pd.DataFrame, se: str, groups: pd.Series | Non
             advice="check that both groups are seen in both periods and drop redundant covariates",
         )
     if se == "cluster":
+        assert groups is not None, "_check_se refuses se='cluster' without a cluster column"
         codes = pd.factorize(groups, sort=True)[0]
         return model.fit(cov_type="cluster", cov_kwds={"groups": codes})
     return model.fit(cov_type=_STATSMODELS_COV[se])

@@ -143,6 +143,8 @@ class GroupTimeResult(_PublicDiagnostics, EstimateResult):
         """Summarise the cells as R did's `aggte(type=kind)` does (see `aggregate.py`)."""
         from evaluation.did.aggregate import aggregate
 
+        if self._core is None:  # a result built by hand, not by staggered()
+            raise ValueError("aggregate() needs the group-time cells that staggered() keeps with its result")
         return aggregate(self._core, kind)
 
     def rows(self) -> list[dict]:

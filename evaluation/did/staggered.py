@@ -23,9 +23,10 @@ operations; 20,000 units x 30 periods x 20 cohorts runs in seconds.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -56,7 +57,7 @@ class _Panel:
     def subset(self, keep_units: np.ndarray, keep_periods: np.ndarray, **changes) -> _Panel:
         """A copy restricted to some units and periods, with fields replaced by `changes`."""
         rows, cols = np.flatnonzero(keep_units), np.flatnonzero(keep_periods)
-        fields = {
+        fields: dict[str, Any] = {
             "units": self.units[rows],
             "periods": self.periods[cols],
             "y": self.y[np.ix_(rows, cols)],
@@ -270,7 +271,7 @@ def staggered(
         _estimate_cell(panel, c, control_group, anticipation, method, psi[:, k]) for k, c in enumerate(cells)
     ]
     if bootstrap and seed is None:
-        seed = int(np.random.SeedSequence().entropy % (2**63))
+        seed = secrets.randbits(63)  # fresh entropy from the OS, kept with the result
     core = GroupTimeCore(
         att=np.array([f[0] for f in fits]),
         group=np.array([c.group for c in cells]),

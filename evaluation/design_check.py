@@ -72,7 +72,8 @@ class DesignCheck:
 
 def _draw(rng, pool_rows: pd.DataFrame, cohorts: pd.Series) -> pd.DataFrame:
     """Pseudo-participants: per cohort as many pool rows as participants, by odds, one anchor each."""
-    chosen, taken = [], set()
+    chosen: list[pd.DataFrame] = []
+    taken: set[object] = set()  # the pool's person codes already drawn
     for cohort, count in cohorts.sort_index().items():
         rows = pool_rows[(pool_rows["cohort"] == cohort) & ~pool_rows["person"].isin(taken)]
         if rows.empty:

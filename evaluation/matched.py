@@ -293,9 +293,9 @@ def _naive(stacked: Stacked, level: np.ndarray, alpha: float, horizon: int) -> E
     share = t_counts.reindex(by.index) / t_counts.reindex(by.index).sum()
     keep_t = treated & np.isin(cohort, by.index.to_numpy())
     y_t = level[keep_t]
-    estimate = y_t.mean() - float(share @ by["mean"])
+    estimate = y_t.mean() - float(share.to_numpy() @ by["mean"].to_numpy())  # one index: by's
     spread_t = y_t.var(ddof=1) / len(y_t) if len(y_t) > 1 else np.nan
-    variance = spread_t + float((share**2) @ (by["var"].fillna(0) / by["size"]))
+    variance = spread_t + float((share**2).to_numpy() @ (by["var"].fillna(0) / by["size"]).to_numpy())
     se = float(np.sqrt(variance))
     low, high = normal_interval(float(estimate), se, alpha)
     return EstimateResult(

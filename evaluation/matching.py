@@ -878,8 +878,8 @@ def att(matched: MatchResult, *, outcome: str, alpha: float | None = None) -> AT
     _check_alpha(alpha)
     data = matched.data
     y = _numeric_outcome(data, outcome, "att")
-    rows = data.index.get_indexer(matched.pairs["treated_index"])
-    controls = data.index.get_indexer(matched.pairs["control_index"])
+    rows = data.index.get_indexer(pd.Index(matched.pairs["treated_index"]))
+    controls = data.index.get_indexer(pd.Index(matched.pairs["control_index"]))
     weights = _match_weights(len(data), rows, controls)
     treated_at, control_at = np.unique(rows), np.unique(controls)
     mean_treated = float(y[treated_at].mean())

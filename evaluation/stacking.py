@@ -127,7 +127,9 @@ def _banded(values: np.ndarray, bands) -> np.ndarray:
     upper = np.array([bound for bound, _ in bands], dtype=float)
     labels = np.array([label for _, label in bands] + [None], dtype=object)
     at = np.searchsorted(upper, values, side="right")
-    return np.where(np.isnan(values), None, labels[np.minimum(at, len(bands))])
+    banded = labels[np.minimum(at, len(bands))]  # a copy: labels stays as it is
+    banded[np.isnan(values)] = None
+    return banded
 
 
 def _covariate_frame(people: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFrame:

@@ -74,6 +74,11 @@ class Placebo:
         return self.test is None or self.test.p_value >= PUBLISH_ALPHA
 
     @property
+    def p_value(self) -> float:
+        """The joint test's p-value; NaN when the placebo was not run."""
+        return self.test.p_value if self.test is not None else float("nan")
+
+    @property
     def deciding(self) -> bool:
         """Whether a failure of this placebo withholds the verdict."""
         return self.months_before in DECIDING_PLACEBOS

@@ -9,12 +9,23 @@ Tables and charts are views of `to_frame()`.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 FRAME_COLUMNS = ["term", "estimate", "std_error", "ci_lower", "ci_upper", "n"]
+
+_Part = TypeVar("_Part")
+
+
+def required(part: _Part | None, what: str) -> _Part:
+    """An optional part of a result where the caller's design guarantees it is there (the matched
+    estimate of an estimated matched comparison, say); a RuntimeError naming `what` if it is not."""
+    if part is None:
+        raise RuntimeError(f"The result has no {what}, which this step needs (a bug: please report it).")
+    return part
 
 
 def normal_interval(estimate: float, std_error: float, alpha: float = 0.05) -> tuple[float, float]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -49,6 +50,7 @@ from evaluation.report.process import (
 from evaluation.report.provenance import provenance
 from evaluation.report.record import RECORD_SCHEMA, ImpactRecord, record_path
 from evaluation.report.sentences import area_sentence
+from evaluation.results import required
 
 ALPHA = 0.05
 HORIZONS = (6, 12)
@@ -220,7 +222,7 @@ def headline_section(ctx: ImpactContext) -> list:
         out.append(headline(first))
         out.append(bullets([*rest, f"Strength of evidence: {_lower_first(impact.evidence.label)}."]))
     elif kind == "matched":
-        matched = impact.matched
+        matched = required(impact.matched, "matched estimate")
         net = impact.net_impacts.get(matched.horizon)
         main = net.sentence() if net is not None else ""
         best = (
@@ -244,9 +246,9 @@ def headline_section(ctx: ImpactContext) -> list:
         later = matched.horizons[
             (matched.horizons["horizon"] > matched.horizon) & ~matched.horizons["reportable"]
         ]
-        for row in later.itertuples():
+        for horizon in later["horizon"]:
             items.append(
-                f"Results {row.horizon} months after referral are not reported yet: fewer than "
+                f"Results {horizon} months after referral are not reported yet: fewer than "
                 f"{ctx.policy.min_impact_n} participants have been followed that long."
             )
         out.append(bullets(items))
@@ -255,7 +257,7 @@ def headline_section(ctx: ImpactContext) -> list:
         out.append(headline(first))
         out.append(bullets([*rest, f"Strength of evidence: {_lower_first(impact.evidence.label)}."]))
     elif kind == "area":
-        effect = impact.headline
+        effect = required(impact.headline, "headline estimate")
         out.append(
             headline(
                 area_sentence(effect),
@@ -378,8 +380,8 @@ def scope(ctx: ImpactContext) -> list:
             ("Comparison people available", matched.n_pool),
         ]
         rows += [
-            (f"Participants followed for {row.horizon} months after referral", int(row.n))
-            for row in matched.horizons.itertuples()
+            (f"Participants followed for {row['horizon']} months after referral", int(row["n"]))
+            for row in matched.horizons.to_dict("records")
         ]
         table = pd.DataFrame(
             {"Group": [r[0] for r in rows], "People": [safe_count(int(r[1]), ctx.policy) for r in rows]}
@@ -404,7 +406,8 @@ def scope(ctx: ImpactContext) -> list:
                 "Local authorities starting": by_start.to_numpy(),
             }
         )
-        table.loc[len(table)] = ["Never (comparison areas)", impact.n_control_areas]
+        never: list[str | int] = ["Never (comparison areas)", impact.n_control_areas]
+        table.loc[len(table)] = never
         periods = pd.to_datetime(panel["period"])
         out.append(
             paragraph(
@@ -485,7 +488,7 @@ def balance(ctx: ImpactContext) -> list:
     """How similar the matched comparison group is: love plot and balance table."""
     if ctx.kind != "matched":
         return []
-    matched = ctx.result.matched
+    matched = required(ctx.result.matched, "matched estimate")
     table = matched.balance
     data = charts.love_plot_data(table)
     threshold = charts.SMD_THRESHOLD
@@ -602,7 +605,7 @@ def outcomes_over_time(ctx: ImpactContext) -> list:
 
 
 def _matched_over_time(ctx: ImpactContext) -> list:
-    matched = ctx.result.matched
+    matched = required(ctx.result.matched, "matched estimate")
     level = _level(matched.alpha)
     frame = hide_small_rates(event_time_frame(matched.event_time, min_n=ctx.policy.min_impact_n), ctx.policy)
     head = frame[frame["event_time"] == matched.horizon].iloc[0]
@@ -748,7 +751,7 @@ def _area_over_time(ctx: ImpactContext) -> list:
     panel = ctx.programme.area_panel_of(ctx.activity_id)
     trends = area_trends(panel)
     first_start = pd.to_datetime(panel["first_treated_period"]).min()
-    effect = impact.headline
+    effect = required(impact.headline, "headline estimate")
     title_a = (
         f"After the activity started, the employment rate in its areas changed by {signed(effect.estimate)} points "
         f"more than in comparison areas ({verdict(effect.ci_lower, effect.ci_upper)})"
@@ -761,7 +764,8 @@ def _area_over_time(ctx: ImpactContext) -> list:
         from_zero=False,
     )
     ax = fig_a.axes[0]
-    ax.axvline(first_start, color=charts.GREY, linestyle="--", linewidth=1.2)
+    # matplotlib's stubs take x as a float; a Timestamp converts through its date units.
+    ax.axvline(first_start, color=charts.GREY, linestyle="--", linewidth=1.2)  # type: ignore[arg-type]
     ax.annotate(" First areas start", (first_start, ax.get_ylim()[0]), xytext=(3, 3), textcoords="offset points",
                 fontsize=9, color=charts.GREY)  # fmt: skip
     data_a = pd.DataFrame(
@@ -771,7 +775,8 @@ def _area_over_time(ctx: ImpactContext) -> list:
             "Employment rate in comparison areas (%)": [f"{v:.1f}" for v in trends["comparison"]],
         }
     )
-    dynamic = impact.area_dynamic.detail.copy()
+    area_dynamic = required(impact.area_dynamic, "area event-time estimate")
+    dynamic = required(area_dynamic.detail, "area event-time table").copy()
     dynamic = dynamic[dynamic["event_time"] >= -AREA_PRE_QUARTERS].reset_index(drop=True)
     pre = dynamic[dynamic["event_time"] < 0]
     post = dynamic[dynamic["event_time"] >= 0]
@@ -808,7 +813,7 @@ def _area_over_time(ctx: ImpactContext) -> list:
             ],
         }
     ).set_index("Quarters since start")
-    twfe = impact.area_twfe
+    twfe = required(impact.area_twfe, "two-way fixed effects estimate")
     estimates = pd.DataFrame(
         {
             "Estimate": [
@@ -818,9 +823,9 @@ def _area_over_time(ctx: ImpactContext) -> list:
             ],
             f"Percentage points ({level} CI)": [
                 f"{signed(r.estimate)} ({signed(r.ci_lower)} to {signed(r.ci_upper)})"
-                for r in (effect, impact.area_dynamic, twfe)
+                for r in (effect, area_dynamic, twfe)
             ],
-            "Verdict": [verdict(r.ci_lower, r.ci_upper) for r in (effect, impact.area_dynamic, twfe)],
+            "Verdict": [verdict(r.ci_lower, r.ci_upper) for r in (effect, area_dynamic, twfe)],
         }
     ).set_index("Estimate")
     return [
@@ -877,7 +882,7 @@ def _area_over_time(ctx: ImpactContext) -> list:
 
 def few_areas_text(impact: ActivityImpact) -> str:
     """What few areas mean for the interval, in words that follow from the interval itself."""
-    effect = impact.headline
+    effect = required(impact.headline, "headline estimate")
     lower, upper = signed(effect.ci_lower), signed(effect.ci_upper)
     width = f"{effect.ci_upper - effect.ci_lower:.1f}"
     nearest = f"{min(abs(effect.ci_lower), abs(effect.ci_upper)):.1f}"
@@ -947,7 +952,8 @@ def net_outcomes(ctx: ImpactContext) -> list:
                 }
             )
         table = pd.DataFrame(rows).set_index("Months after referral")
-        head = impact.net_impacts.get(impact.matched.horizon) or next(iter(impact.net_impacts.values()))
+        matched = required(impact.matched, "matched estimate")
+        head = impact.net_impacts.get(matched.horizon) or next(iter(impact.net_impacts.values()))
         out += [
             paragraph(
                 "Net additional outcomes are the people in work because of the activity: those in work minus those who "
@@ -956,9 +962,7 @@ def net_outcomes(ctx: ImpactContext) -> list:
             ),
             bullets(
                 [
-                    counterfactual_text(
-                        head, followed_at(impact.matched, impact.matched.horizon), ctx.policy
-                    ),
+                    counterfactual_text(head, followed_at(matched, matched.horizon), ctx.policy),
                     _net_sentence(head, impact.n_participants, ctx.policy),
                     head.cost_sentence(),
                     spend_text,
@@ -1009,7 +1013,7 @@ def evidence(ctx: ImpactContext) -> list:
     out = [heading("Strength of evidence"), paragraph(f"{strength.label}.", strength.sentence)]
     checks = []
     if kind == "matched":
-        matched = impact.matched
+        matched = required(impact.matched, "matched estimate")
         data = charts.love_plot_data(matched.balance)
         checks += [
             f"Balance: after matching {int(data['balanced_after'].sum())} of {len(data)} characteristics differ by "
@@ -1031,7 +1035,9 @@ def evidence(ctx: ImpactContext) -> list:
             "participants.",
         ]
     elif kind == "area":
-        dynamic = impact.area_dynamic.detail
+        dynamic = required(
+            required(impact.area_dynamic, "area event-time estimate").detail, "area event-time table"
+        )
         pre = dynamic[(dynamic["event_time"] < 0) & (dynamic["event_time"] >= -AREA_PRE_QUARTERS)]
         off = int(((pre["ci_lower"] > 0) | (pre["ci_upper"] < 0)).sum())
         checks += [
@@ -1102,7 +1108,7 @@ def _placebo_lines(impact: ActivityImpact) -> list[str]:
             lines.append(
                 f"Placebo referral {placebo.months_before} months early: "
                 + verdict_text
-                + f" (joint test p = {placebo.test.p_value:.3f}; largest difference "
+                + f" (joint test p = {placebo.p_value:.3f}; largest difference "
                 f"{signed(100 * placebo.largest)} percentage points)."
             )
     return lines
@@ -1146,7 +1152,7 @@ def methods(ctx: ImpactContext) -> list:
             "Outcomes are recorded in the same way for participants and comparison people.",
         ]
     elif kind == "area":
-        area = impact.area
+        area = required(impact.area, "area estimate")
         items = [
             f"Method: {area.method}; outcome the local-authority employment rate (per cent), quarterly.",
             "Comparison: local authorities where the activity never ran (never-treated); each group of areas that "
@@ -1240,20 +1246,20 @@ def record(impact: ActivityImpact, programme, *, seed: int | None, as_of: str | 
     """
     horizons = []
     if impact.matched is not None:
-        for row in impact.matched.horizons.itertuples():
-            net = impact.net_impacts.get(int(row.horizon))
-            entry = {
-                "horizon": int(row.horizon),
-                "reportable": bool(row.reportable),
-                "n_followed": safe_count(int(row.n), policy),
+        for row in impact.matched.horizons.to_dict("records"):
+            net = impact.net_impacts.get(int(row["horizon"]))
+            entry: dict[str, Any] = {
+                "horizon": int(row["horizon"]),
+                "reportable": bool(row["reportable"]),
+                "n_followed": safe_count(int(row["n"]), policy),
             }
-            rate = safe_rate(float(row.participants_rate), int(row.n), policy)  # [c] when few in work
+            rate = safe_rate(float(row["participants_rate"]), int(row["n"]), policy)  # [c] when few in work
             rate = float("nan") if rate == NOT_AVAILABLE else rate  # written as null, as before
-            if row.reportable:
+            if row["reportable"]:
                 entry |= {
-                    "estimate_pp": 100 * float(row.estimate),
-                    "ci_lower_pp": 100 * float(row.ci_lower),
-                    "ci_upper_pp": 100 * float(row.ci_upper),
+                    "estimate_pp": 100 * float(row["estimate"]),
+                    "ci_lower_pp": 100 * float(row["ci_lower"]),
+                    "ci_upper_pp": 100 * float(row["ci_upper"]),
                     "participants_rate": rate,
                 }
             if net is not None:

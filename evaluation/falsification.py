@@ -106,6 +106,11 @@ class Falsification:
         return self.pre_path is None or self.pre_path.p_value >= self.alpha
 
     @property
+    def pre_path_p_value(self) -> float:
+        """The pre-referral path's joint test p-value; NaN when it was not tested."""
+        return self.pre_path.p_value if self.pre_path is not None else float("nan")
+
+    @property
     def failed(self) -> tuple[str, ...]:
         """Names of the failed checks ("placebo_6", "placebo_12", "pre_path")."""
         names = [f"placebo_{p.months_before}" for p in self.placebos if p.deciding and not p.passed]

@@ -14,6 +14,7 @@ from evaluation.activity import ActivityImpact
 from evaluation.falsification import Falsification
 from evaluation.matched import CANDIDATES
 from evaluation.report.display import bullets, heading, paragraph, warning
+from evaluation.results import required
 
 __all__ = [
     "design_check_sentences",
@@ -46,17 +47,17 @@ def failed_check_sentences(checks: Falsification) -> list[str]:
                 f"Matched {placebo.months_before} months before they were referred, participants and their "
                 f"comparison group already differed in the chance of being in work in the following months "
                 f"(largest difference {_pp(placebo.largest)} percentage points; joint test "
-                f"{_p(placebo.test.p_value)}), when the true difference is zero."
+                f"{_p(placebo.p_value)}), when the true difference is zero."
             )
     if not checks.pre_path_passed and checks.pre_path_label == "area":
         out.append(
             "Quarter by quarter before the activity started, the areas where it ran and the comparison areas "
-            f"were already moving apart more than chance allows (joint test {_p(checks.pre_path.p_value)})."
+            f"were already moving apart more than chance allows (joint test {_p(checks.pre_path_p_value)})."
         )
     elif not checks.pre_path_passed:
         out.append(
             "Month by month between the baseline and the last six months before referral, participants and the "
-            f"comparison group changed differently, more than chance allows (joint test {_p(checks.pre_path.p_value)})."
+            f"comparison group changed differently, more than chance allows (joint test {_p(checks.pre_path_p_value)})."
         )
     return out
 
@@ -81,11 +82,11 @@ def withheld_reason(impact: ActivityImpact) -> str:
 def withheld_sentences(impact: ActivityImpact, name: str) -> list[str]:
     """The headline when the checks fail: no verdict, the reason and the evidence."""
     if impact.matched is None:  # an area-level activity
-        effect = impact.headline
+        effect = required(impact.headline, "headline estimate")
         return [
             f"No verdict on the impact of {name} is published: the comparison areas are not credible for this "
             "activity, because before it started they were already moving apart from the areas where it ran.",
-            *failed_check_sentences(impact.falsification),
+            *failed_check_sentences(required(impact.falsification, "falsification checks")),
             f"For the record only, the comparison gives {effect.estimate:+.2f} percentage points of the employment "
             f"rate ({effect.ci_lower:+.2f} to {effect.ci_upper:+.2f}); it is not a measure of the activity's impact.",
         ]
@@ -94,7 +95,7 @@ def withheld_sentences(impact: ActivityImpact, name: str) -> list[str]:
         f"No verdict on the impact of {name} is published: the comparison group is not credible for this "
         "activity. Checks on the months before referral, where the activity cannot yet have made a difference, "
         "found that participants and the people they were compared with already differed.",
-        *failed_check_sentences(impact.falsification),
+        *failed_check_sentences(required(impact.falsification, "falsification checks")),
         f"For the record only, the matched comparison gives {_pp(matched.estimate)} percentage points "
         f"({_pp(matched.ci_lower)} to {_pp(matched.ci_upper)}) {matched.horizon} months after referral; it is "
         "not a measure of the activity's impact, and no net additional outcomes or cost per outcome are given.",
@@ -107,7 +108,7 @@ def falsification_section(ctx) -> list:
     checks = impact.falsification
     if ctx.kind != "matched" or checks is None:
         return []
-    rows = []
+    rows: list[dict[str, object]] = []
     for placebo in checks.placebos:
         if not placebo.run:
             rows.append(
@@ -121,11 +122,11 @@ def falsification_section(ctx) -> list:
             )
             continue
         if placebo.deciding:
-            result = ("passed" if placebo.passed else "failed") + f" (joint test {_p(placebo.test.p_value)})"
+            result = ("passed" if placebo.passed else "failed") + f" (joint test {_p(placebo.p_value)})"
         else:
             result = (
                 "no difference" if placebo.passed else "difference: the fall in employment before referral"
-            ) + f" (joint test {_p(placebo.test.p_value)}; reported, does not decide)"
+            ) + f" (joint test {_p(placebo.p_value)}; reported, does not decide)"
         for row in placebo.table.itertuples():
             rows.append(
                 {

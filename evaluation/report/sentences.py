@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from evaluation.activity import ActivityImpact, reason_clause
 from evaluation.counterfactual import format_pp
-from evaluation.results import EstimateResult
+from evaluation.results import EstimateResult, required
 
 __all__ = ["activity_sentences", "area_sentence"]
 
@@ -25,7 +25,7 @@ def activity_sentences(impact: ActivityImpact) -> list[str]:
         found = impact.net_impacts.get(impact.matched.horizon)
         text = found.sentences() if found is not None else []
         return [*text, impact.evidence.sentence]
-    return [area_sentence(impact.headline), impact.evidence.sentence]
+    return [area_sentence(required(impact.headline, "headline estimate")), impact.evidence.sentence]
 
 
 def area_sentence(effect: EstimateResult) -> str:

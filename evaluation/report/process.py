@@ -268,7 +268,6 @@ def reach(ctx: ActivityContext) -> list:
     if people.empty:
         return []
     target = whole_target(ctx.plan["target_participants"])
-    has_target = target is not None
     stage = target_stage(ctx.plan)
     rows = [
         ("Referred", len(people)),
@@ -277,15 +276,15 @@ def reach(ctx: ActivityContext) -> list:
     ]
     table = pd.DataFrame(rows, columns=["Measure", "People"]).set_index("Measure")
     published, _ = protect_table(table, count_columns=["People"], policy=ctx.policy, secondary=False)
-    if has_target:
-        published["Per cent of target"] = [percent_of_target(n, int(target), ctx.policy) for _, n in rows]
+    if target is not None:
+        published["Per cent of target"] = [percent_of_target(n, target, ctx.policy) for _, n in rows]
     out = [
         heading("Reach against target"),
         ctx.numbering.table(
             published,
             title=f"Reach against the delivery-plan target of {target:,} residents {TARGET_STAGES[stage]}, "
             f"to {long_date(ctx.as_of)}"
-            if has_target
+            if target is not None
             else f"Reach to {long_date(ctx.as_of)}",
             index=True,
             note="Counts rounded to the nearest 5. " + SHORTHAND_NOTE,
@@ -299,17 +298,17 @@ def reach(ctx: ActivityContext) -> list:
             series={"referred": "Referred (cumulative)", "started": "Started support (cumulative)"},
             ylabel="People (rounded to nearest 5)",
         )
-        if has_target:
-            fig.axes[0].axhline(int(target), color="#3D3D3D", linestyle=":", linewidth=1.2)
+        if target is not None:
+            fig.axes[0].axhline(target, color="#3D3D3D", linestyle=":", linewidth=1.2)
             fig.axes[0].annotate(
-                f"Target: {int(target):,}",
-                (monthly["month"].iloc[0], int(target)),
+                f"Target: {target:,}",
+                (monthly["month"].iloc[0], target),
                 textcoords="offset points",
                 xytext=(0, 4),
                 fontsize=9,
             )
         started = _started(ctx)
-        if has_target:
+        if target is not None:
             share = percent_of_target(stage_count(people, ctx.stages, stage), target, ctx.policy)
             title = (
                 f"By {long_date(ctx.as_of)}, {share}% of the target of {target:,} residents had "
@@ -320,9 +319,10 @@ def reach(ctx: ActivityContext) -> list:
         else:
             title = f"About {safe_count(len(people), ctx.policy)} residents had been referred by {long_date(ctx.as_of)}"
         when = ""
-        if has_target:  # the stage the target counts, as published (rounded): the exact count stays hidden
+        # The stage the target counts, as published (rounded): the exact count stays hidden.
+        if target is not None:
             counts = monthly[f"{stage}_shown"]
-            reached = monthly[[not isinstance(n, str) and n >= int(target) for n in counts]]
+            reached = monthly[[not isinstance(n, str) and n >= target for n in counts]]
             if not reached.empty:
                 when = (
                     f" The target of {target:,} residents {TARGET_STAGES[stage]} was reached in "
@@ -345,7 +345,7 @@ def reach(ctx: ActivityContext) -> list:
                     f"Line chart of cumulative referrals and support starts by month. {title}."
                     f" Referrals reached about {safe_count(len(people), ctx.policy)} and support starts about "
                     f"{safe_count(started, ctx.policy)}"
-                    + (f", against a target of {int(target):,}." if has_target else ".")
+                    + (f", against a target of {target:,}." if target is not None else ".")
                     + when
                 ),
                 data=shown,
@@ -673,7 +673,7 @@ def funnel_section(ctx: ActivityContext) -> list:
 
 
 def _rates(table, count_column, rate_column, ctx, previous=False) -> list:
-    out = []
+    out: list[int | float | str] = []
     for i, row in table.iterrows():
         if previous and i == 0:
             out.append("[z]")
@@ -716,13 +716,17 @@ def time_to_stages(ctx: ActivityContext) -> list:
         message = f"An estimated {percent(job26['probability'].iloc[0])} of people start a job within 26 weeks of referral"
     fig = charts.cumulative_curves(curves)
     table = at.assign(label=at["stage"].map(labels))
-    pivot = {"index": "label", "columns": "week", "sort": False, "dropna": False}  # keep hidden (NaN) rows
-    shown = table.pivot_table(values="probability", **pivot)
-    lower = table.pivot_table(values="ci_lower", **pivot)
-    upper = table.pivot_table(values="ci_upper", **pivot)
+
+    def pivot(values: str) -> pd.DataFrame:
+        """One column of the table by stage and week, keeping hidden (NaN) rows."""
+        return table.pivot_table(values=values, index="label", columns="week", sort=False, dropna=False)
+
+    shown = pivot("probability")
+    lower = pivot("ci_lower")
+    upper = pivot("ci_upper")
     formatted = pd.DataFrame(index=shown.index)
     for week in shown.columns:
-        hidden = table.pivot_table(values="hidden", **pivot)
+        hidden = pivot("hidden")
         formatted[f"By week {int(week)}"] = [
             SUPPRESSED
             if h

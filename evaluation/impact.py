@@ -17,7 +17,7 @@ in the report layer (`evaluation.report.sentences`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
 import numpy as np
@@ -25,11 +25,11 @@ import numpy as np
 from evaluation.activity import ActivityImpact, ImpactDesign, total_spend
 from evaluation.area import MIN_TREATED_AREAS, area_activity, too_few_areas_reason
 from evaluation.counterfactual import evidence_strength, net_impact
+from evaluation.designs import Design, design_of, registry
 from evaluation.disclosure import DEFAULT_POLICY, DisclosurePolicy, impact_allowed
 from evaluation.errors import DesignError
 from evaluation.falsification import falsify
 from evaluation.matched import CANDIDATES, Estimator, MatchedDiDResult, matched_comparison, matched_did
-from evaluation.options import check_option
 from evaluation.stacking import (
     AGE_BANDS,
     BANDED_COLUMNS,
@@ -46,6 +46,7 @@ from evaluation.stacking import (
 )
 
 __all__ = [
+    "DESIGNS",
     "AGE_BANDS",
     "BANDED_COLUMNS",
     "CANDIDATES",
@@ -177,40 +178,40 @@ def estimate_activity(
     result stating why rather than an exception.
     """
     plan = programme.plan(activity_id)
-    design = check_option("impact_design", str(plan["impact_design"]), ImpactDesign)
+    design = design_of(DESIGNS, str(plan["impact_design"]))
     if not isinstance(policy, DisclosurePolicy):
         raise TypeError(f"policy must be a DisclosurePolicy, got {type(policy).__name__}")
     try:
-        if design == "matched_comparison":
-            return _matched_activity(
-                programme,
-                activity_id,
-                plan,
-                policy=policy,
-                seed=seed,
-                alpha=alpha,
-                horizons=horizons,
-            )
-        if design == "did":
-            return area_activity(programme, activity_id, plan, seed=seed, alpha=alpha, policy=policy)
+        return design.estimate(
+            programme, activity_id, plan, policy=policy, seed=seed, alpha=alpha, horizons=horizons
+        )
     except DesignError as error:
         return ActivityImpact(
             activity_id=activity_id,
             activity_name=str(plan["activity_name"]),
-            design=design,
+            design=design.name,
             status="not_estimated",
             reason=f"the data cannot support the analysis ({error})",
-            evidence=evidence_strength("matched_did" if design != "did" else "area_did"),
+            evidence=evidence_strength(design.evidence),
             n_participants=len(programme.participants_of(activity_id)),
             spend_gbp=total_spend(programme, activity_id),
             alpha=alpha,
             seed=seed,
             policy=policy,
         )
+
+
+def _area_activity(programme, activity_id, plan, *, policy, seed, alpha, horizons) -> ActivityImpact:
+    """The area design's step (`evaluation.area.area_activity`); areas have no follow-up horizons."""
+    return area_activity(programme, activity_id, plan, seed=seed, alpha=alpha, policy=policy)
+
+
+def _descriptive_activity(programme, activity_id, plan, *, policy, seed, alpha, horizons) -> ActivityImpact:
+    """A descriptive design: no comparison group, so no estimate; the reason is stated."""
     return ActivityImpact(
         activity_id=activity_id,
         activity_name=str(plan["activity_name"]),
-        design=design,
+        design="descriptive",
         status="not_estimated",
         reason=(
             "the delivery plan sets a descriptive design for this activity, so there is no "
@@ -223,3 +224,14 @@ def estimate_activity(
         seed=seed,
         policy=policy,
     )
+
+
+DESIGNS: Mapping[str, Design] = MappingProxyType(
+    registry(
+        Design("matched_comparison", "Matched comparison", _matched_activity, "matched_did", "matched"),
+        Design("did", "Area comparison", _area_activity, "area_did", "area"),
+        Design("descriptive", "Descriptive", _descriptive_activity, "descriptive", "descriptive"),
+    )
+)
+"""Every impact design by its delivery-plan name (`evaluation.designs`): its label, estimator,
+evidence rating and report family. `estimate_activity` dispatches through it."""

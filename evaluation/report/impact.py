@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation.counterfactual import NetImpact
+from evaluation.designs import design_of
 from evaluation.disclosure import (
     DEFAULT_POLICY,
     NOT_APPLICABLE,
@@ -36,7 +37,8 @@ from evaluation.disclosure import (
     safe_percent,
     safe_rate,
 )
-from evaluation.impact import ActivityImpact, estimate_activity
+from evaluation.errors import OptionError
+from evaluation.impact import DESIGNS, ActivityImpact, estimate_activity
 from evaluation.programme import load_programme
 from evaluation.report import charts, checks
 from evaluation.report.checks import falsification_section, sensitivity_section
@@ -75,11 +77,26 @@ class ImpactContext(ActivityContext):
     def kind(self) -> str:
         """Which report this is: matched, matched_not_estimated, area, area_not_estimated, descriptive."""
         impact = self.result
-        if impact.design == "matched_comparison":
-            return "matched" if impact.estimated and impact.matched is not None else "matched_not_estimated"
-        if impact.design == "did":
-            return "area" if impact.estimated and impact.area is not None else "area_not_estimated"
-        return "descriptive"
+        family = report_family(impact.design)
+        if family == "descriptive":
+            return family
+        presented = {"matched": impact.matched, "area": impact.area}[family]  # what its sections show
+        return family if impact.estimated and presented is not None else f"{family}_not_estimated"
+
+
+REPORT_SECTIONS = {"matched", "area", "descriptive"}
+"""The report families whose sections this module writes (`evaluation.designs.REPORT_FAMILIES`)."""
+
+
+def report_family(design: str) -> str:
+    """The report family presenting an impact design (`DESIGNS`); a design whose family has no
+    sections here is an error, never shown in another design's words."""
+    family = design_of(DESIGNS, design).report
+    if family not in REPORT_SECTIONS:
+        raise OptionError(
+            f"Impact design {design!r} is presented by report family {family!r}, which has no sections."
+        )
+    return family
 
 
 def context(

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,7 +39,7 @@ from evaluation.disclosure import (
     safe_count,
     safe_percent,
 )
-from evaluation.impact import estimate_activity
+from evaluation.impact import DESIGNS, estimate_activity
 from evaluation.programme import TARGET_COUNTS, Programme, load_programme
 from evaluation.report import charts
 from evaluation.report.display import (
@@ -72,6 +73,7 @@ from evaluation.report.process import (
 )
 from evaluation.report.provenance import provenance
 from evaluation.report.record import HorizonRecord, ImpactRecord, RecordError, record_path
+from evaluation.results import required
 
 SUMMARY_COHORTS = (
     "Long-term health condition",
@@ -82,11 +84,8 @@ SUMMARY_COHORTS = (
     "Women",
     "Ethnic minority groups",
 )
-DESIGN_LABELS = {
-    "matched_comparison": "Matched comparison",
-    "did": "Area comparison",
-    "descriptive": "Descriptive",
-}
+DESIGN_LABELS = {name: design.label for name, design in DESIGNS.items()}
+"""Each impact design's label in tables, from the registry (`evaluation.impact.DESIGNS`)."""
 
 
 @dataclass
@@ -307,7 +306,7 @@ def programme_totals(programme: Programme, delivery: pd.DataFrame) -> dict:
 def reach_sentences(ctx: SummaryContext) -> list[str]:
     """The programme's reach and targets in words: people counted once, overlaps stated, and each
     per cent of target over the same activities (or people) as the target."""
-    totals, policy, as_of = ctx.totals, ctx.policy, long_date(ctx.as_of)
+    totals, policy, as_of = required(ctx.totals, "programme totals"), ctx.policy, long_date(ctx.as_of)
     stage_people = totals["stage_people"]
     overlap = (
         f"{about_count(totals['in_several'], policy)} people were referred to more than one activity and are "
@@ -451,17 +450,17 @@ def headline_of(rec: ImpactRecord) -> ActivityHeadline | None:
     head = rec.headline
     if not rec.estimated or head is None:
         return None
-    values = [head.estimate_pp, head.ci_lower_pp, head.ci_upper_pp]
-    if any(v is None or not np.isfinite(v) for v in values):
+    estimate, lower, upper = head.estimate_pp, head.ci_lower_pp, head.ci_upper_pp
+    if estimate is None or lower is None or upper is None or not np.isfinite([estimate, lower, upper]).all():
         return None
     horizon = int(head.horizon) if head.horizon is not None and rec.design == "matched_comparison" else None
     return ActivityHeadline(
         activity_name=rec.activity_name,
         design=rec.design,
         horizon=horizon,
-        estimate=float(values[0]),
-        ci_lower=float(values[1]),
-        ci_upper=float(values[2]),
+        estimate=float(estimate),
+        ci_lower=float(lower),
+        ci_upper=float(upper),
         significant=head.significant,
         published=head.published,
         withheld_reason=head.withheld_reason,
@@ -487,10 +486,10 @@ def _estimate_at(rec: ImpactRecord, horizon: int) -> str:
         return "[x]"
     if not entry.reportable:
         return "not yet"
-    values = [entry.estimate_pp, entry.ci_lower_pp, entry.ci_upper_pp]
-    if any(v is None for v in values):
+    estimate, lower, upper = entry.estimate_pp, entry.ci_lower_pp, entry.ci_upper_pp
+    if estimate is None or lower is None or upper is None:
         return "[x]"
-    return f"{signed(values[0])} ({signed(values[1])} to {signed(values[2])})"
+    return f"{signed(estimate)} ({signed(lower)} to {signed(upper)})"
 
 
 def table_horizons(records: dict[str, ImpactRecord]) -> list[int]:
@@ -576,10 +575,10 @@ def _people(value: float) -> str:
 
 def net_text(entry: HorizonRecord) -> str:
     """Net additional people in work with interval: "+46 (+12 to +80)"; [x] when not available."""
-    values = [entry.net_additional, entry.net_additional_ci_lower, entry.net_additional_ci_upper]
-    if any(v is None for v in values):
+    net, lower, upper = entry.net_additional, entry.net_additional_ci_lower, entry.net_additional_ci_upper
+    if net is None or lower is None or upper is None:
         return "[x]"
-    return f"{_people(values[0])} ({_people(values[1])} to {_people(values[2])})"
+    return f"{_people(net)} ({_people(lower)} to {_people(upper)})"
 
 
 def net_sentence(head: ActivityHeadline) -> str:
@@ -736,6 +735,7 @@ def _count_and_share(n, target: int | None, policy: DisclosurePolicy) -> str:
 def reach_and_conversion(ctx: SummaryContext) -> list:
     delivery = ctx.delivery
     rows = []
+    row: Any  # a row of the delivery table, whose columns have several types
     for row in delivery.itertuples():
         has_target = np.isfinite(row.target) and row.target > 0
         rate = "[z]"
@@ -1019,6 +1019,7 @@ def value_for_money(ctx: SummaryContext) -> list:
     rows, sentences = [], []
     for activity_id, rec in records.items():
         d = delivery.loc[activity_id]
+        assert isinstance(d, pd.Series), "activity ids are unique: the delivery plan's primary key"
         each = per_person(d["spend"], int(d["started"]), ctx.policy)
         per_start = money(each) if not isinstance(each, str) else each
         head = headline_of(rec) if rec.design == "matched_comparison" else None

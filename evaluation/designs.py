@@ -1,0 +1,78 @@
+"""Impact designs as data: one `Design` per value of the delivery plan's `impact_design`.
+
+A design declares everything the toolkit needs to know about it in one place: its name (the
+contract value), its label in tables, its estimator, the evidence rating of an estimate it makes,
+and the report family whose sections present it. `evaluation.impact.DESIGNS` holds the entries;
+`estimate_activity` dispatches through them, the reports take their wording family and labels
+from them, and a test checks that the contract's allowed values and the registry agree.
+
+Adding a design (synthetic control, say) touches its estimator, its entry in `DESIGNS`, a value
+in the delivery-plan contract, and its report module; a part missing fails loudly here, when the
+entry is built, or in `evaluation.report.impact.report_family`, never by falling back to another
+design's wording.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from evaluation.counterfactual import evidence_strength
+from evaluation.errors import OptionError
+
+REPORT_FAMILIES = ("matched", "area", "descriptive")
+"""The report families the report layer can present (`evaluation.report.impact`)."""
+
+
+@dataclass(frozen=True)
+class Design:
+    """One impact design (see the module docstring).
+
+    `estimate(programme, activity_id, plan, *, policy, seed, alpha, horizons)` returns an
+    `ActivityImpact`; `evidence` names the evidence rating of an estimate it makes
+    (`counterfactual.evidence_strength`); `report` is the report family presenting it.
+    """
+
+    name: str
+    label: str
+    estimate: Callable[..., Any]
+    evidence: str
+    report: str
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", str(self.name)):
+            problems.append(f"name {self.name!r} is not a lower-case identifier")
+        if not str(self.label).strip():
+            problems.append("it has no label")
+        if not callable(self.estimate):
+            problems.append("its estimator is not callable")
+        if self.report not in REPORT_FAMILIES:
+            problems.append(f"report family {self.report!r} is not one of {', '.join(REPORT_FAMILIES)}")
+        try:
+            evidence_strength(self.evidence)
+        except (OptionError, KeyError):
+            problems.append(f"evidence {self.evidence!r} is not a known evidence rating")
+        if problems:
+            raise OptionError(f"Impact design {self.name!r} is incomplete: " + "; ".join(problems) + ".")
+
+
+def registry(*designs: Design) -> Mapping[str, Design]:
+    """The designs by name; two with one name are refused."""
+    names = [d.name for d in designs]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise OptionError(f"Impact designs registered twice: {', '.join(repeated)}.")
+    return {d.name: d for d in designs}
+
+
+def design_of(designs: Mapping[str, Design], name: str) -> Design:
+    """The design called `name`, or an OptionError listing the known ones."""
+    if name not in designs:
+        raise OptionError(f"Unknown impact design {name!r}: use one of {', '.join(designs)}.")
+    return designs[name]
+
+
+__all__ = ["REPORT_FAMILIES", "Design", "design_of", "registry"]

@@ -48,6 +48,10 @@ ACTIVITY_NOTEBOOKS = {"process": "process_evaluation.ipynb", "impact": "impact_e
 SUMMARY_NOTEBOOK = "programme_summary.ipynb"
 KERNEL = "python3"
 STAGING_PREFIX = ".staging-"
+KERNEL_START_TIMEOUT = 300
+"""Seconds a report's kernel may take to start. papermill's 60 s failed a report when the
+machine was busy (a CI run beside other test suites on two cores: "Kernel didn't respond in 60
+seconds"); a kernel that never starts still fails the report, later."""
 SNAPSHOT_FOLDER = "snapshot"  # in the staging folder: the validated input every notebook reads
 # A name that becomes a file or folder: letters, digits, '.', '-' or '_', starting with a letter or
 # digit; no separator, no '..', no name Windows reserves for a device.
@@ -174,6 +178,7 @@ def execute(
                 progress_bar=False,
                 request_save_on_cell_execute=False,
                 kernel_manager_class=ReportKernelManager,
+                start_timeout=KERNEL_START_TIMEOUT,
             )
         finally:
             if executed.exists():

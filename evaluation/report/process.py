@@ -640,7 +640,8 @@ def funnel_section(ctx: ActivityContext) -> list:
     job_n = int(job["n"].iloc[0]) if not job.empty else 0
     job_shown = safe_count(job_n, ctx.policy)
     title = (
-        f"Of about {safe_count(int(first['n']), ctx.policy)} people referred, about {job_shown} had started a job "
+        f"Of {about_count(int(first['n']), ctx.policy)} people referred, {about_count(job_n, ctx.policy)} had "
+        "started a job "
         f"by {long_date(ctx.as_of)}"
         if job_shown != SUPPRESSED
         else f"Fewer than {ctx.policy.threshold} people referred had started a job by {long_date(ctx.as_of)}"

@@ -117,5 +117,5 @@ def test_sentences_read_right_for_one_activity_and_for_zero(rotherham, mancheste
         for result in runs.values():
             for page in result.out_dir.glob("*.html"):
                 words = text(page)
-                assert not re.search(r"\babout 0\b", words), page.name
+                assert not re.search(r"\babout 0(?![.,\d])", words), page.name
                 assert not re.search(r"\bthe 1 activities\b|\bof 1 activities\b", words), page.name

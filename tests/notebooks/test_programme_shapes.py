@@ -41,7 +41,7 @@ def shape_runs(key: str, tmp_path_factory) -> dict:
         here = os.getcwd()
         try:
             runs = {"full": run(folder, out, seed=11, progress=False)}
-            for what, day in shape.updates:
+            for what, day in shape.updates[-2:]:  # the last two (CI time); bench runs every update
                 if day != shape.as_of.date().isoformat():  # the last update is the full run
                     runs[what] = run(folder, out, as_of=day, seed=11, progress=False)
         finally:
@@ -98,7 +98,7 @@ def test_one_area_programmes_make_no_area_comparison(rotherham, manchester):
 
 def test_manchester_runs_over_its_one_year_service(manchester):
     folder, runs = manchester
-    assert set(runs) == {"full", "mid-service update", "end-of-service update"}
+    assert set(runs) == {"full", "end-of-service update"}
     for result in runs.values():
         assert result.ok, result.text()
         assert Counter(result.reports) == {"process": 1, "impact": 1, "summary": 1}, result.text()

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from evaluation.counterfactual import Design as EvidenceDesign
 from evaluation.counterfactual import evidence_strength
 from evaluation.errors import OptionError
 
@@ -38,7 +39,7 @@ class Design:
     name: str
     label: str
     estimate: Callable[..., Any]
-    evidence: str
+    evidence: EvidenceDesign  # checked when the entry is built
     report: str
 
     def __post_init__(self) -> None:

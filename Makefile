@@ -22,10 +22,11 @@ reports: install
 browser-deps:
 	@command -v chromium > /dev/null || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver > /dev/null)
 
-## Lint, then every test including slow, notebook and browser tests
+## Lint, type-check, then every test including slow, notebook and browser tests
 test: install browser-deps
 	$(VENV)/bin/ruff check evaluation tests bench
 	$(VENV)/bin/ruff format --check evaluation tests bench
+	$(VENV)/bin/mypy evaluation
 	$(VENV)/bin/pytest -n 2 --dist loadgroup
 
 test-fast: install

@@ -290,7 +290,11 @@ def test_net_additional_and_cost_are_at_each_activity_headline_follow_up(records
 
 def test_net_additional_near_zero_is_not_written_as_minus_zero():
     entry = HorizonRecord(
-        horizon=6, reportable=True, net_additional=-0.3, net_additional_ci_lower=-11.2, net_additional_ci_upper=10.6
+        horizon=6,
+        reportable=True,
+        net_additional=-0.3,
+        net_additional_ci_lower=-11.2,
+        net_additional_ci_upper=10.6,
     )
     assert summary.net_text(entry) == "0 (-11 to +11)"
 

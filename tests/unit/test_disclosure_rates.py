@@ -33,6 +33,7 @@ from evaluation.counterfactual import net_impact
 from evaluation.disclosure import DEFAULT_POLICY, SUPPRESSED, safe_count, safe_percent
 from evaluation.programme import load_programme
 from evaluation.report import impact, process, summary
+from evaluation.report.record import ImpactRecord
 
 C = SUPPRESSED
 
@@ -361,7 +362,7 @@ def _summary_context(folder):
     programme = load_programme(folder)
     delivery = summary.delivery_table(programme)
     records = {
-        a: {"activity_id": a, "activity_name": n, "design": "descriptive"}
+        a: ImpactRecord(activity_id=a, activity_name=n, design="descriptive", status="not_estimated")
         for a, n in zip(delivery["activity_id"], delivery["activity_name"], strict=True)
     }
     return summary.SummaryContext(programme=programme, delivery=delivery, records=records, sources={})

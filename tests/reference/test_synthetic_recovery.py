@@ -43,6 +43,11 @@ from evaluation.programme import load_programme
 SEED = 2025  # the built-in synthetic programme's default seed
 
 
+# One worker computes the module's synthetic programme and estimates once (split across two
+# pytest-xdist workers, each computed them again: 74 s twice in CI).
+pytestmark = pytest.mark.xdist_group("recovery")
+
+
 @pytest.fixture(scope="module")
 def programme(tmp_path_factory):
     folder = tmp_path_factory.mktemp("synthetic_full")

@@ -1,0 +1,1 @@
+"""How sure can we be: sensitivity of impact findings to hidden bias and to the data."""

@@ -10,13 +10,13 @@ Two measures, both numbers only (report wording lives in `evaluation.report`):
   *critical Γ* is where the upper bound reaches alpha: hidden bias that strong could explain
   the finding away, weaker bias could not. Γ = 1 is the usual randomisation test.
 
-  - Matched pairs (`mcnemar_bounds`, §4.3.2): only discordant pairs (one of the two had the
+  - Matched pairs (`mcnemar_bounds`, §4.3): only discordant pairs (one of the two had the
     outcome) carry information. Of D of them, the number T in which the participant had the
     outcome is, under the null and bias at most Γ, stochastically no larger than
     Binomial(D, Γ/(1+Γ)), so the upper bound is that binomial's upper tail at T (exact).
   - Matched sets with one participant and k >= 1 comparisons, k varying between sets
-    (`matched_set_bounds`, §4.4; Gastwirth, Krieger & Rosenbaum 2000). The statistic is the
-    Mantel-Haenszel count of participants with the outcome. In a set of n people of whom m
+    (`matched_set_bounds`, §4.4 on sign-score statistics; Gastwirth, Krieger & Rosenbaum
+    2000). The statistic is the Mantel-Haenszel count of participants with the outcome. In a set of n people of whom m
     had the outcome the participant had it with probability at most Γm / (Γm + n - m); the
     sets are independent, so the bound is a sum of independent Bernoullis, computed exactly
     or (the textbook's large-sample form) from its exact mean and variance by the normal
@@ -181,7 +181,7 @@ def mcnemar_bounds(
     alpha: float = 0.05,
     alternative: Alternative = "greater",
 ) -> RosenbaumBounds:
-    """Rosenbaum bounds for McNemar's test in matched pairs (Rosenbaum 2002, §4.3.2); exact.
+    """Rosenbaum bounds for McNemar's test in matched pairs (Rosenbaum 2002, §4.3); exact.
 
     `treated_only`: discordant pairs in which only the participant had the outcome;
     `control_only`: those in which only the comparison person had it (concordant pairs carry

@@ -59,7 +59,7 @@ def small_et_al_sets():
 
 
 def test_hammond_pairs_match_the_binomial_bound_of_rbounds():
-    """Rosenbaum (2002) §4.3.2 / rbounds binarysens: the upper bound is Binomial(D, Γ/(1+Γ))'s tail."""
+    """Rosenbaum (2002) §4.3 / rbounds binarysens: the upper bound is Binomial(D, Γ/(1+Γ))'s tail."""
     result = mcnemar_bounds(HAMMOND_SMOKER_ONLY, HAMMOND_NONSMOKER_ONLY, gammas=GAMMAS)
     expected_upper = [stats.binom.sf(109, 122, g / (1 + g)) for g in GAMMAS]
     expected_lower = [stats.binom.sf(109, 122, 1 / (1 + g)) for g in GAMMAS]
@@ -142,7 +142,7 @@ def test_one_to_k_normal_bound_is_close_to_the_exact_bound():
 def _worst_case_tail(sets, statistic, gamma):
     """Largest P(T >= statistic) over every hidden covariate u in {0, 1} for every person.
 
-    Brute force over Rosenbaum's model (2002, §4.2): in a set, person j is the participant
+    Brute force over Rosenbaum's model (2002, ch. 4): in a set, person j is the participant
     with probability exp(log(Γ) u_j) / sum_k exp(log(Γ) u_k); T counts participants with the
     outcome. Independent of the closed form the module uses (u_j = outcome_j is the worst case).
     """

@@ -351,6 +351,8 @@ def wild_cluster_bootstrap(
         raise DesignError("wild_cluster_bootstrap: collinear regressors")
     fit = sm.OLS(yy, x).fit(cov_type="cluster", cov_kwds={"groups": codes})  # CR1
     estimate, std_error = float(fit.params[j]), float(fit.bse[j])
+    if np.linalg.norm(fit.resid) <= 1e-10 * np.linalg.norm(yy - yy.mean()) or not std_error > 0:
+        raise DesignError("wild_cluster_bootstrap: X fits y exactly (no residual variation)")
     v, enumerated = _weight_draws(weights, n_clusters, B, seed)
     paths = _bootstrap_paths(
         x, yy, codes, n_clusters, j, v, impose_null=impose_null, estimate=estimate, std_error=std_error

@@ -49,6 +49,7 @@ from evaluation.did.few_clusters import (
     twfe_design,
     wild_cluster_bootstrap,
 )
+from evaluation.errors import DesignError
 from tests.simulation.area_dgp import area_panel
 
 wbt = pytest.importorskip("wildboottest.wildboottest")
@@ -200,6 +201,12 @@ def test_the_interval_is_the_set_of_nulls_the_bootstrap_does_not_reject():
     assert (result.p_value <= 0.05) == (not result.ci_lower <= 0 <= result.ci_upper)
     # the bootstrap interval is not the t interval: it is asymmetric about the estimate
     assert result.ci_upper - result.estimate != pytest.approx(result.estimate - result.ci_lower, rel=1e-3)
+
+
+def test_a_fit_without_residual_variation_is_refused():
+    X = pd.DataFrame({"const": 1.0, "x": np.arange(12.0)})
+    with pytest.raises(DesignError):
+        wild_cluster_bootstrap(2 + 0.5 * X["x"], X, np.arange(12) // 3, param="x", seed=1)
 
 
 def test_t_interval_on_g_minus_1_df_matches_statsmodels():

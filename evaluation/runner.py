@@ -25,7 +25,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +38,7 @@ from tqdm import tqdm
 from traitlets import default
 
 from evaluation.errors import InputError, OptionError, RunError, RunFailure
+from evaluation.kernels import KernelWorkers, WarmKernel
 from evaluation.programme import Programme, load_programme
 from evaluation.report.render import page, render_notebook
 from evaluation.resources import TEMPLATES, package_folder
@@ -161,15 +162,33 @@ def activity_jobs(
     return jobs
 
 
+def longest_first(jobs: list[Job], programme: Programme) -> list[Job]:
+    """Jobs in the order that finishes soonest on few workers: impact reports first, those of
+    activities with more participants (longer estimates) before the rest, so the short reports
+    fill in at the end rather than one long estimate starting last."""
+
+    def expected_work(job: Job) -> tuple[int, int]:
+        if job.kind != "impact" or job.activity_id is None:
+            return (0, 0)
+        return (1, len(programme.participants_of(job.activity_id)))
+
+    return sorted(jobs, key=expected_work, reverse=True)
+
+
 def execute(
-    job: Job, staging: Path, failed_dir: Path, title: str
+    job: Job, staging: Path, failed_dir: Path, title: str, *, kernel: WarmKernel | None = None
 ) -> tuple[list[Path] | None, RunFailure | None]:
     """Execute and render one job in `staging`; on failure keep the notebook in `failed_dir`.
-    The executed notebook is rewritten without the machine's absolute paths before either."""
+    The executed notebook is rewritten without the machine's absolute paths before either.
+    With a warm `kernel` the notebook runs there and the kernel is reset after (or discarded
+    if the notebook failed); without, in a kernel of its own."""
     executed = staging / f"{job.stem}.ipynb"
     destination = failed_dir.parent
     try:
         try:
+            where: dict = (
+                {"kernel_manager_class": ReportKernelManager} if kernel is None else {"km": kernel.manager()}
+            )
             papermill.execute_notebook(
                 str(job.template),
                 str(executed),
@@ -177,9 +196,16 @@ def execute(
                 kernel_name=KERNEL,
                 progress_bar=False,
                 request_save_on_cell_execute=False,
-                kernel_manager_class=ReportKernelManager,
                 start_timeout=KERNEL_START_TIMEOUT,
+                **where,
             )
+        except BaseException:
+            if kernel is not None:
+                kernel.discard()
+            raise
+        else:
+            if kernel is not None:
+                kernel.reset()
         finally:
             if executed.exists():
                 without_machine_paths(executed, job, staging=staging, destination=destination)
@@ -320,7 +346,9 @@ def run(
     result = RunSummary(out_dir=destination)
     common = run_parameters(programme, programme_path, destination, interim=interim, seed=seed)
     kinds = [k for k in kinds if (NOTEBOOK_DIR / ACTIVITY_NOTEBOOKS[k]).exists()]
-    jobs = activity_jobs(programme, kinds=kinds, activities=activities, common=common)
+    jobs = longest_first(
+        activity_jobs(programme, kinds=kinds, activities=activities, common=common), programme
+    )
     for job in jobs:
         job.stem  # noqa: B018 - refuses an activity id that cannot be a file name, before any work
     destination.mkdir(parents=True, exist_ok=True)
@@ -330,11 +358,19 @@ def run(
         snapshot = write_snapshot(programme, staging / SNAPSHOT_FOLDER)
         for job in jobs:
             job.parameters["programme_path"] = str(snapshot)
-        _run_jobs(jobs, programme, staging, destination, result, workers, progress)
-        summary_template = NOTEBOOK_DIR / SUMMARY_NOTEBOOK
-        if summary and summary_template.exists():
-            job = Job("summary", None, summary_template, {**common, "programme_path": str(snapshot)})
-            _run_jobs([job], programme, staging, destination, result, 1, None)
+        pool = KernelWorkers(min(max(1, workers), len(jobs) or 1), _report_kernel)
+        try:
+            _run_jobs(jobs, programme, staging, destination, result, pool, progress)
+            summary_template = NOTEBOOK_DIR / SUMMARY_NOTEBOOK
+            if summary and summary_template.exists():
+                job = Job("summary", None, summary_template, {**common, "programme_path": str(snapshot)})
+                _run_jobs([job], programme, staging, destination, result, pool, None)
+        except BaseException:
+            # Interrupted: start nothing more, and do not wait for running notebooks before the
+            # staging folder is removed (they fail to save once it is gone, and publish nothing).
+            pool.close(wait=False)
+            raise
+        pool.close()
     write_index(programme, destination)
     write_run_record(programme, destination, result, common)
     result.seconds = time.perf_counter() - started
@@ -461,13 +497,16 @@ def check_same_inputs(destination: Path, programme: Programme, *, replace_previo
             os.replace(path, archive / path.name)
 
 
-def _run_jobs(jobs, programme, staging, destination, result, workers, progress) -> None:
+def _report_kernel() -> WarmKernel:
+    return WarmKernel(ReportKernelManager, kernel_name=KERNEL, start_timeout=KERNEL_START_TIMEOUT)
+
+
+def _run_jobs(jobs, programme, staging, destination, result, pool: KernelWorkers, progress) -> None:
     failed_dir = destination / "_failed"
     bar = tqdm(total=len(jobs), desc="Reports", unit="report", disable=progress is False)
-    pool = ThreadPoolExecutor(max_workers=max(1, workers))
     try:
         futures = {
-            pool.submit(execute, job, staging, failed_dir, report_title(programme, job)): job for job in jobs
+            pool.submit(_execute, job, staging, failed_dir, report_title(programme, job)): job for job in jobs
         }
         for future in as_completed(futures):
             files, failure = future.result()
@@ -478,14 +517,13 @@ def _run_jobs(jobs, programme, staging, destination, result, workers, progress) 
                 result.reports.append(futures[future].kind)
                 (failed_dir / f"{futures[future].stem}.ipynb").unlink(missing_ok=True)
             bar.update(1)
-    except BaseException:
-        # Interrupted: start nothing more, and do not wait for running notebooks before the
-        # staging folder is removed (they fail to save once it is gone, and publish nothing).
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
     finally:
         bar.close()
-    pool.shutdown(wait=True)
+
+
+def _execute(job, staging, failed_dir, title, *, kernel):
+    """`execute`, looked up when called (tests replace it)."""
+    return execute(job, staging, failed_dir, title, kernel=kernel)
 
 
 def write_index(programme: Programme, destination: Path) -> Path:

@@ -178,7 +178,7 @@ import sys, time
 from pathlib import Path
 from evaluation import runner
 
-def slow(job, staging, failed_dir, title):
+def slow(job, staging, failed_dir, title, **_):
     (staging / "started").write_text("yes")
     while staging.exists():  # a notebook still running; papermill cannot save once staging is gone
         time.sleep(0.05)

@@ -1,0 +1,122 @@
+"""Warm report kernels (`evaluation.kernels`): reused from report to report, yet each report
+runs as in a fresh kernel, and a kernel whose report failed is never reused."""
+
+from __future__ import annotations
+
+import nbformat
+import papermill
+import pytest
+
+from evaluation.kernels import KernelWorkers, WarmKernel
+from evaluation.runner import KERNEL, KERNEL_START_TIMEOUT, ReportKernelManager
+
+pytestmark = pytest.mark.notebook
+
+
+def _notebook(path, *sources: str):
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(source) for source in sources]
+    notebook.metadata["kernelspec"] = {"name": KERNEL, "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, path)
+    return path
+
+
+def _run(kernel: WarmKernel, template, out):
+    """Execute as the runner does with a warm kernel: reset after success, discard after failure."""
+    try:
+        papermill.execute_notebook(
+            str(template), str(out), kernel_name=KERNEL, progress_bar=False, km=kernel.manager()
+        )
+    except BaseException:
+        kernel.discard()
+        raise
+    kernel.reset()
+    return nbformat.read(out, as_version=4)
+
+
+def _text(cell) -> str:
+    return "".join(output.get("text", "") for output in cell.outputs)
+
+
+@pytest.fixture
+def kernel():
+    warm = WarmKernel(ReportKernelManager, kernel_name=KERNEL, start_timeout=KERNEL_START_TIMEOUT)
+    yield warm
+    warm.close()
+
+
+def test_a_reused_kernel_runs_each_report_as_a_fresh_one(kernel, tmp_path):
+    first = _notebook(tmp_path / "first.ipynb", "left_behind = 41", "import os\nprint(os.getpid())")
+    second = _notebook(
+        tmp_path / "second.ipynb",
+        "print('left_behind' in dir())",
+        "import matplotlib.pyplot as plt\nprint(len(plt.get_fignums()))\nplt.figure()",
+        "import os\nprint(os.getpid())",
+    )
+    ran_first = _run(kernel, first, tmp_path / "out1.ipynb")
+    ran_second = _run(kernel, second, tmp_path / "out2.ipynb")
+    again = _run(kernel, second, tmp_path / "out3.ipynb")
+    assert _text(ran_first.cells[1]) == _text(ran_second.cells[2]), "not the same kernel process"
+    assert _text(ran_second.cells[0]).strip() == "False"  # nothing the last report defined survives
+    assert _text(again.cells[1]).strip() == "0"  # the last report's figure was closed
+    assert [c.execution_count for c in again.cells] == [1, 2, 3]  # cells count from 1 again
+    assert not any("ERROR" in _text(c) for c in [*ran_second.cells, *again.cells])  # no history clash
+
+
+def test_a_kernel_whose_report_failed_is_replaced(kernel, tmp_path):
+    failing = _notebook(
+        tmp_path / "fails.ipynb", "import os\nprint(os.getpid())", "raise RuntimeError('bad')"
+    )
+    pid = _notebook(tmp_path / "pid.ipynb", "import os\nprint(os.getpid())")
+    with pytest.raises(papermill.PapermillExecutionError):
+        _run(kernel, failing, tmp_path / "failed.ipynb")
+    failed = nbformat.read(tmp_path / "failed.ipynb", as_version=4)
+    before = _text(next(c for c in failed.cells if c.cell_type == "code"))
+    after = _text(_run(kernel, pid, tmp_path / "next.ipynb").cells[0])
+    assert before and after and before != after
+
+
+def test_workers_run_every_call_each_with_its_own_kernel():
+    seen: list[int] = []
+
+    def call(number, *, kernel):
+        assert isinstance(kernel, WarmKernel)
+        seen.append(number)
+        return number * 2
+
+    workers = KernelWorkers(2, lambda: _NoKernel())
+    futures = [workers.submit(call, n) for n in range(6)]
+    assert sorted(f.result(timeout=10) for f in futures) == [0, 2, 4, 6, 8, 10]
+    workers.close()
+    assert sorted(seen) == list(range(6))
+
+
+def test_a_call_that_raises_discards_its_workers_kernel():
+    kernels: list[_NoKernel] = []
+
+    def make():
+        kernels.append(_NoKernel())
+        return kernels[-1]
+
+    def boom(*, kernel):
+        raise ValueError("a bug")
+
+    workers = KernelWorkers(1, make)
+    future = workers.submit(boom)
+    with pytest.raises(ValueError, match="a bug"):
+        future.result(timeout=10)
+    workers.close()
+    assert kernels[0].discarded >= 1
+
+
+class _NoKernel(WarmKernel):
+    """A WarmKernel that never starts a process (for the worker bookkeeping tests)."""
+
+    def __init__(self):
+        super().__init__(ReportKernelManager, kernel_name=KERNEL, start_timeout=1)
+        self.discarded = 0
+
+    def discard(self) -> None:
+        self.discarded += 1
+
+    close = discard

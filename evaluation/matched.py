@@ -136,6 +136,10 @@ class MatchedDiDResult(EstimateResult):
     candidates: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False, compare=False)
     horizons_test: WaldTest | None = field(default=None, compare=False)
     baseline: tuple[int, int] | None = None
+    matched_sets: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False, compare=False)
+    """The matched sets at the headline horizon, one row per member (`set`, `treated`, the 0/1
+    `level` and the compared `score`): what Rosenbaum's sensitivity analysis needs
+    (`evaluation.sensitivity.rosenbaum`)."""
 
     def rows(self) -> list[dict]:
         return self.horizons[["term", "estimate", "std_error", "ci_lower", "ci_upper", "n"]].to_dict(
@@ -593,7 +597,11 @@ def _estimate(
     used_controls = np.unique(c_pos)
     control_people = stacked.person_code[used_controls]
     per_person = np.bincount(control_people)
-    naive_levels = levels[:, int(np.flatnonzero(events == headline_h)[0])]
+    head_j = int(np.flatnonzero(events == headline_h)[0])
+    naive_levels = levels[:, head_j]
+    sets = _matched_sets(
+        naive_levels, levels[:, head_j] if estimator == "adjusted_post" else diffs[:, head_j], t_pos, c_pos
+    )
     where = f" and {', '.join(exact)}" if exact else ""
     if estimator == "did":
         method = (
@@ -657,7 +665,29 @@ def _estimate(
         history_months=stacked.history_months,
         horizons_test=horizons_test,
         baseline=stacked.baseline,
+        matched_sets=sets,
     )
+
+
+def _matched_sets(level: np.ndarray, score: np.ndarray, t_pos: np.ndarray, c_pos: np.ndarray) -> pd.DataFrame:
+    """The matched sets at one month, one row per member: set number, participant or not, the
+    0/1 outcome (`level`) and what the estimate compares (`score`: the change from the
+    baseline for a difference-in-differences, else the level). Members without the outcome
+    that month are left out, and so is a set left with no comparison."""
+    participants = np.unique(t_pos)
+    members = pd.DataFrame(
+        {
+            "set": np.concatenate([participants, t_pos]),
+            "treated": np.repeat([True, False], [len(participants), len(t_pos)]),
+            "row": np.concatenate([participants, c_pos]),
+        }
+    )
+    members["level"] = level[members["row"].to_numpy()]
+    members["score"] = score[members["row"].to_numpy()]
+    members = members[np.isfinite(members["level"]) & np.isfinite(members["score"])]
+    complete = members.groupby("set")["treated"].transform(lambda t: t.any() and not t.all())
+    kept = members[complete.astype(bool)].sort_values(["set", "treated"], ascending=[True, False])
+    return kept[["set", "treated", "level", "score"]].reset_index(drop=True)
 
 
 def _headline(table: pd.DataFrame) -> tuple[int, bool]:

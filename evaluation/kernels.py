@@ -25,7 +25,7 @@ from jupyter_core.utils import run_sync
 
 __all__ = ["RESET_CODE", "WARM_UP_CODE", "KernelWorkers", "WarmKernel"]
 
-WARM_UP_CODE = "import evaluation.report.impact, evaluation.report.process, evaluation.report.summary"
+WARM_UP_CODE = "import evaluation.report.how_sure, evaluation.report.impact, evaluation.report.process, evaluation.report.summary"
 """Run once when a kernel starts: the imports every report makes (module imports outlive a reset)."""
 
 RESET_CODE = "\n".join(

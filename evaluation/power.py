@@ -36,8 +36,10 @@ __all__ = [
     "AreaMinimumDetectableEffect",
     "MinimumDetectableEffect",
     "ParticipantsNeeded",
+    "DetectableFromError",
     "area_minimum_detectable_effect",
     "design_effect",
+    "detectable_from_standard_error",
     "minimum_detectable_effect",
     "participants_needed",
 ]
@@ -294,4 +296,61 @@ def area_minimum_detectable_effect(
         degrees_of_freedom=treated + control - 2,
         standardized=d,
         difference=d * sd,
+    )
+
+
+@dataclass(frozen=True)
+class DetectableFromError:
+    """What a completed analysis could detect, from its own standard error (Bloom 1995).
+
+    `difference` = (z(1 - alpha/2) + z(power)) x `standard_error` (2.80 standard errors at 5%
+    and 80%): the true effect the analysis would have found significant with probability
+    `power`. `participants_needed` is the number of participants for `stated_effect` to be
+    detectable the same way, the standard error shrinking as one over the square root of the
+    participants (comparisons in the same proportion)."""
+
+    standard_error: float
+    n_participants: int
+    alpha: float
+    power: float
+    multiplier: float
+    difference: float
+    stated_effect: float
+    participants_needed: int | None
+
+
+def detectable_from_standard_error(
+    standard_error: float,
+    n_participants: int,
+    *,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    stated_effect: float = 0.05,
+) -> DetectableFromError:
+    """The minimum detectable effect of an estimate with this standard error (two-sided), and
+    the participants an analysis of the same design would need to detect `stated_effect`.
+
+    This is the figure for a finished analysis: it carries every feature of the design (match
+    weights, repeated comparison people, the baseline difference, clustering) through the
+    standard error, where `minimum_detectable_effect` assumes two independent samples."""
+    se = _number(standard_error, "standard_error")
+    n = _whole(n_participants, "n_participants", 1)
+    alpha, power = _levels(alpha, power)
+    effect = _number(stated_effect, "stated_effect")
+    if not se > 0 or not effect > 0:
+        raise OptionError("standard_error and stated_effect must be positive")
+    multiplier = float(
+        NormalIndPower().solve_power(effect_size=None, nobs1=2.0, alpha=alpha, power=power, ratio=1.0)
+    )
+    difference = multiplier * se
+    needed = math.ceil(n * (difference / effect) ** 2)
+    return DetectableFromError(
+        standard_error=se,
+        n_participants=n,
+        alpha=alpha,
+        power=power,
+        multiplier=multiplier,
+        difference=difference,
+        stated_effect=effect,
+        participants_needed=needed,
     )

@@ -42,6 +42,7 @@ from evaluation.impact import DESIGNS, ActivityImpact, estimate_activity
 from evaluation.programme import load_programme
 from evaluation.report import charts, checks
 from evaluation.report.checks import falsification_section, sensitivity_section
+from evaluation.report.how_sure import how_sure  # noqa: F401 - a section of the impact report
 from evaluation.report.display import bullets, escape, heading, headline, paragraph, warning
 from evaluation.report.formatting import long_date, money, month_year, people_range
 from evaluation.report.process import (

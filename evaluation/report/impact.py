@@ -42,9 +42,9 @@ from evaluation.impact import DESIGNS, ActivityImpact, estimate_activity
 from evaluation.programme import load_programme
 from evaluation.report import charts, checks
 from evaluation.report.checks import falsification_section, sensitivity_section
-from evaluation.report.how_sure import how_sure  # noqa: F401 - a section of the impact report
 from evaluation.report.display import bullets, escape, heading, headline, paragraph, warning
 from evaluation.report.formatting import long_date, money, month_year, people_range
+from evaluation.report.how_sure import how_sure
 from evaluation.report.process import (
     ActivityContext,
     title_block,  # noqa: F401 - the notebook calls section.title_block
@@ -1403,6 +1403,7 @@ __all__ = [
     "evidence",
     "falsification_section",
     "headline_section",
+    "how_sure",
     "methods",
     "net_outcomes",
     "not_yet_observable",

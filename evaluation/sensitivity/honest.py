@@ -369,15 +369,13 @@ class _Flci:
     def sd(self, g: np.ndarray) -> float:
         return math.sqrt(max(float(g @ self.quad @ g + 2 * self.lin @ g + self.const), 1e-300))
 
-    def solve(self, m: float) -> tuple[np.ndarray, float]:
-        """Optimal weights v and the half-length for the bound m."""
+    def solve(self, m: float) -> tuple[np.ndarray, float, float]:
+        """The optimal weights v for the bound m, with v's standard deviation and worst-case bias
+        (the half-length is sd * cv_alpha(bias / sd))."""
         free = self.free
         if free == 0 or m == 0:
             g = np.zeros(free) if free == 0 else -np.linalg.solve(self.quad, self.lin)
-            sd = self.sd(g)
-            return self.base + self.basis @ g, sd * _folded_cv(
-                m * (self.fixed_bias + np.abs(g).sum()) / sd, self.alpha
-            )
+            return self.base + self.basis @ g, self.sd(g), m * (self.fixed_bias + float(np.abs(g).sum()))
         scale = math.sqrt(self.const)  # keeps the objective near 1 for the solver's tolerance
 
         def length(x: np.ndarray) -> float:
@@ -410,14 +408,12 @@ class _Flci:
         if best_x is None:
             raise RuntimeError("the fixed-length confidence interval could not be optimised")
         g = best_x[:free]
-        sd = self.sd(g)
-        return self.base + self.basis @ g, sd * _folded_cv(
-            m * (self.fixed_bias + np.abs(g).sum()) / sd, self.alpha
-        )
+        return self.base + self.basis @ g, self.sd(g), m * (self.fixed_bias + float(np.abs(g).sum()))
 
 
 def _sd_interval(beta: np.ndarray, flci: _Flci, m: float) -> tuple[float, float]:
-    v, half = flci.solve(m)
+    v, sd, bias = flci.solve(m)
+    half = sd * _folded_cv(bias / sd, flci.alpha)
     centre = float(v @ beta)
     return centre - half, centre + half
 

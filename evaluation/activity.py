@@ -15,6 +15,7 @@ from typing import Literal
 import pandas as pd
 
 from evaluation.counterfactual import EvidenceStrength, NetImpact
+from evaluation.did.few_clusters import AreaInference
 from evaluation.did.results import AggregateResult, DiDResult, GroupTimeResult
 from evaluation.disclosure import DEFAULT_POLICY, DisclosurePolicy
 from evaluation.falsification import Falsification
@@ -52,6 +53,7 @@ class ActivityImpact:
     area: GroupTimeResult | None = field(default=None, repr=False, compare=False)
     area_dynamic: AggregateResult | None = field(default=None, repr=False, compare=False)
     area_twfe: DiDResult | None = field(default=None, repr=False, compare=False)
+    area_inference: AreaInference | None = field(default=None, repr=False, compare=False)
     falsification: Falsification | None = field(default=None, repr=False, compare=False)
     n_treated_areas: int = 0
     n_control_areas: int = 0

@@ -11,12 +11,15 @@ published (`evaluation.falsification`).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
 from evaluation.activity import ActivityImpact, total_spend
 from evaluation.counterfactual import evidence_strength
 from evaluation.did import staggered, twfe
+from evaluation.did.few_clusters import area_inference
 from evaluation.falsification import Falsification
 
 __all__ = ["MIN_TREATED_AREAS", "area_activity", "too_few_areas_reason"]
@@ -96,6 +99,25 @@ def area_activity(programme, activity_id, plan, *, seed, alpha, policy) -> Activ
     )
     simple = result.aggregate("simple")
     dynamic = result.aggregate("dynamic")
+    wide = frame.pivot(index=AREA_UNIT, columns="_time", values=AREA_OUTCOME).to_numpy()
+    inference = area_inference(wide, units.to_numpy(), alpha=alpha, seed=seed)
+    if not inference.check.verdict or inference.wild is None:
+        base["evidence"] = evidence_strength("area_too_few")
+        return ActivityImpact(
+            status="not_estimated",
+            reason=too_few_areas_reason(n_treated),
+            n_treated_areas=n_treated,
+            n_control_areas=n_control,
+            area_inference=inference,
+            **base,
+        )
+    headline = replace(
+        simple,
+        std_error=inference.wild.std_error,
+        ci_lower=inference.wild.ci_lower,
+        ci_upper=inference.wild.ci_upper,
+        method=f"{simple.method}; interval by wild cluster restricted bootstrap (Webb weights)",
+    )
     regression = twfe(
         frame,
         outcome=AREA_OUTCOME,
@@ -108,7 +130,9 @@ def area_activity(programme, activity_id, plan, *, seed, alpha, policy) -> Activ
         f"Compares {n_treated} local authorities where the activity ran with {n_control} "
         "comparable local authorities where it did not, quarter by quarter.",
         "The headline is the Callaway & Sant'Anna average effect on the employment rate "
-        "(percentage points) over the quarters after each area started; the two-way "
+        "(percentage points) over the quarters after each area started, with a 95% interval from a "
+        "wild cluster restricted bootstrap (Webb weights), which keeps its coverage with few areas "
+        "where the usual interval does not; the two-way "
         f"fixed-effects estimate ({regression.estimate:.2f} points) is shown for comparison.",
         "Net impact in people is not estimated for a system-level activity: the panel "
         "holds rates, not the number of residents affected.",
@@ -119,11 +143,12 @@ def area_activity(programme, activity_id, plan, *, seed, alpha, policy) -> Activ
     return ActivityImpact(
         status="estimated",
         reason="area-level difference-in-differences",
-        headline=simple,
+        headline=headline,
         falsification=checks,
         area=result,
         area_dynamic=dynamic,
         area_twfe=regression,
+        area_inference=inference,
         n_treated_areas=n_treated,
         n_control_areas=n_control,
         notes=notes,

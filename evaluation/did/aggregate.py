@@ -189,6 +189,7 @@ def aggregate(core: GroupTimeCore, kind: AggregationKind) -> AggregateResult:
     detail, crit = _detail_frame(kind, pieces, core)
     se = float(_inference(core, overall.psi[:, None])[0][0])
     lower, upper = normal_interval(overall.estimate, se, core.alpha)
+    psi = np.column_stack([p.psi for p in pieces]) if pieces else np.empty((core.n_units, 0))
     return AggregateResult(
         term=_TERM[kind],
         estimate=overall.estimate,
@@ -205,4 +206,5 @@ def aggregate(core: GroupTimeCore, kind: AggregationKind) -> AggregateResult:
         estimation_method=core.estimation_method,
         bootstrap=core.bootstrap,
         seed=core.seed,
+        detail_covariance=psi.T @ psi / core.n_units**2,
     )

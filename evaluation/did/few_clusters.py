@@ -56,6 +56,7 @@ from evaluation.errors import DesignError, OptionError
 from evaluation.options import check_option
 
 __all__ = [
+    "AreaInference",
     "MIN_CONTROL_CLUSTERS",
     "MIN_TREATED_CLUSTERS",
     "RADEMACHER_MIN_CLUSTERS",
@@ -68,6 +69,7 @@ __all__ = [
     "RandomisationResult",
     "RegressionDesign",
     "WildBootstrapResult",
+    "area_inference",
     "cluster_t_interval",
     "count_assignments",
     "cs_simple_design",
@@ -657,3 +659,41 @@ def cs_simple_design(outcome: ArrayLike, first_treated: ArrayLike) -> Regression
 def _check_alpha(alpha: float) -> None:
     if not 0 < alpha < 1:
         raise OptionError(f"alpha={alpha!r} outside (0, 1)")
+
+
+@dataclass(frozen=True)
+class AreaInference:
+    """The few-cluster inference of an area headline: which methods the numbers of areas
+    support (`check`), the wild cluster restricted bootstrap that gives the headline interval,
+    randomisation inference over start periods, and the CR1 t(G-1) interval (`wild.cluster_t`)."""
+
+    check: FewClusterCheck
+    wild: WildBootstrapResult | None
+    randomisation: RandomisationResult | None
+
+
+def area_inference(
+    outcome_wide: ArrayLike, first_treated: ArrayLike, *, alpha: float = 0.05, seed: int | None = None
+) -> AreaInference:
+    """Few-cluster inference for the Callaway & Sant'Anna simple aggregate of an area panel.
+
+    `outcome_wide` is areas x periods, `first_treated` each area's first treated period (0 never),
+    in the same area order. The bootstrap and randomisation run only where `few_cluster_check`
+    says the numbers of areas support them."""
+    first = np.asarray(first_treated)
+    n_treated, n_control = int((first > 0).sum()), int((first == 0).sum())
+    check = few_cluster_check(n_treated, n_control, alpha=alpha, n_assignments=count_assignments(first))
+    design = cs_simple_design(outcome_wide, first)
+    wild = (
+        wild_cluster_bootstrap(
+            design.y, design.X, design.clusters, param=design.param, seed=seed, alpha=alpha
+        )
+        if check.wild_bootstrap
+        else None
+    )
+    randomisation = (
+        randomisation_inference(lambda g: cs_simple_design(outcome_wide, g).estimate, first, seed=seed)
+        if check.randomisation
+        else None
+    )
+    return AreaInference(check=check, wild=wild, randomisation=randomisation)

@@ -104,6 +104,9 @@ class AggregateResult(_PublicDiagnostics, EstimateResult):
     estimation_method: str = ""
     bootstrap: int = 0
     seed: int | None = None
+    detail_covariance: np.ndarray | None = field(default=None, repr=False, compare=False)
+    """Analytic covariance of the detail rows' estimates (from their influence functions):
+    what a joint test or a parallel-trends sensitivity analysis of an event study needs."""
 
     def rows(self) -> list[dict]:
         head = super().rows()

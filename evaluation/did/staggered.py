@@ -41,6 +41,7 @@ from evaluation.errors import DesignError, OptionError
 from evaluation.options import check_option, require_columns
 
 ControlGroup = Literal["never_treated", "not_yet_treated"]
+BasePeriod = Literal["varying", "universal"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -168,14 +169,18 @@ class _Cell:
     base_index: int
 
 
-def _cells(panel: _Panel, anticipation: int) -> list[_Cell]:
-    """Every (g, t) with its base period: g - 1 - anticipation if post, else t - 1."""
+def _cells(panel: _Panel, anticipation: int, base_period: str = "varying") -> list[_Cell]:
+    """Every (g, t) with its base period: g - 1 - anticipation if post; before the start, t - 1
+    ("varying", R did's default) or g - 1 - anticipation too ("universal", an event study with one
+    reference period, whose own cell is 0)."""
     cells = []
     for g in np.unique(panel.group[panel.group > 0]):
         long_base = int(np.flatnonzero(panel.periods + anticipation < g)[-1])
-        for j in range(1, len(panel.periods)):
+        first = 1 if base_period == "varying" else 0  # the first period has no period before it
+        for j in range(first, len(panel.periods)):
             t = panel.periods[j]
-            cells.append(_Cell(g, t, j, long_base if g <= t else j - 1))
+            short = j - 1 if base_period == "varying" else long_base
+            cells.append(_Cell(g, t, j, long_base if g <= t else short))
     return cells
 
 
@@ -221,9 +226,10 @@ def _pretrend(att, psi, pre) -> WaldTest | None:
     return WaldTest(statistic=stat, df=df, p_value=float(stats.chi2.sf(stat, df)))
 
 
-def _check_settings(control_group, method, anticipation, bootstrap, alpha) -> None:
+def _check_settings(control_group, method, anticipation, bootstrap, alpha, base_period="varying") -> None:
     """Options against their Literal types; counts must be non-negative integers."""
     check_option("control_group", control_group, ControlGroup)
+    check_option("base_period", base_period, BasePeriod)
     check_option("method", method, Method)
     check_alpha(alpha)
     for name, value in {"anticipation": anticipation, "bootstrap": bootstrap}.items():
@@ -245,6 +251,7 @@ def staggered(
     alpha: float = 0.05,
     bootstrap: int = 999,
     seed: int | None = None,
+    base_period: BasePeriod = "varying",
 ) -> GroupTimeResult:
     """Group-time ATTs (Callaway & Sant'Anna 2021) with influence-function inference.
 
@@ -253,10 +260,13 @@ def staggered(
     With `bootstrap` > 0, SEs come from that many multiplier-bootstrap draws
     (Mammen weights, seeded by `seed`) and intervals are uniform sup-t bands over
     all cells; `bootstrap=0` gives analytic SEs and pointwise intervals. The
-    headline is the "simple" aggregate; see `GroupTimeResult.aggregate`.
+    headline is the "simple" aggregate; see `GroupTimeResult.aggregate`. `base_period` is R
+    did's: "varying" compares each period before the start with the one before it;
+    "universal" compares every period with the last one before the start (the event study that
+    parallel-trends sensitivity analysis, `evaluation.sensitivity.honest`, needs).
     """
     covs = covariate_list(covariates)
-    _check_settings(control_group, method, anticipation, bootstrap, alpha)
+    _check_settings(control_group, method, anticipation, bootstrap, alpha, base_period)
     where = "staggered"
     names = {"outcome": outcome, "unit": unit, "time": time, "first_treated": first_treated}
     require_columns(frame, names | {f"covariates[{i}]": c for i, c in enumerate(covs)}, where=where)
@@ -265,7 +275,7 @@ def staggered(
         frame, outcome=outcome, unit=unit, time=time, first_treated=first_treated, covariates=covs
     )
     panel = _recode_cohorts(panel, anticipation, control_group)
-    cells = _cells(panel, anticipation)
+    cells = _cells(panel, anticipation, base_period)
     psi = np.zeros((len(panel.group), len(cells)), order="F")  # one column per cell
     fits = [
         _estimate_cell(panel, c, control_group, anticipation, method, psi[:, k]) for k, c in enumerate(cells)

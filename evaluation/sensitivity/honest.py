@@ -50,6 +50,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import optimize, special, stats
 
 from evaluation.errors import OptionError
@@ -64,7 +65,9 @@ _BREAKDOWN_CAP = 1e3  # beyond this many times the starting bound, the conclusio
 
 @dataclass(frozen=True)
 class RobustInterval:
-    """The robust interval for one value of the restriction's bound (Mbar or M)."""
+    """The robust interval for one value of the restriction's bound (Mbar or M); NaN ends when
+    no value of the target is accepted (the data reject the restriction), which counts as not
+    excluding zero."""
 
     bound: float
     lower: float
@@ -79,11 +82,14 @@ class RobustInterval:
 class HonestResult:
     """Sensitivity of one event-study target to violations of parallel trends.
 
-    `original` is the usual interval under exact parallel trends; `relative_magnitudes` holds
-    one interval per Mbar and `smoothness` one per M (in the order asked). `breakdown_rm` and
-    `breakdown_sd` are the largest Mbar and M whose interval still excludes zero: None when the
-    original interval already includes zero (there is no conclusion to break), 0.0 when the
-    restriction's tightest interval already includes it, inf when no bound tried breaks it.
+    `estimate`, `std_error` and `original` are l' beta_post and its usual interval under exact
+    parallel trends; `relative_magnitudes` holds one interval per Mbar and `smoothness` one per M
+    (in the order asked). `breakdown_rm` and `breakdown_sd` are the largest Mbar and M whose
+    interval still excludes zero (to 0.1% of the search's first step): None when the original
+    interval already includes zero (no conclusion to break), 0.0 when the restriction's tightest
+    interval already includes it, inf when no bound tried breaks it. `largest_pre_change` is
+    the largest change between consecutive pre-start coefficients (the reference period at 0),
+    the yardstick Mbar multiplies. `to_frame()` lays the intervals out as a table.
     """
 
     l_vec: tuple[float, ...]
@@ -102,6 +108,14 @@ class HonestResult:
     @property
     def original_excludes_zero(self) -> bool:
         return bool(self.original[0] > 0 or self.original[1] < 0)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per interval: restriction ("original", "relative magnitudes", "smoothness"),
+        bound (Mbar or M; NaN for the original), lower, upper."""
+        rows = [("original", math.nan, *self.original)]
+        rows += [("relative magnitudes", r.bound, r.lower, r.upper) for r in self.relative_magnitudes]
+        rows += [("smoothness", r.bound, r.lower, r.upper) for r in self.smoothness]
+        return pd.DataFrame(rows, columns=["restriction", "bound", "lower", "upper"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -471,13 +485,15 @@ def honest_did(
 ) -> HonestResult:
     """Robust intervals and breakdown values for l' tau_post under both restrictions.
 
-    `betahat` and `sigma` are the event-study coefficients and their covariance, ordered from the
-    earliest pre-start period to the last post-start one, with the reference period (the one
-    just before the start) left out, as HonestDiD takes them. The target is the first post-start
-    effect unless `l_vec` gives weights (e.g. equal weights for the average). `mbar` and `m` are
-    the grids of relative-magnitude and smoothness bounds; `m` defaults to ten values from 0 to
-    HonestDiD's upper bound from the pre-start second differences. `seed` fixes the simulation of
-    the least-favourable critical value. `breakdown=False` skips the breakdown search.
+    `betahat` and `sigma` are the event-study coefficients and their full covariance (not just
+    standard errors), ordered from the earliest pre-start period to the last post-start one with
+    the reference period (the one just before the start) left out, as HonestDiD takes them;
+    `n_pre` and `n_post` count each side. The periods must be consecutive. The target is the
+    first post-start effect unless `l_vec` gives weights (e.g. [1 / n_post] * n_post for the
+    average). `mbar` and `m` are the grids of relative-magnitude and smoothness bounds (`m` in
+    the outcome's units; by default ten values from 0 to HonestDiD's upper bound from the
+    pre-start second differences). `grid_points` and `seed` are HonestDiD's gridPoints and seed
+    for Delta^RM. `breakdown=False` skips the breakdown search (about ten more intervals each).
     """
     beta, cov, lv = _inputs(betahat, sigma, n_pre, n_post, l_vec, alpha)
     mbars = _check_bounds("mbar", mbar)

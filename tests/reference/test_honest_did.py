@@ -207,3 +207,17 @@ def test_breakdown_values_lie_between_the_grid_values(first_effect, event_study)
     edges = honest_did(beta, sigma, 5, 2, mbar=[rm, rm + 2e-3], m=[sd, sd * 1.002], breakdown=False)
     assert [r.excludes_zero for r in edges.relative_magnitudes] == [True, False]
     assert [r.excludes_zero for r in edges.smoothness] == [True, False]
+
+
+@pytest.mark.parametrize(("n_pre", "n_post", "keep"), [(5, 1, slice(0, 6)), (1, 2, slice(4, 7))])
+def test_other_shapes_give_nested_intervals(event_study, n_pre, n_post, keep):
+    """One post-start period (no nuisance) and one pre-start period: larger bounds allow more
+    trends, so each interval contains the previous one (up to one grid step for Delta^RM)."""
+    beta, sigma = event_study
+    result = honest_did(beta[keep], sigma[keep, keep], n_pre, n_post, mbar=[0, 0.5, 1, 2], m=[0, 0.01, 0.02])
+    for rows, slack in ((result.relative_magnitudes, 5e-4), (result.smoothness, 1e-12)):
+        assert all(np.isfinite([r.lower for r in rows]))
+        for narrow, wide in zip(rows, rows[1:], strict=False):
+            assert wide.lower <= narrow.lower + slack and wide.upper >= narrow.upper - slack
+        assert rows[-1].upper - rows[-1].lower > rows[0].upper - rows[0].lower
+    assert result.breakdown_rm is not None and result.breakdown_rm > 0

@@ -21,6 +21,7 @@ from evaluation.disclosure import DEFAULT_POLICY, DisclosurePolicy
 from evaluation.falsification import Falsification
 from evaluation.matched import MatchedDiDResult
 from evaluation.results import EstimateResult
+from evaluation.sensitivity.honest import HonestResult
 
 __all__ = ["ActivityImpact", "ImpactDesign", "reason_clause", "total_spend"]
 
@@ -54,6 +55,7 @@ class ActivityImpact:
     area_dynamic: AggregateResult | None = field(default=None, repr=False, compare=False)
     area_twfe: DiDResult | None = field(default=None, repr=False, compare=False)
     area_inference: AreaInference | None = field(default=None, repr=False, compare=False)
+    area_sensitivity: HonestResult | None = field(default=None, repr=False, compare=False)
     falsification: Falsification | None = field(default=None, repr=False, compare=False)
     n_treated_areas: int = 0
     n_control_areas: int = 0

@@ -14,15 +14,27 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from evaluation.counterfactual import format_pp
+from evaluation.did.few_clusters import AreaInference
 from evaluation.disclosure import DisclosurePolicy
 from evaluation.how_sure import MatchedSureness, matched_sureness
+from evaluation.power import detectable_from_standard_error
 from evaluation.report import charts
 from evaluation.report.display import bullets, heading, paragraph
 from evaluation.report.power_words import detectable_effect_sentence, participants_needed_sentence
+from evaluation.report.sensitivity_words import honest_sentence, smoothness_sentence
+from evaluation.sensitivity.honest import HonestResult
 
-__all__ = ["bias_chart", "how_sure", "matched_sentences"]
+__all__ = [
+    "area_sentences",
+    "bias_chart",
+    "few_cluster_table",
+    "how_sure",
+    "matched_sentences",
+    "trends_chart",
+]
 
 TITLE = "How sure can we be"
 
@@ -136,10 +148,172 @@ def bias_chart(data: pd.DataFrame, alpha: float) -> plt.Figure:
     return fig
 
 
+def _interval(lower: float, upper: float) -> str:
+    if not (np.isfinite(lower) and np.isfinite(upper)):
+        return "no interval"
+    return f"{lower:+.1f} to {upper:+.1f}"
+
+
+def few_cluster_table(inference: AreaInference, multiplier: tuple[float, float, float]) -> pd.DataFrame:
+    """The area headline's p-value and interval by each method, the headline's first.
+
+    `multiplier` is the estimator's own (p-value, lower, upper): Callaway & Sant'Anna's
+    multiplier bootstrap with a normal critical value, the interval that under-covers with
+    few areas."""
+    rows = []
+    wild = inference.wild
+    if wild is not None:
+        draws = "every" if wild.full_enumeration else f"{wild.draws:,}"
+        rows.append(
+            (
+                f"Wild cluster restricted bootstrap ({wild.weights.title()} weights, {draws} draws): the headline",
+                wild.p_value,
+                _interval(wild.ci_lower, wild.ci_upper),
+            )
+        )
+        t = wild.cluster_t
+        rows.append(
+            (
+                f"Cluster-robust t-test on {t.df} degrees of freedom",
+                t.p_value,
+                _interval(t.ci_lower, t.ci_upper),
+            )
+        )
+    ri = inference.randomisation
+    if ri is not None:
+        share = "all" if ri.exact else f"{ri.n_evaluated:,} of {ri.n_assignments:,}"
+        rows.append(
+            (
+                f"Randomisation inference ({share} assignments of start dates to areas)",
+                ri.p_value,
+                "no interval",
+            )
+        )
+    rows.append(
+        (
+            "Multiplier bootstrap with a normal critical value (the estimator's default)",
+            *multiplier[:1],
+            _interval(*multiplier[1:]),
+        )
+    )
+    frame = pd.DataFrame(rows, columns=["Method", "p-value", "95% interval (points)"])
+    frame["p-value"] = [f"{p:.3f}" if np.isfinite(p) else "[x]" for p in frame["p-value"]]
+    return frame
+
+
+def _names(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def area_sentences(impact, multiplier_p: float) -> list[str]:
+    """Power, few-cluster inference and parallel-trends sensitivity of an area headline."""
+    inference: AreaInference | None = impact.area_inference
+    head = impact.headline
+    out = []
+    if inference is not None and inference.wild is not None and head is not None:
+        wild = inference.wild
+        mde = detectable_from_standard_error(wild.std_error, max(impact.n_treated_areas, 1)).difference
+        out.append(
+            f"With {impact.n_treated_areas} areas where the activity ran and {impact.n_control_areas} comparison "
+            f"areas, this analysis could only detect changes in the employment rate of {mde:.1f} percentage points "
+            "or more."
+        )
+        significant = {
+            "the wild cluster bootstrap": wild.p_value < impact.alpha,
+            "the t-test": wild.cluster_t.p_value < impact.alpha,
+        }
+        if inference.randomisation is not None:
+            significant["randomisation inference"] = inference.randomisation.p_value < impact.alpha
+        significant["the multiplier bootstrap"] = multiplier_p < impact.alpha
+        out.append(
+            "With so few areas the usual interval is too narrow, so the headline interval comes from a wild "
+            f"cluster restricted bootstrap (p = {wild.p_value:.3f}); the table shows the other methods beside it."
+        )
+        if len(set(significant.values())) > 1:
+            yes = [name for name, flag in significant.items() if flag]
+            no = [name for name, flag in significant.items() if not flag]
+            out.append(
+                f"The methods disagree: {_names(yes)} {'finds' if len(yes) == 1 else 'find'} a significant effect, "
+                f"{_names(no)} {'does' if len(no) == 1 else 'do'} not. Read the verdict with caution."
+            )
+    sensitivity: HonestResult | None = impact.area_sensitivity
+    if sensitivity is not None:
+        out.append(
+            "Parallel trends (Rambachan & Roth 2023), for the average effect over the quarters after the start: "
+            + honest_sentence(sensitivity)
+        )
+        if sensitivity.breakdown_rm is not None:  # else both sentences say the same: nothing to overturn
+            out.append(smoothness_sentence(sensitivity, scale=1.0))
+    return out
+
+
+def trends_chart(result: HonestResult) -> plt.Figure:
+    """Robust intervals of the average effect as post-start trends may differ by more."""
+    bounds = [r.bound for r in result.relative_magnitudes]
+    lower = np.array([r.lower for r in result.relative_magnitudes])
+    upper = np.array([r.upper for r in result.relative_magnitudes])
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    positions = np.arange(len(bounds) + 1)
+    lows = np.concatenate([[result.original[0]], lower])
+    highs = np.concatenate([[result.original[1]], upper])
+    middle = (lows + highs) / 2
+    ax.errorbar(
+        positions, middle, yerr=[middle - lows, highs - middle], fmt="none", ecolor=charts.MAIN, capsize=6
+    )
+    ax.axhline(0, color=charts.GREY, linewidth=1)
+    ax.set_xticks(positions, ["Parallel\ntrends", *[f"{b:g}x" for b in bounds]])
+    ax.set_xlabel("How much post-start trends may differ, as a multiple of the largest pre-start difference")
+    ax.set_ylabel("Average effect (points)")
+    charts._style(ax, grid_axis="y")
+    return fig
+
+
+def trends_data(result: HonestResult) -> pd.DataFrame:
+    rows = [("Parallel trends", *result.original)]
+    rows += [(f"{r.bound:g} times", r.lower, r.upper) for r in result.relative_magnitudes]
+    return pd.DataFrame(rows, columns=["Post-start trends may differ by", "Lower", "Upper"]).round(2)
+
+
+def _area_section(ctx, out: list) -> list:
+    impact = ctx.result
+    simple = impact.area.aggregate("simple")
+    multiplier_p = float(2 * stats.norm.sf(abs(simple.estimate / simple.std_error)))
+    out.append(paragraph(*area_sentences(impact, multiplier_p)))
+    if impact.area_inference is not None:
+        out.append(
+            ctx.numbering.table(
+                few_cluster_table(impact.area_inference, (multiplier_p, simple.ci_lower, simple.ci_upper)),
+                title="The area headline by each method of inference",
+                note="Effects in percentage points of the employment rate. [x] not available.",
+            )
+        )
+    sensitivity = impact.area_sensitivity
+    if sensitivity is not None:
+        data = trends_data(sensitivity)
+        (first_low, first_high), last = sensitivity.original, sensitivity.relative_magnitudes[-1]
+        out.append(
+            ctx.numbering.figure(
+                trends_chart(sensitivity),
+                title="How far trends may differ before the conclusion changes",
+                subtitle="95% robust intervals for the average effect after the start (relative magnitudes)",
+                alt=(
+                    f"Intervals for the average effect: {first_low:+.2f} to {first_high:+.2f} points with parallel "
+                    f"trends, widening to {last.lower:+.2f} to {last.upper:+.2f} when post-start trends may differ by "
+                    f"{last.bound:g} times the largest pre-start difference."
+                ),
+                data=data,
+            )
+        )
+    return out
+
+
 def how_sure(ctx) -> list:
     """The section, for an impact report's context (`evaluation.report.impact.context`)."""
     impact = ctx.result
     out = [heading(TITLE)]
+    if ctx.kind == "area":
+        return _area_section(ctx, out)
     if ctx.kind != "matched":
         reason = (
             "there is no impact estimate" if not impact.estimated else "this design has no such analysis yet"

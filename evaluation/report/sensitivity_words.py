@@ -55,9 +55,11 @@ def honest_sentence(result: HonestResult) -> str:
     return f"The conclusion holds unless post-start trends differ by more than {amount}."
 
 
-def smoothness_sentence(result: HonestResult, *, points: bool = True) -> str:
+def smoothness_sentence(result: HonestResult, *, points: bool = True, scale: float = 100.0) -> str:
     """The smoothness breakdown as one sentence. With `points` (the outcome is a proportion,
-    such as an employment rate) the bend is in percentage points; otherwise in outcome units."""
+    such as an employment rate) the bend is in percentage points, `scale` turning the outcome's
+    units into points (100 for a proportion, 1 for a rate already in percent); otherwise in
+    outcome units."""
     value = result.breakdown_sd
     if value is None:
         return NOT_SIGNIFICANT
@@ -68,7 +70,7 @@ def smoothness_sentence(result: HonestResult, *, points: bool = True) -> str:
     if math.isinf(value):
         return "No bend tried in the pre-start trend, continued past the start, overturns the conclusion."
     if points:
-        number = rounded_down(100 * value)
+        number = rounded_down(scale * value)
         amount = f"{number} percentage {'point' if number == '1' else 'points'}"
     else:
         amount = rounded_down(value)

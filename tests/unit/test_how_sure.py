@@ -135,3 +135,61 @@ def test_every_sentence_is_built_and_ends_as_a_sentence():
     for sureness in (_sureness(), matched_sureness(_matched(estimate=0.01, effect=0.0, seed=8), alpha=0.05)):
         for sentence in matched_sentences(sureness, 150, DEFAULT_POLICY):
             assert sentence.endswith(".") and "{" not in sentence and "nan" not in sentence
+
+
+def _area_impact(effect: float, seed: int = 1):
+    """An area activity as the report sees it: 6 treated and 14 comparison areas, 12 quarters."""
+    from evaluation.did.few_clusters import area_inference
+
+    rng = np.random.default_rng(seed)
+    first = np.array([7, 7, 8, 8, 9, 9] + [0] * 14)
+    wide = rng.normal(0, 0.5, (20, 12)) + rng.normal(0, 1, (20, 1))
+    for i, g in enumerate(first):
+        if g:
+            wide[i, g - 1 :] += effect
+    inference = area_inference(wide, first, seed=1)
+    impact = SimpleNamespace(
+        area_inference=inference,
+        headline=inference.wild,
+        n_treated_areas=6,
+        n_control_areas=14,
+        alpha=0.05,
+        area_sensitivity=None,
+    )
+    return impact, inference
+
+
+def test_area_sentences_state_the_detectable_change_and_the_bootstrap_p_value():
+    from evaluation.report.how_sure import area_sentences, few_cluster_table
+
+    impact, inference = _area_impact(effect=0.0)
+    words = area_sentences(impact, multiplier_p=0.5)
+    mde = detectable_from_standard_error(inference.wild.std_error, 6).difference
+    assert words[0] == (
+        "With 6 areas where the activity ran and 14 comparison areas, this analysis could only detect changes in "
+        f"the employment rate of {mde:.1f} percentage points or more."
+    )
+    assert f"(p = {inference.wild.p_value:.3f})" in words[1]
+    table = few_cluster_table(inference, (0.5, -1.0, 1.0))
+    assert table["p-value"].tolist() == [
+        f"{inference.wild.p_value:.3f}",
+        f"{inference.wild.cluster_t.p_value:.3f}",
+        f"{inference.randomisation.p_value:.3f}",
+        "0.500",
+    ]
+    assert table.iloc[0, 0].endswith("the headline")
+
+
+def test_methods_that_disagree_are_named():
+    from evaluation.report.how_sure import area_sentences
+
+    impact, inference = _area_impact(effect=0.0)
+    assert inference.wild.p_value >= 0.05
+    words = area_sentences(impact, multiplier_p=0.001)  # the under-covering default alone finds an effect
+    disagreement = [w for w in words if w.startswith("The methods disagree")]
+    assert inference.randomisation.p_value >= 0.05 and inference.wild.cluster_t.p_value >= 0.05
+    assert disagreement == [
+        "The methods disagree: the multiplier bootstrap finds a significant effect, the wild cluster bootstrap, "
+        "the t-test and randomisation inference do not. Read the verdict with caution."
+    ]
+    assert not any(w.startswith("The methods disagree") for w in area_sentences(impact, multiplier_p=0.5))

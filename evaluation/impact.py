@@ -98,6 +98,7 @@ def _matched_activity(programme, activity_id, plan, *, policy, seed, alpha, hori
         horizons=horizons,
         min_n=policy.min_impact_n,
         candidates=True,
+        secondary=True,
         **options,
     )
     checks = falsify(
@@ -228,10 +229,29 @@ def _descriptive_activity(programme, activity_id, plan, *, policy, seed, alpha, 
 
 DESIGNS: Mapping[str, Design] = MappingProxyType(
     registry(
-        Design("matched_comparison", "Matched comparison", _matched_activity, "matched_did", "matched"),
-        Design("did", "Area comparison", _area_activity, "area_did", "area"),
-        Design("descriptive", "Descriptive", _descriptive_activity, "descriptive", "descriptive"),
+        Design(
+            name="matched_comparison",
+            label="Matched comparison",
+            estimate=_matched_activity,
+            evidence="matched_did",
+            report="evaluation.report.matched_sections",
+        ),
+        Design(
+            name="did",
+            label="Area comparison",
+            estimate=_area_activity,
+            evidence="area_did",
+            report="evaluation.report.area_sections",
+        ),
+        Design(
+            name="descriptive",
+            label="Descriptive",
+            estimate=_descriptive_activity,
+            evidence="descriptive",
+            report="evaluation.report.descriptive_sections",
+        ),
     )
 )
 """Every impact design by its delivery-plan name (`evaluation.designs`): its label, estimator,
-evidence rating and report family. `estimate_activity` dispatches through it."""
+evidence rating and report module. `estimate_activity` dispatches through it, the report layer
+finds each design's sections through it (`evaluation.report.families`)."""

@@ -58,6 +58,7 @@ from evaluation.histories import RECENT_MONTHS, Outcomes, month_start
 from evaluation.matching import encoded_covariates
 from evaluation.options import check_option, require_columns
 from evaluation.results import EstimateResult, headline_fields, normal_interval
+from evaluation.secondary import secondary_outcomes
 from evaluation.stacking import (
     COHORT,
     DEFAULT_COVARIATES,
@@ -136,6 +137,9 @@ class MatchedDiDResult(EstimateResult):
     candidates: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False, compare=False)
     horizons_test: WaldTest | None = field(default=None, compare=False)
     baseline: tuple[int, int] | None = None
+    secondary: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False, compare=False)
+    """Secondary outcomes at the headline horizon on the same matched sample
+    (`evaluation.secondary`); empty unless asked for."""
     matched_sets: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False, compare=False)
     """The matched sets at the headline horizon, one row per member (`set`, `treated`, the 0/1
     `level` and the compared `score`): what Rosenbaum's sensitivity analysis needs
@@ -339,6 +343,7 @@ def matched_comparison(
     last_month: str | pd.Timestamp | None = None,
     estimator: Estimator = "baseline_did",
     candidates: bool = False,
+    secondary: bool = False,
     anchor_shift: int = 0,
     baseline: tuple[int, int] | str | None = "auto",
 ) -> MatchedDiDResult:
@@ -359,7 +364,8 @@ def matched_comparison(
     data. The headline is the largest horizon with at least `min_n` participants (the
     Justice Data Lab minimum by default); if none reaches it, the horizon with most
     participants, with `meets_minimum` False. `anchor_shift` > 0 anchors everyone that many
-    months before referral (a placebo: `evaluation.falsification`).
+    months before referral (a placebo: `evaluation.falsification`). `secondary` adds the
+    secondary outcomes (`evaluation.secondary`) at the headline horizon on the same sample.
     """
     estimator = check_option("estimator", estimator, Estimator)
     if estimator != "baseline_did":
@@ -415,6 +421,8 @@ def matched_comparison(
     result = _estimate(
         sample.stacked, sample.data, sample.matched, covariates=covariates, estimator=estimator, **settings
     )
+    if secondary:
+        result = replace(result, secondary=_secondary(sample, outcomes, result, estimator, person, month))
     if not candidates:
         return result
     table = [_candidate_rows(result, estimator), _candidate_table(sample, covariates, estimator, settings)]
@@ -666,6 +674,28 @@ def _estimate(
         horizons_test=horizons_test,
         baseline=stacked.baseline,
         matched_sets=sets,
+    )
+
+
+def _secondary(
+    sample: MatchedSample, outcomes, result: MatchedDiDResult, estimator, person, month
+) -> pd.DataFrame:
+    """The secondary outcomes on the headline's matched rows, weights and adjustment."""
+    stacked, matched = sample.stacked, sample.matched
+    index = stacked.frame.index
+    t_pos = index.get_indexer(pd.Index(matched.pairs["treated_index"]))
+    c_pos = index.get_indexer(pd.Index(matched.pairs["control_index"]))
+    return secondary_outcomes(
+        sample,
+        outcomes,
+        horizon=result.horizon,
+        estimator=estimator,
+        alpha=result.alpha,
+        pre_months=result.pre_months,
+        person=person,
+        month=month,
+        weights=_match_weights(len(stacked.frame), t_pos, c_pos),
+        adjust=None if estimator == "did" else _adjustment(stacked.frame, list(matched.covariates)),
     )
 
 

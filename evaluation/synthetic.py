@@ -821,6 +821,10 @@ def _outcomes(rng, person_ids, employed, on_benefit, shape: Shape = NE_CA) -> pd
     months = _months(shape)
     n, t = employed.shape
     earnings = np.where(employed == 1, np.round(rng.lognormal(np.log(1100), 0.45, (n, t)), 2), 0.0)
+    # Looking for work: its own stream, seeded from (not advancing) the main one, so the other
+    # tables are the same as before this column existed.
+    side = np.random.default_rng(np.random.SeedSequence(rng.bit_generator.state["state"]["state"]))
+    looking = (employed == 0) & (side.random((n, t)) < np.where(on_benefit == 1, 0.15, 0.05))
     return pd.DataFrame(
         {
             "person_id": np.repeat(person_ids, t),
@@ -828,6 +832,7 @@ def _outcomes(rng, person_ids, employed, on_benefit, shape: Shape = NE_CA) -> pd
             "employed": employed.ravel(),
             "on_out_of_work_benefit": on_benefit.ravel(),
             "earnings_gbp": earnings.ravel(),
+            "economically_active": ((employed == 1) | looking).astype(int).ravel(),
         }
     )
 

@@ -251,6 +251,7 @@ COLUMN_FIXTURES: dict[str, dict[str, Bad]] = {
         "employed": FLAG,
         "on_out_of_work_benefit": FLAG,
         "earnings_gbp": Bad(type=("1k", "12 pounds"), range=("-0.01", "1000001")),
+        "economically_active": Bad(type=("maybe", "2")),
     },
     "area_panel": {
         "activity_id": TEXT,

@@ -18,8 +18,9 @@ from scipy import stats
 
 from evaluation.counterfactual import format_pp
 from evaluation.did.few_clusters import AreaInference
-from evaluation.disclosure import DisclosurePolicy
+from evaluation.disclosure import DisclosurePolicy, safe_rate
 from evaluation.how_sure import MatchedSureness, matched_sureness
+from evaluation.multiplicity import adjusted_p_values
 from evaluation.power import detectable_from_standard_error
 from evaluation.report import charts
 from evaluation.report.display import bullets, heading, paragraph
@@ -33,6 +34,7 @@ __all__ = [
     "few_cluster_table",
     "how_sure",
     "matched_sentences",
+    "outcome_table",
     "trends_chart",
 ]
 
@@ -146,6 +148,61 @@ def bias_chart(data: pd.DataFrame, alpha: float) -> plt.Figure:
     ax.set_ylim(0, 1)
     charts._style(ax, grid_axis="y")
     return fig
+
+
+def _level(value: float, proportion: bool, n: int, policy: DisclosurePolicy) -> str:
+    if not proportion:
+        return f"£{value:,.0f}" if np.isfinite(value) else "[x]"
+    shown = safe_rate(value, n, policy)
+    return shown if isinstance(shown, str) else f"{100 * shown:.0f}%"
+
+
+def _effect(row, proportion: bool) -> str:
+    scale, unit = (100.0, "") if proportion else (1.0, "£")
+    if not np.isfinite(row["estimate"]):
+        return "[x]"
+    values = [scale * row[k] for k in ("estimate", "ci_lower", "ci_upper")]
+    if proportion:
+        return f"{values[0]:+.1f} ({values[1]:+.1f} to {values[2]:+.1f})"
+    return f"{values[0]:+,.0f} ({values[1]:+,.0f} to {values[2]:+,.0f})".replace("+", "+" + unit).replace(
+        "-", "-" + unit
+    )
+
+
+def outcome_table(matched, policy: DisclosurePolicy) -> pd.DataFrame:
+    """Employment (primary) and the secondary outcomes at the headline horizon; the secondary
+    outcomes' p-values also adjusted for their number (Benjamini-Hochberg: exploratory)."""
+    head = {
+        "label": "In work (primary outcome)",
+        "proportion": True,
+        "estimate": matched.estimate,
+        "ci_lower": matched.ci_lower,
+        "ci_upper": matched.ci_upper,
+        "p_value": matched.p_value,
+        "n": int(matched.horizons.loc[matched.horizons["horizon"] == matched.horizon, "n"].iloc[0]),
+        "participants_level": matched.observed_rate,
+        "comparison_level": matched.comparison_rate,
+    }
+    secondary = matched.secondary
+    rows = [head, *secondary.to_dict("records")] if len(secondary) else [head]
+    adjusted = (
+        [np.nan, *adjusted_p_values([r["p_value"] for r in rows[1:]], "fdr_bh")]
+        if len(rows) > 1
+        else [np.nan]
+    )
+    return pd.DataFrame(
+        {
+            "Outcome": [r["label"] for r in rows],
+            "Participants": [_level(r["participants_level"], r["proportion"], r["n"], policy) for r in rows],
+            "Comparison": [_level(r["comparison_level"], r["proportion"], r["n"], policy) for r in rows],
+            "Effect (95% interval)": [_effect(r, r["proportion"]) for r in rows],
+            "p-value": [f"{r['p_value']:.3f}" if np.isfinite(r["p_value"]) else "[x]" for r in rows],
+            "Adjusted p-value": [
+                "primary" if i == 0 else (f"{a:.3f}" if np.isfinite(a) else "[x]")
+                for i, a in enumerate(adjusted)
+            ],
+        }
+    )
 
 
 def _interval(lower: float, upper: float) -> str:
@@ -332,6 +389,26 @@ def how_sure(ctx) -> list:
         )
     out.append(paragraph(*power_sentences(sureness, n_followed, ctx.policy)))
     out.append(bullets(bias_sentences(sureness)))
+    if len(matched.secondary):
+        out.append(
+            paragraph(
+                "Employment is the primary outcome and decides the verdict. The other outcomes are exploratory: "
+                "compared on the same matched people at the same horizon, with their p-values also adjusted for "
+                "the number of outcomes compared (Benjamini-Hochberg), so one significant result among several "
+                "is not over-read."
+            )
+        )
+        out.append(
+            ctx.numbering.table(
+                outcome_table(matched, ctx.policy),
+                title=f"Outcomes {sureness.horizon} months after referral",
+                note=(
+                    "Effects in percentage points for shares of people, in pounds a month for earnings; the change "
+                    "from before referral, as for the headline. Levels are those of the month measured. [c] too few "
+                    "people to publish; [x] not available."
+                ),
+            )
+        )
     data = bias_chart_data(sureness)
     if len(data):
         gamma = sureness.rosenbaum.critical_gamma if sureness.rosenbaum is not None else None

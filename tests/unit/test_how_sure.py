@@ -59,6 +59,8 @@ def _matched(estimate=0.07, se=0.032, base=0.2, seed=3, n_sets=150, effect=0.15)
         p_value=2 * stats.norm.sf(abs(estimate / se)),
         comparison_rate=base,
         matched_sets=sets,
+        secondary=pd.DataFrame(),
+        observed_rate=0.3,
     )
 
 
@@ -193,3 +195,42 @@ def test_methods_that_disagree_are_named():
         "the t-test and randomisation inference do not. Read the verdict with caution."
     ]
     assert not any(w.startswith("The methods disagree") for w in area_sentences(impact, multiplier_p=0.5))
+
+
+def test_the_outcome_table_marks_the_primary_and_adjusts_only_the_secondary_outcomes():
+    from evaluation.report.how_sure import outcome_table
+
+    matched = _matched()
+    matched.observed_rate = 0.30
+    secondary = pd.DataFrame(
+        {
+            "label": ["Benefit", "Sustained", "Earnings"],
+            "proportion": [True, True, False],
+            "estimate": [-0.05, 0.04, 55.0],
+            "ci_lower": [-0.09, 0.0, -10.0],
+            "ci_upper": [-0.01, 0.08, 120.0],
+            "p_value": [0.01, 0.04, 0.03],
+            "n": [150, 150, 150],
+            "participants_level": [0.5, 0.2, 400.0],
+            "comparison_level": [0.55, 0.16, 345.0],
+        }
+    )
+    matched.secondary = secondary
+    table = outcome_table(matched, DEFAULT_POLICY)
+    assert table["Outcome"].tolist() == ["In work (primary outcome)", "Benefit", "Sustained", "Earnings"]
+    # Benjamini-Hochberg by hand: sorted 0.01, 0.03, 0.04 times 3/1, 3/2, 3/3 = 0.03, 0.045, 0.04 -> 0.03, 0.04, 0.04
+    assert table["Adjusted p-value"].tolist() == ["primary", "0.030", "0.040", "0.040"]
+    assert table["p-value"].tolist()[1:] == ["0.010", "0.040", "0.030"]
+    assert table.loc[1, "Effect (95% interval)"] == "-5.0 (-9.0 to -1.0)"
+    assert table.loc[3, "Effect (95% interval)"] == "+£55 (-£10 to +£120)"
+    assert table.loc[3, "Participants"] == "£400"
+    assert table.loc[0, "Participants"] == "30%"
+
+
+def test_a_level_resting_on_too_few_people_is_not_published():
+    from evaluation.report.how_sure import outcome_table
+
+    matched = _matched(n_sets=12)
+    matched.observed_rate = 2 / 12  # two people in work among 12 followed
+    table = outcome_table(matched, DEFAULT_POLICY)
+    assert table.loc[0, "Participants"] == "[c]"

@@ -2,18 +2,20 @@
 
 A design declares everything the toolkit needs to know about it in one place: its name (the
 contract value), its label in tables, its estimator, the evidence rating of an estimate it makes,
-and the report family whose sections present it. `evaluation.impact.DESIGNS` holds the entries;
-`estimate_activity` dispatches through them, the reports take their wording family and labels
-from them, and a test checks that the contract's allowed values and the registry agree.
+and the report module whose family of sections presents it. `evaluation.impact.DESIGNS` holds the
+entries; `estimate_activity` dispatches through them, the reports find their sections and labels
+through them (`evaluation.report.families`), and a test checks that the contract's allowed values
+and the registry agree.
 
 Adding a design (synthetic control, say) touches its estimator, its entry in `DESIGNS`, a value
 in the delivery-plan contract, and its report module; a part missing fails loudly here, when the
-entry is built, or in `evaluation.report.impact.report_family`, never by falling back to another
-design's wording.
+entry is built (the report module is looked for, not imported), or when the report layer loads the
+module's `FAMILY`, never by falling back to another design's wording.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -23,9 +25,6 @@ from evaluation.counterfactual import Design as EvidenceDesign
 from evaluation.counterfactual import evidence_strength
 from evaluation.errors import OptionError
 
-REPORT_FAMILIES = ("matched", "area", "descriptive")
-"""The report families the report layer can present (`evaluation.report.impact`)."""
-
 
 @dataclass(frozen=True)
 class Design:
@@ -33,7 +32,8 @@ class Design:
 
     `estimate(programme, activity_id, plan, *, policy, seed, alpha, horizons)` returns an
     `ActivityImpact`; `evidence` names the evidence rating of an estimate it makes
-    (`counterfactual.evidence_strength`); `report` is the report family presenting it.
+    (`counterfactual.evidence_strength`); `report` is the module (dotted name) whose `FAMILY`
+    presents it (`evaluation.report.families.Family`).
     """
 
     name: str
@@ -50,14 +50,22 @@ class Design:
             problems.append("it has no label")
         if not callable(self.estimate):
             problems.append("its estimator is not callable")
-        if self.report not in REPORT_FAMILIES:
-            problems.append(f"report family {self.report!r} is not one of {', '.join(REPORT_FAMILIES)}")
+        if not _module_exists(self.report):
+            problems.append(f"its report module {self.report!r} does not exist")
         try:
             evidence_strength(self.evidence)
         except (OptionError, KeyError):
             problems.append(f"evidence {self.evidence!r} is not a known evidence rating")
         if problems:
             raise OptionError(f"Impact design {self.name!r} is incomplete: " + "; ".join(problems) + ".")
+
+
+def _module_exists(name: str) -> bool:
+    """Whether a module can be found by its dotted name, without importing it (its parent packages are)."""
+    try:
+        return importlib.util.find_spec(str(name)) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def registry(*designs: Design) -> Mapping[str, Design]:
@@ -76,4 +84,4 @@ def design_of(designs: Mapping[str, Design], name: str) -> Design:
     return designs[name]
 
 
-__all__ = ["REPORT_FAMILIES", "Design", "design_of", "registry"]
+__all__ = ["Design", "design_of", "registry"]

@@ -1,37 +1,35 @@
-"""Report sections on whether a matched estimate can be trusted: falsification and sensitivity.
+"""Report sections on whether an estimate can be trusted: falsification and sensitivity.
 
 Words only: the numbers come from `evaluation.falsification` and the estimator's candidate
-table. `withheld_sentences` is what the headline says when the checks fail; the summary
-and the record use `withheld_reason`.
+table. The matched family shows `falsification_section` and `sensitivity_section`;
+`withheld_headline` is what a family's headline says when the checks fail, and the summary and
+the record use `withheld_reason`.
 """
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from evaluation.activity import ActivityImpact
 from evaluation.falsification import Falsification
 from evaluation.matched import CANDIDATES
-from evaluation.report.display import bullets, heading, paragraph, warning
-from evaluation.results import required
+from evaluation.report.display import bullets, heading, headline, paragraph, warning
+from evaluation.report.formatting import signed
+from evaluation.report.sentences import evidence_line
 
 __all__ = [
     "design_check_sentences",
     "falsification_section",
     "failed_check_sentences",
     "sensitivity_section",
+    "withheld_headline",
     "withheld_reason",
-    "withheld_sentences",
 ]
 
 
 def _pp(value: float) -> str:
-    return (
-        "[x]"
-        if not np.isfinite(value)
-        else f"{100 * value:+.1f}".replace("+0.0", "0.0").replace("-0.0", "0.0")
-    )
+    """A proportion as signed percentage points: "+3.2"."""
+    return signed(100 * value)
 
 
 def _p(value: float) -> str:
@@ -79,34 +77,18 @@ def withheld_reason(impact: ActivityImpact) -> str:
     return f"the comparison group is not credible for this activity: it failed {listed}"
 
 
-def withheld_sentences(impact: ActivityImpact, name: str) -> list[str]:
-    """The headline when the checks fail: no verdict, the reason and the evidence."""
-    if impact.matched is None:  # an area-level activity
-        effect = required(impact.headline, "headline estimate")
-        return [
-            f"No verdict on the impact of {name} is published: the comparison areas are not credible for this "
-            "activity, because before it started they were already moving apart from the areas where it ran.",
-            *failed_check_sentences(required(impact.falsification, "falsification checks")),
-            f"For the record only, the comparison gives {effect.estimate:+.2f} percentage points of the employment "
-            f"rate ({effect.ci_lower:+.2f} to {effect.ci_upper:+.2f}); it is not a measure of the activity's impact.",
-        ]
-    matched = impact.matched
-    return [
-        f"No verdict on the impact of {name} is published: the comparison group is not credible for this "
-        "activity. Checks on the months before referral, where the activity cannot yet have made a difference, "
-        "found that participants and the people they were compared with already differed.",
-        *failed_check_sentences(required(impact.falsification, "falsification checks")),
-        f"For the record only, the matched comparison gives {_pp(matched.estimate)} percentage points "
-        f"({_pp(matched.ci_lower)} to {_pp(matched.ci_upper)}) {matched.horizon} months after referral; it is "
-        "not a measure of the activity's impact, and no net additional outcomes or cost per outcome are given.",
-    ]
+def withheld_headline(sentences: list[str], impact: ActivityImpact) -> list:
+    """The headline of a withheld verdict: the first sentence (no verdict, and why) as the headline,
+    the rest (the failed checks, the estimate for the record) and the evidence as bullets."""
+    first, *rest = sentences
+    return [headline(first), bullets([*rest, evidence_line(impact)])]
 
 
 def falsification_section(ctx) -> list:
     """Placebo referrals and the pre-referral path: what was checked and what was found."""
     impact = ctx.result
     checks = impact.falsification
-    if ctx.kind != "matched" or checks is None:
+    if not impact.estimated or checks is None:
         return []
     rows: list[dict[str, object]] = []
     for placebo in checks.placebos:
@@ -195,7 +177,7 @@ def falsification_section(ctx) -> list:
 def sensitivity_section(ctx) -> list:
     """The headline estimator beside the other candidates, at each horizon."""
     impact = ctx.result
-    if ctx.kind != "matched" or impact.matched.candidates.empty:
+    if not impact.estimated or impact.matched is None or impact.matched.candidates.empty:
         return []
     table = impact.matched.candidates
     reportable = set(impact.matched.horizons.loc[impact.matched.horizons["reportable"], "horizon"])

@@ -5,8 +5,6 @@ estimators, applies disclosure control and returns display objects for the noteb
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import pandas as pd
 from IPython.display import HTML
@@ -25,11 +23,13 @@ from evaluation.disclosure import (
     safe_percent,
     safe_rate,
 )
-from evaluation.programme import Programme, load_programme
+from evaluation.programme import Programme
 from evaluation.report import charts
-from evaluation.report.display import Numbering, bullets, escape, heading, headline, paragraph
-from evaluation.report.formatting import long_date, month_year, percent
-from evaluation.report.provenance import provenance
+from evaluation.report.context import ActivityContext, activity_context
+from evaluation.report.display import bullets, escape, heading, headline, paragraph
+from evaluation.report.families import family_of
+from evaluation.report.formatting import about_count, long_date, month_year, percent
+from evaluation.report.provenance import about  # noqa: F401 - the notebook calls section.about
 
 COHORT_WEEKS = 26
 REFERRAL_ROUTES = {
@@ -56,39 +56,6 @@ PRIORITY_COHORTS = {
 }
 
 
-@dataclass
-class ActivityContext:
-    """Everything a report about one activity needs, as known at the report's as-of date."""
-
-    programme: Programme
-    activity_id: str
-    policy: DisclosurePolicy = DEFAULT_POLICY
-    numbering: Numbering = field(default_factory=Numbering)
-    interim: bool = False
-    parameters: dict = field(default_factory=dict)
-    output_dir: str | None = None
-
-    @property
-    def plan(self) -> pd.Series:
-        return self.programme.plan(self.activity_id)
-
-    @property
-    def name(self) -> str:
-        return str(self.plan["activity_name"])
-
-    @property
-    def people(self) -> pd.DataFrame:
-        return self.programme.participants_of(self.activity_id)
-
-    @property
-    def as_of(self) -> pd.Timestamp:
-        return self.programme.as_of
-
-    @property
-    def stages(self) -> list[tuple[str, str, str]]:
-        return [(s.name, s.column, s.label) for s in self.programme.stages]
-
-
 def context(
     programme_path: str,
     activity_id: str,
@@ -98,17 +65,7 @@ def context(
     output_dir: str | None = None,
 ) -> ActivityContext:
     """Load the programme (cut at `as_of` for an interim update) and focus on one activity."""
-    programme = load_programme(programme_path, as_of=as_of or None)
-    programme.plan(activity_id)
-    parameters = {
-        "programme_path": programme_path,
-        "activity_id": activity_id,
-        "as_of": as_of or "",
-        "seed": seed,
-    }
-    return ActivityContext(
-        programme, activity_id, interim=bool(as_of), parameters=parameters, output_dir=output_dir
-    )
+    return activity_context(programme_path, activity_id, as_of, seed=seed, output_dir=output_dir)
 
 
 # --- which update this is ---------------------------------------------------------------------
@@ -209,12 +166,7 @@ def process_headline(ctx: ActivityContext) -> list:
     if people.empty:
         return [
             heading("Headline"),
-            headline(
-                f"{ctx.name} works at system level: no individual participants are recorded, so this report "
-                "covers spend and milestones only. Its effect is assessed in the impact report by comparing areas."
-                if str(ctx.plan["impact_design"]) == "did"
-                else f"{ctx.name} records no individual participants, so this report covers spend and milestones only."
-            ),
+            headline(family_of(str(ctx.plan["impact_design"])).no_participants(ctx.name)),
         ]
     result = _funnel(ctx)
     referred = safe_count(len(people), ctx.policy)
@@ -436,15 +388,6 @@ def stage_count(people: pd.DataFrame, stages, stage: str) -> int:
     if stage == next(iter(columns)):
         return len(people)
     return int(people[columns[stage]].notna().sum())
-
-
-def about_count(n: int, policy: DisclosurePolicy = DEFAULT_POLICY) -> str:
-    """A count for running text: "about 45", "a few" when it is hidden, "0" for a true zero (which is
-    shown exactly, so "about 0" would be wrong)."""
-    shown = safe_count(int(n), policy)
-    if shown == SUPPRESSED:
-        return "a few"
-    return "0" if shown == 0 else f"about {shown:,}"
 
 
 def share_of_target(n: int, target: int, policy: DisclosurePolicy = DEFAULT_POLICY) -> str:
@@ -967,8 +910,3 @@ def limitations(ctx: ActivityContext) -> list:
             ]
         ),
     ]
-
-
-def about(ctx: ActivityContext) -> list:
-    """Provenance: input hashes, software, parameters, time."""
-    return [heading("About this report"), provenance(ctx.programme, parameters=dict(ctx.parameters))]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import HTML
 
-from evaluation.report.display import escape
+from evaluation.report.display import escape, heading
 
 # Parameters naming folders on the machine that ran the report: never shown (the input files are
 # named, with their hashes, instead).
@@ -72,3 +72,9 @@ def provenance(programme, *, parameters: dict) -> HTML:
         f"<dt>Generated</dt><dd>{escape(record['generated'])}</dd>"
         "</dl></section>"
     )
+
+
+def about(ctx) -> list:
+    """Every report's last section: where its numbers came from (input hashes, software,
+    parameters, time), from any report context with a programme and parameters."""
+    return [heading("About this report"), provenance(ctx.programme, parameters=dict(ctx.parameters))]

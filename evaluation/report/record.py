@@ -1,7 +1,8 @@
 """The machine-readable result of one activity's impact evaluation: a typed, versioned record.
 
-Each impact report ends by saving its record (`ImpactRecord.save`, called by the notebook's last
-cell) in the output folder's `_aggregates/`. The programme summary reads the records through
+`record` builds one from an `ActivityImpact` (the fields every design has here, the rest from the
+design's report family), and each impact report ends by saving it (`save_record`, the notebook's
+last cell) in the output folder's `_aggregates/`. The programme summary reads the records through
 their attributes, and a reviewer can load them all with `read_results(folder)`. A record holds
 disclosure-safe aggregates only: estimates and intervals in percentage points, rounded counts
 ("[c]" where hidden), spend, the evidence rating, the falsification checks, and what it was
@@ -18,9 +19,17 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from evaluation.disclosure import DEFAULT_POLICY, DisclosurePolicy, safe_count
 from evaluation.errors import InputError
+
+if TYPE_CHECKING:
+    from evaluation.activity import ActivityImpact
+    from evaluation.report.context import ImpactContext
+    from evaluation.results import EstimateResult
 
 RECORD_SCHEMA = 1
 RECORD_DIR = "_aggregates"
@@ -227,6 +236,120 @@ def read_results(folder: str | Path) -> dict[str, ImpactRecord]:
     return {record.activity_id: record for record in records}
 
 
+def estimate_pp(result: EstimateResult, scale: float) -> dict[str, float]:
+    """An estimate and its interval in percentage points (`scale` 100 for proportions, 1 when they
+    are percentage points already), as a record's headline holds them."""
+    return {
+        "estimate_pp": scale * float(result.estimate),
+        "ci_lower_pp": scale * float(result.ci_lower),
+        "ci_upper_pp": scale * float(result.ci_upper),
+    }
+
+
+def record(impact: ActivityImpact, programme, *, seed: int | None, as_of: str | None,
+           policy: DisclosurePolicy = DEFAULT_POLICY) -> ImpactRecord:  # fmt: skip
+    """The disclosure-safe aggregates of one activity's impact (`ImpactRecord`), for the programme
+    summary and for anyone loading the run's results (`read_results`).
+
+    Estimates and intervals (percentage points), rounded counts, spend, evidence level, and what the
+    record was computed from (input hashes, as-of date, seed), so a stale record is never used. The
+    design's own fields (follow-ups, areas, the headline's measure and scale) come from its report
+    family (`Family.record`). No person-level data and no exact small counts.
+    """
+    from evaluation.report.checks import withheld_reason  # the report layer: not needed to read records
+    from evaluation.report.families import family_of
+
+    own = {"horizons": [], "n_treated_areas": 0, "n_control_areas": 0} | family_of(impact.design).record(
+        impact, policy
+    )
+    head = own.pop("headline", None)
+    if head is not None:
+        estimate = impact.headline
+        head |= {
+            "term": str(estimate.term) if estimate is not None else "",
+            "significant": bool(estimate.significant) if estimate is not None else False,
+            "published": bool(impact.published),
+            "withheld_reason": withheld_reason(impact),
+        }
+    clean = {
+        "schema": RECORD_SCHEMA,
+        "activity_id": impact.activity_id,
+        "activity_name": impact.activity_name,
+        "design": impact.design,
+        "status": impact.status,
+        "reason": impact.reason,
+        "evidence_level": impact.evidence.level,
+        "evidence_label": impact.evidence.label,
+        "alpha": impact.alpha,
+        "n_participants": safe_count(int(impact.n_participants), policy),
+        "spend_gbp": float(impact.spend_gbp) if np.isfinite(impact.spend_gbp) else None,
+        **own,
+        "headline": head,
+        "falsification": _falsification_record(impact),
+        "computed_from": {
+            "input_hashes": dict(programme.input_hashes),
+            "as_of": programme.as_of.date().isoformat(),
+            "interim_as_of": as_of or "",
+            "seed": seed,
+        },
+    }
+    return ImpactRecord.from_dict(_finite(json.loads(json.dumps(clean, default=_plain))))  # plain types only
+
+
+def _falsification_record(impact: ActivityImpact) -> dict | None:
+    """The placebo and pre-period checks as plain numbers (percentage points, p-values)."""
+    found = impact.falsification
+    if found is None:
+        return None
+    return {
+        "credible": bool(found.credible),
+        "failed": list(found.failed),
+        "pre_path_p_value": found.pre_path.p_value if found.pre_path is not None else None,
+        "placebos": [
+            {
+                "months_before": p.months_before,
+                "run": p.run,
+                "passed": p.passed,
+                "p_value": p.test.p_value if p.test is not None else None,
+                "largest_difference_pp": 100 * p.largest if p.run else None,
+            }
+            for p in found.placebos
+        ],
+    }
+
+
+def _finite(value):
+    """NaN and infinities as None (JSON has no NaN)."""
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _plain(value):
+    """numpy numbers as Python ones, for `json.dumps`."""
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def save_record(ctx: ImpactContext) -> None:
+    """Save the activity's impact record in the output folder's `_aggregates/` (atomically), for the
+    programme summary and `read_results`: the impact report's last, explicit step. Nothing is
+    saved without an output folder."""
+    if not ctx.output_dir:
+        return
+    found = record(
+        ctx.result, ctx.programme, seed=ctx.seed, as_of=ctx.parameters.get("as_of"), policy=ctx.policy
+    )
+    found.save(record_path(ctx.output_dir, ctx.activity_id))
+
+
 __all__ = [
     "RECORD_SCHEMA",
     "FalsificationRecord",
@@ -235,6 +358,9 @@ __all__ = [
     "ImpactRecord",
     "PlaceboRecord",
     "RecordError",
+    "estimate_pp",
     "read_results",
+    "record",
     "record_path",
+    "save_record",
 ]

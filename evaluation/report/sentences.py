@@ -1,31 +1,60 @@
-"""The impact headline in plain English: the sentences an activity's result leads with.
+"""Plain-English sentences the report sections share, built from an `ActivityImpact`'s numbers.
 
-Built from the numbers of an `ActivityImpact` (`evaluation.activity`): the net impact's own
-sentences for a matched comparison, `area_sentence` for an area comparison, the reason when
-nothing was estimated, and the strength of evidence after each.
+The headline sentences an activity's result leads with (`activity_sentences`: the reason when
+nothing was estimated, else its report family's sentences, then the strength of evidence), the
+area comparison's headline (`area_sentence`), and the few sentences several report families use.
 """
 
 from __future__ import annotations
 
-from evaluation.activity import ActivityImpact, reason_clause
+from evaluation.activity import ActivityImpact
 from evaluation.counterfactual import format_pp
-from evaluation.results import EstimateResult, required
+from evaluation.report.families import family_of
+from evaluation.report.formatting import clause
+from evaluation.results import EstimateResult
 
-__all__ = ["activity_sentences", "area_sentence"]
+__all__ = [
+    "NOT_MEASURED",
+    "NO_COMPARISON",
+    "activity_sentences",
+    "area_sentence",
+    "evidence_line",
+    "no_estimate_reason",
+    "not_estimated_sentence",
+]
+
+NOT_MEASURED = (
+    "Not measured at all: hours, earnings, job quality, health and wellbeing, and whether work lasts beyond "
+    "the follow-up shown."
+)
+"""What no impact report measures, for "What this update can and cannot show yet"."""
+NO_COMPARISON = "What difference the activity made: there is no comparison group."
+"""What the data cannot show when there is no comparison (for the caveats)."""
 
 
 def activity_sentences(impact: ActivityImpact) -> list[str]:
     """Plain-English headline sentences about one activity's impact, most important first."""
     if not impact.estimated:
         return [
-            f"The impact of this activity was not estimated: {reason_clause(impact.reason)}.",
+            f"The impact of this activity was not estimated: {clause(impact.reason)}.",
             impact.evidence.sentence,
         ]
-    if impact.matched is not None:
-        found = impact.net_impacts.get(impact.matched.horizon)
-        text = found.sentences() if found is not None else []
-        return [*text, impact.evidence.sentence]
-    return [area_sentence(required(impact.headline, "headline estimate")), impact.evidence.sentence]
+    return [*family_of(impact.design).sentences(impact), impact.evidence.sentence]
+
+
+def no_estimate_reason(impact: ActivityImpact) -> str:
+    """Why there is no estimate, as the end of a sentence."""
+    return clause(impact.reason, empty="the data cannot support an estimate yet")
+
+
+def not_estimated_sentence(impact: ActivityImpact) -> str:
+    """ "Not estimated: <why>." for sections with nothing to show."""
+    return f"Not estimated: {no_estimate_reason(impact)}."
+
+
+def evidence_line(impact: ActivityImpact, when: str = "") -> str:
+    """ "Strength of evidence: level 3 of 5 on ..." (`when`: " once estimated", say)."""
+    return f"Strength of evidence{when}: {clause(impact.evidence.label)}."
 
 
 def area_sentence(effect: EstimateResult) -> str:

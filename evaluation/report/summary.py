@@ -11,16 +11,21 @@ shown beside it, labelled. A verdict the impact report withholds (comparison gro
 shown as evidence only: not counted, and without net additional outcomes or cost per outcome.
 
 Impact estimates come from the small aggregate files each impact report leaves in the output
-folder (`evaluation.report.impact.write_record`), used only when they were computed from the same
+folder (`evaluation.report.record.save_record`), used only when they were computed from the same
 inputs, as-of date and seed. When a file is missing or stale (an impact report failed, or was not
 rerun), the summary recomputes that activity's estimate itself; if that fails too, the activity is
 listed with the reason and the rest of the summary is unaffected.
+
+What each design contributes (its headline sentence, its forest plot, whether it has estimates at
+follow-ups in months and net additional outcomes with cost) comes from its report family
+(`evaluation.report.families`), so no section here asks which design a record is.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +36,8 @@ from IPython.display import HTML
 from evaluation import funnel as funnel_module
 from evaluation.disclosure import (
     DEFAULT_POLICY,
+    NOT_APPLICABLE,
+    NOT_AVAILABLE,
     SHORTHAND_NOTE,
     SUPPRESSED,
     DisclosurePolicy,
@@ -40,10 +47,10 @@ from evaluation.disclosure import (
     safe_percent,
 )
 from evaluation.impact import DESIGNS, estimate_activity
-from evaluation.programme import TARGET_COUNTS, Programme, load_programme
+from evaluation.programme import TARGET_COUNTS, Programme
 from evaluation.report import charts
+from evaluation.report.context import ALPHA, HORIZONS, SummaryContext, load, parameters
 from evaluation.report.display import (
-    Numbering,
     bullets,
     escape,
     heading,
@@ -52,14 +59,24 @@ from evaluation.report.display import (
     paragraph,
     warning,
 )
-from evaluation.report.formatting import long_date, money, month_year, people_range
-from evaluation.report.impact import ALPHA, HORIZONS, record, signed
+from evaluation.report.families import Family, families, family_of
+from evaluation.report.formatting import (
+    about_count,
+    and_list,
+    clause,
+    long_date,
+    money,
+    month_year,
+    people_interval,
+    people_range,
+    pp_interval,
+    signed_people,
+)
 from evaluation.report.process import (
     COHORT_WEEKS,
     JOB_OUTCOME_STAGES,
     PRIORITY_COHORTS,
     TARGET_STAGES,
-    about_count,
     cohort_sentence,
     job_outcome_rows,
     job_target_sentence,
@@ -71,8 +88,8 @@ from evaluation.report.process import (
     update_label,
     whole_target,
 )
-from evaluation.report.provenance import provenance
-from evaluation.report.record import HorizonRecord, ImpactRecord, RecordError, record_path
+from evaluation.report.provenance import about  # noqa: F401 - the notebook calls section.about
+from evaluation.report.record import HorizonRecord, ImpactRecord, RecordError, record, record_path
 from evaluation.results import required
 
 SUMMARY_COHORTS = (
@@ -88,27 +105,6 @@ DESIGN_LABELS = {name: design.label for name, design in DESIGNS.items()}
 """Each impact design's label in tables, from the registry (`evaluation.impact.DESIGNS`)."""
 
 
-@dataclass
-class SummaryContext:
-    """The programme, every activity's delivery figures and impact record, and report settings."""
-
-    programme: Programme
-    delivery: pd.DataFrame
-    records: dict[str, ImpactRecord]
-    sources: dict[str, str]
-    policy: DisclosurePolicy = DEFAULT_POLICY
-    numbering: Numbering = field(default_factory=Numbering)
-    interim: bool = False
-    parameters: dict = field(default_factory=dict)
-    output_dir: str | None = None
-    totals: dict | None = None
-    """Programme totals counting each person once, and programme-level targets (`programme_totals`)."""
-
-    @property
-    def as_of(self) -> pd.Timestamp:
-        return self.programme.as_of
-
-
 def context(
     programme_path: str,
     as_of: str | None = None,
@@ -118,7 +114,7 @@ def context(
     policy: DisclosurePolicy = DEFAULT_POLICY,
 ) -> SummaryContext:
     """Load the programme and gather every activity's delivery figures and impact record."""
-    programme = load_programme(programme_path, as_of=as_of or None)
+    programme = load(programme_path, as_of)
     records, sources = {}, {}
     for activity_id in programme.activity_ids:
         records[activity_id], sources[activity_id] = impact_record(
@@ -133,7 +129,7 @@ def context(
         sources=sources,
         policy=policy,
         interim=bool(as_of),
-        parameters={"programme_path": programme_path, "as_of": as_of or "", "seed": seed},
+        parameters=parameters(programme_path, as_of, seed),
         output_dir=output_dir,
     )
 
@@ -431,13 +427,12 @@ class ActivityHeadline:
 
     @property
     def interval(self) -> str:
-        return f"{signed(self.estimate)} ({signed(self.ci_lower)} to {signed(self.ci_upper)})"
+        return pp_interval(self.estimate, self.ci_lower, self.ci_upper, scale=1.0)
 
     def withheld_because(self, who: str = "it") -> str:
         """Why there is no verdict, in plain words (for a withheld verdict): the record's reason,
         introduced by "the comparison group was not credible" unless the reason says so itself."""
-        reason = self.withheld_reason.strip().rstrip(".")
-        reason = reason[:1].lower() + reason[1:]
+        reason = clause(self.withheld_reason)
         if "not credible" in reason:
             return reason
         return f"the comparison group was not credible for {who}" + (f": {reason}" if reason else "")
@@ -453,7 +448,7 @@ def headline_of(rec: ImpactRecord) -> ActivityHeadline | None:
     estimate, lower, upper = head.estimate_pp, head.ci_lower_pp, head.ci_upper_pp
     if estimate is None or lower is None or upper is None or not np.isfinite([estimate, lower, upper]).all():
         return None
-    horizon = int(head.horizon) if head.horizon is not None and rec.design == "matched_comparison" else None
+    horizon = int(head.horizon) if head.horizon is not None else None
     return ActivityHeadline(
         activity_name=rec.activity_name,
         design=rec.design,
@@ -468,41 +463,53 @@ def headline_of(rec: ImpactRecord) -> ActivityHeadline | None:
     )
 
 
-def headlines(records: dict[str, ImpactRecord], design: str) -> list[ActivityHeadline]:
-    """The headlines of every activity of `design` with an impact estimate, in record order."""
-    found = (headline_of(rec) for rec in records.values() if rec.design == design)
+def _records(records: Mapping[str, ImpactRecord] | Iterable[ImpactRecord]) -> list[ImpactRecord]:
+    return list(records.values()) if isinstance(records, Mapping) else list(records)
+
+
+def headlines(
+    records: Mapping[str, ImpactRecord] | Iterable[ImpactRecord], design: str | None = None
+) -> list[ActivityHeadline]:
+    """The headlines of every activity (of `design`, if given) with an impact estimate, in record order."""
+    found = (headline_of(rec) for rec in _records(records) if design is None or rec.design == design)
     return [h for h in found if h is not None]
 
 
-def _estimated_matched(rec: ImpactRecord) -> bool:
-    return rec.design == "matched_comparison" and headline_of(rec) is not None
+def by_family(records: Mapping[str, ImpactRecord]) -> list[tuple[Family, list[ImpactRecord]]]:
+    """Every report family of the registered designs, in registry order, with its activities' records
+    (an empty list when it has none)."""
+    return [(family, [r for r in records.values() if r.design in names]) for family, names in families()]
 
 
 def _estimate_at(rec: ImpactRecord, horizon: int) -> str:
-    """A matched comparison's estimate at `horizon` months for the table: the interval, "not yet"
-    (too few participants followed that long so far) or [x] (not available)."""
+    """An estimate at `horizon` months for the table: the interval, "not yet" (too few participants
+    followed that long so far) or [x] (not available)."""
     entry = rec.at(horizon)
     if entry is None:
-        return "[x]"
+        return NOT_AVAILABLE
     if not entry.reportable:
         return "not yet"
     estimate, lower, upper = entry.estimate_pp, entry.ci_lower_pp, entry.ci_upper_pp
     if estimate is None or lower is None or upper is None:
-        return "[x]"
-    return f"{signed(estimate)} ({signed(lower)} to {signed(upper)})"
+        return NOT_AVAILABLE
+    return pp_interval(estimate, lower, upper, scale=1.0)
 
 
 def table_horizons(records: dict[str, ImpactRecord]) -> list[int]:
-    """The follow-ups (months) that get their own column in the table of estimates."""
+    """The follow-ups (months) that get their own column in the table of estimates: the standard
+    ones and any other of a design estimated at follow-ups (`Family.follow_ups`)."""
     found = {
-        int(e.horizon) for rec in records.values() if rec.design == "matched_comparison" for e in rec.horizons
+        int(e.horizon) for rec in records.values() if family_of(rec.design).follow_ups for e in rec.horizons
     }
     return sorted(set(HORIZONS) | found)
 
 
-def forest_frame(records: dict[str, ImpactRecord], design: str = "matched_comparison") -> pd.DataFrame:
-    """Each activity's headline estimate (percentage points) for the forest plot: labelled with
-    its own headline follow-up ("Women (12 months)"), with the verdict of its impact report."""
+def forest_frame(
+    records: Mapping[str, ImpactRecord] | Iterable[ImpactRecord], design: str | None = None
+) -> pd.DataFrame:
+    """Each activity's headline estimate (percentage points) for a forest plot (of `design`'s
+    activities, if given): labelled with its own headline follow-up ("Women (12 months)"), with
+    the verdict of its impact report."""
     rows = [
         {
             "label": h.label,
@@ -519,41 +526,9 @@ def forest_frame(records: dict[str, ImpactRecord], design: str = "matched_compar
     return pd.DataFrame(rows, columns=columns)
 
 
-def area_frame(records: dict[str, ImpactRecord]) -> pd.DataFrame:
-    """Each system-level activity's headline (effect on the area employment rate) for the forest plot."""
-    return forest_frame(records, "did")
-
-
-def _names(items: list[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _by_verdict(heads: list[ActivityHeadline], verdict_: str) -> list[ActivityHeadline]:
+def by_verdict(heads: list[ActivityHeadline], verdict_: str) -> list[ActivityHeadline]:
+    """The headlines with one verdict ("significant increase", ..., `WITHHELD`)."""
     return [h for h in heads if h.verdict == verdict_]
-
-
-def verdict_sentence(heads: list[ActivityHeadline]) -> str:
-    """How many activities raised, lowered or made no significant difference to the chance of
-    being in work, each at its own headline follow-up (withheld verdicts are not counted)."""
-    up, down, flat = (
-        _by_verdict(heads, v) for v in ("significant increase", "significant decrease", "not significant")
-    )
-
-    def named(group: list[ActivityHeadline]) -> str:
-        return _names([h.named for h in group])
-
-    clauses = [
-        f"{len(up)} raised the chance of being in work by a statistically significant amount ({named(up)})"
-        if up
-        else "none raised the chance of being in work by a statistically significant amount"
-    ]
-    if down:
-        clauses.append(f"{len(down)} lowered it ({named(down)})")
-    if flat:
-        clauses.append(f"{len(flat)} showed no statistically significant difference ({named(flat)})")
-    return _names(clauses)
 
 
 def withheld_sentences(heads: list[ActivityHeadline]) -> list[str]:
@@ -567,18 +542,9 @@ def withheld_sentences(heads: list[ActivityHeadline]) -> list[str]:
     ]
 
 
-def _people(value: float) -> str:
-    """A signed number of people to the nearest whole one: "+46", "-3", "0" (never "-0")."""
-    whole = round(value)
-    return "0" if whole == 0 else f"{whole:+,.0f}"
-
-
 def net_text(entry: HorizonRecord) -> str:
     """Net additional people in work with interval: "+46 (+12 to +80)"; [x] when not available."""
-    net, lower, upper = entry.net_additional, entry.net_additional_ci_lower, entry.net_additional_ci_upper
-    if net is None or lower is None or upper is None:
-        return "[x]"
-    return f"{_people(net)} ({_people(lower)} to {_people(upper)})"
+    return people_interval(entry.net_additional, entry.net_additional_ci_lower, entry.net_additional_ci_upper)
 
 
 def net_sentence(head: ActivityHeadline) -> str:
@@ -593,7 +559,7 @@ def net_sentence(head: ActivityHeadline) -> str:
     span = people_range(low, high)
     text = (
         f"{head.activity_name}: {span} people in work {head.horizon} months after referral because of the activity "
-        f"(central estimate {_people(entry.net_additional)})"
+        f"(central estimate {signed_people(entry.net_additional)})"
     )
     if entry.cost_meaningful and entry.cost_per_net_additional is not None:
         text += (
@@ -624,66 +590,28 @@ def title_block(ctx: SummaryContext) -> list:
 
 
 def headline_section(ctx: SummaryContext) -> list:
+    """What the activities found, each family in its own words, the withheld verdicts, reach and spend."""
     records, delivery = ctx.records, ctx.delivery
-    individual = [r for r in records.values() if r.design == "matched_comparison"]
-    heads = headlines(records, "matched_comparison")
-    not_estimated = [r.activity_name for r in individual if not _estimated_matched(r)]
-    texts = []
-    judged = [h for h in heads if h.published]
-    if heads:
-        texts.append(
-            f"Of {len(individual)} {'activity' if len(individual) == 1 else 'activities'} working with individual "
-            f"residents, {len(heads)} had enough participants for an impact estimate."
-            + (
-                " Each is judged at its headline follow-up, the longest time after referral at which enough "
-                "participants have been followed, as in its own impact report: "
-                + verdict_sentence(judged)
-                + "."
-                if judged
-                else ""
-            )
-        )
-    else:
-        texts.append(
-            "The one activity working with individual residents does not have enough participants followed for "
-            "long enough for an impact estimate yet."
-            if len(individual) == 1
-            else f"None of the {len(individual)} activities working with individual residents has enough "
-            "participants followed for long enough for an impact estimate yet."
-        )
-    areas = headlines(records, "did")
-    judged_areas = [h for h in areas if h.published]
-    if judged_areas:
-        significant = [h.activity_name for h in judged_areas if h.verdict.startswith("significant")]
-        n_judged = len(judged_areas)
-        texts.append(
-            f"{n_judged} system-level {'activity was' if n_judged == 1 else 'activities were'} assessed by comparing "
-            "areas: "
-            + (
-                f"{_names(significant)} showed a statistically significant change in the area employment rate."
-                if significant
-                else "none showed a statistically significant change in the area employment rate, but with few areas "
-                "only large changes could be detected."
-            )
-        )
-    texts += withheld_sentences(heads + areas)
+    texts, notes, heads = [], [], []
+    for family, found in by_family(records):
+        said, noted = family.summary_headline(ctx, found)
+        texts += said
+        notes += noted
+        heads += headlines(found)
+    texts += withheld_sentences(heads)
     bullets_ = [
         *(reach_sentences(ctx) if ctx.totals is not None else []),
         f"Spend: {money(delivery['spend'].sum())} of the {money(delivery['budget'].sum())} budget to the latest "
         "month recorded."
         if ctx.programme.has("spend")
         else f"Spend is not reported: no spend returns were supplied (the budget is {money(delivery['budget'].sum())}).",
+        *notes,
     ]
-    if not_estimated:
-        bullets_.append(
-            f"No impact estimate yet for {_names(not_estimated)}: too few participants, or too few followed for long "
-            "enough (see the table of impact estimates)."
-        )
     failed = [r.activity_name for r in records.values() if r.status == "failed"]
     out = [heading("Headline"), headline(*texts), bullets(bullets_)]
     if failed:
         out.append(
-            warning(f"The impact estimate could not be computed for {_names(failed)}; see the table below.")
+            warning(f"The impact estimate could not be computed for {and_list(failed)}; see the table below.")
         )
     return out
 
@@ -844,109 +772,19 @@ def reach_and_conversion(ctx: SummaryContext) -> list:
 
 
 def impact_comparison(ctx: SummaryContext) -> list:
+    """Each family's forest plot, then every activity's estimate, verdict and evidence in one table."""
     records = ctx.records
-    heads = headlines(records, "matched_comparison")
     out = [heading("Impact on employment: every activity side by side")]
-    if heads:
-        frame = forest_frame(records)
-        data = charts.forest_data(frame)
-        up = len(_by_verdict(heads, "significant increase"))
-        withheld = len(_by_verdict(heads, WITHHELD))
-        title = (
-            f"{'None' if up == 0 else up} of the {len(heads)} activities with an estimate raised the chance of being in "
-            "work by a statistically significant amount at their headline follow-up"
-            + (f"; the verdict is withheld for {withheld}" if withheld else "")
-        )
-        if withheld == len(heads):
-            title = (
-                "No verdict is given for the activity with an estimate"
-                if withheld == 1
-                else f"No verdict is given for any of the {withheld} activities with an estimate"
-            ) + ": the comparison group was not credible"
-        months = sorted({h.horizon for h in heads if h.horizon})
-        out.append(
-            paragraph(
-                "Each activity is shown at its headline follow-up, the longest time after referral at which enough "
-                "participants have been followed (in brackets after its name), with the same estimate and verdict as "
-                "its own impact report. "
-                + (
-                    f"Follow-ups differ ({_names([f'{m} months' for m in months])}), so the table below also gives "
-                    "every activity's estimate at each follow-up."
-                    if len(months) > 1
-                    else "The table below also gives the estimates at other follow-ups."
-                ),
-                "The estimate is the difference in the chance of being in work between participants and matched "
-                "similar people who did not take part, in percentage points; the line through each square is its 95% "
-                "confidence interval. An interval that crosses zero is not statistically significant."
-                + (
-                    " Where the verdict is withheld, the comparison group was not credible, so the estimate is shown "
-                    "as evidence only."
-                    if withheld
-                    else ""
-                ),
-            )
-        )
-        out.append(
-            ctx.numbering.figure(
-                charts.forest_plot(
-                    frame, xlabel="Difference in chance of being in work (percentage points)", scale=1.0
-                ),
-                title=title,
-                subtitle="Effect on the per cent in work at each activity's headline follow-up (months after referral, "
-                f"in brackets), percentage points with 95% intervals, by activity, largest first, {ctx.programme.name}",
-                alt=(
-                    "Forest plot of the estimated effect of each activity at its headline follow-up, largest first, "
-                    "with a line at zero. "
-                    + "; ".join(
-                        f"{r.label}: {r.estimate:+.1f} points ({r.ci_lower:+.1f} to {r.ci_upper:+.1f}), {r.verdict}"
-                        for r in data.itertuples()
-                    )
-                    + "."
-                ),
-            )
-        )
-    areas = area_frame(records)
-    if not areas.empty:
-        data = charts.forest_data(areas)
-        sig = int(data["verdict"].str.startswith("significant").sum())
-        withheld = int((data["verdict"] == WITHHELD).sum())
-        title = (
-            f"{'Neither' if len(data) == 2 and sig == 0 else ('None' if sig == 0 else sig)} of the {len(data)} "
-            "system-level activities changed the area employment rate by a statistically significant amount"
-            + (f"; the verdict is withheld for {withheld}" if withheld else "")
-        )
-        if withheld == len(data):
-            title = (
-                "No verdict is given for the system-level activities: the comparison areas were not credible"
-            )
-        out.append(
-            ctx.numbering.figure(
-                charts.forest_plot(
-                    areas, xlabel="Difference in area employment rate (percentage points)", scale=1.0
-                ),
-                title=title,
-                subtitle="Effect on the local-authority employment rate after the start, percentage points with 95% "
-                f"intervals, system-level activities, {ctx.programme.name}",
-                alt=(
-                    "Forest plot of the estimated effect of each system-level activity on the area employment rate, "
-                    "with a line at zero. "
-                    + "; ".join(
-                        f"{r.label}: {r.estimate:+.1f} points ({r.ci_lower:+.1f} to {r.ci_upper:+.1f}), {r.verdict}"
-                        for r in data.itertuples()
-                    )
-                    + ". These are effects on a rate for whole areas, not on participants, so they are not on the "
-                    "same scale as the chart above."
-                ),
-            )
-        )
+    for family, found in by_family(records):
+        out += family.summary_figures(ctx, found)
     horizons = table_horizons(records)
     rows = []
     for rec in records.values():
         design = DESIGN_LABELS.get(rec.design, rec.design)
         level = rec.evidence_level
         evidence = f"Level {level} of 5" if level else "No impact estimate"
-        matched = rec.design == "matched_comparison"
-        at = [_estimate_at(rec, h) if matched else "[z]" for h in horizons]
+        follow_ups = family_of(rec.design).follow_ups
+        at = [_estimate_at(rec, h) if follow_ups else NOT_APPLICABLE for h in horizons]
         head = headline_of(rec)
         if head is not None:
             said = (
@@ -988,7 +826,7 @@ def impact_comparison(ctx: SummaryContext) -> list:
             note=(
                 "Headline follow-up: the longest time after referral at which enough participants have been followed; "
                 "the effect and verdict are at that follow-up, as in the activity's impact report. "
-                + f"At {_names([str(h) for h in horizons])} months: the estimate at each follow-up, for comparison; 'not yet': too few participants followed "
+                + f"At {and_list([str(h) for h in horizons])} months: the estimate at each follow-up, for comparison; 'not yet': too few participants followed "
                 "that long so far; [x]: not available. "
                 "Matched comparison: participants against matched similar non-participants before and after referral "
                 "(effect on the chance of being in work). Area comparison: areas where the activity ran against areas "
@@ -1004,11 +842,11 @@ def impact_comparison(ctx: SummaryContext) -> list:
     notes = []
     if recomputed and ctx.output_dir:
         notes.append(
-            f"Estimates for {_names(recomputed)} were recomputed for this summary because their impact report did not "
+            f"Estimates for {and_list(recomputed)} were recomputed for this summary because their impact report did not "
             "leave results from this run (for example because it failed); they use the same method and seed."
         )
     if failed:
-        notes.append(f"No estimate could be computed for {_names(failed)}.")
+        notes.append(f"No estimate could be computed for {and_list(failed)}.")
     if notes:
         out.append(paragraph(*notes, css_class="note"))
     return out
@@ -1022,7 +860,7 @@ def value_for_money(ctx: SummaryContext) -> list:
         assert isinstance(d, pd.Series), "activity ids are unique: the delivery plan's primary key"
         each = per_person(d["spend"], int(d["started"]), ctx.policy)
         per_start = money(each) if not isinstance(each, str) else each
-        head = headline_of(rec) if rec.design == "matched_comparison" else None
+        head = headline_of(rec) if family_of(rec.design).costed else None
         follow_up, net_, cost_text = "[z]", "[z]", "[z]"
         if head is not None:
             follow_up = head.follow_up
@@ -1061,7 +899,7 @@ def value_for_money(ctx: SummaryContext) -> list:
             "Cost per net additional person in work (95% CI)",
         ],
     ).set_index("Activity")
-    heads = headlines(records, "matched_comparison")
+    heads = [h for rec in records.values() if family_of(rec.design).costed and (h := headline_of(rec))]
     out = [
         heading("Cost and net additional outcomes"),
         paragraph(
@@ -1135,7 +973,7 @@ def methods_and_caveats(ctx: SummaryContext) -> list:
                 "Each activity is judged at its own headline follow-up, the longest time after referral at which "
                 "enough of its participants have been followed, so the summary and the activity's report give the "
                 "same estimate and verdict. Activities with different follow-ups are not measured at the same point: "
-                f"the table of impact estimates also gives each estimate at {_names([str(h) for h in HORIZONS])} "
+                f"the table of impact estimates also gives each estimate at {and_list([str(h) for h in HORIZONS])} "
                 "months.",
                 "Where the checks show the comparison group was not credible, the verdict is withheld: the estimate "
                 "is shown as evidence only, with no net additional outcomes or cost per outcome.",
@@ -1167,7 +1005,3 @@ def reports(ctx: SummaryContext) -> list:
     if not links:
         return []
     return [heading("Reports for each activity"), link_list(links)]
-
-
-def about(ctx: SummaryContext) -> list:
-    return [heading("About this report"), provenance(ctx.programme, parameters=dict(ctx.parameters))]

@@ -1,7 +1,7 @@
 """The registry of impact designs (issue 10, item 1).
 
 Each design is one entry (`evaluation.impact.DESIGNS`) declaring its estimator, label, evidence
-rating and report family; the contract's allowed values agree with it; a design missing a part
+rating and report module; the contract's allowed values agree with it; a design missing a part
 fails loudly when its entry is built or when a report would present it, instead of falling back
 to another design's wording.
 """
@@ -15,7 +15,7 @@ from evaluation.designs import Design, design_of, registry
 from evaluation.errors import OptionError
 from evaluation.impact import DESIGNS, estimate_activity
 from evaluation.programme import load_programme
-from evaluation.report import impact as impact_report
+from evaluation.report.families import Family, family_of, load_family
 from evaluation.report.summary import DESIGN_LABELS
 
 
@@ -30,8 +30,9 @@ def test_the_contract_allows_exactly_the_registered_designs():
 
 
 def test_every_registered_design_has_report_sections():
-    for name in DESIGNS:
-        assert impact_report.report_family(name) in impact_report.REPORT_SECTIONS
+    for name, design in DESIGNS.items():
+        assert isinstance(family_of(name), Family)
+        assert family_of(name) is load_family(design.report)
 
 
 @pytest.mark.parametrize(
@@ -40,25 +41,26 @@ def test_every_registered_design_has_report_sections():
         ({"estimate": None}, "estimator is not callable"),
         ({"label": " "}, "no label"),
         ({"evidence": "randomised"}, "not a known evidence rating"),
-        ({"report": "synthetic_control"}, "report family 'synthetic_control'"),
+        ({"report": "evaluation.report.synthetic_control_sections"}, "report module .* does not exist"),
+        ({"report": "nowhere.sections"}, "report module 'nowhere.sections' does not exist"),
         ({"name": "Synthetic Control"}, "not a lower-case identifier"),
     ],
 )
 def test_a_design_missing_a_part_fails_loudly(change, message):
     parts = {"name": "synthetic_control", "label": "Synthetic control", "estimate": estimator}
-    parts |= {"evidence": "area_did", "report": "area"} | change
+    parts |= {"evidence": "area_did", "report": "evaluation.report.area_sections"} | change
     with pytest.raises(OptionError, match=message):
         Design(**parts)
 
 
 def test_a_design_registered_twice_or_unknown_is_refused():
-    one = Design("x", "X", estimator, "descriptive", "descriptive")
+    one = Design("x", "X", estimator, "descriptive", "evaluation.report.descriptive_sections")
     with pytest.raises(OptionError, match="registered twice: x"):
         registry(one, one)
     with pytest.raises(OptionError, match="Unknown impact design 'nope'"):
         design_of(DESIGNS, "nope")
     with pytest.raises(OptionError, match="Unknown impact design 'nope'"):
-        impact_report.report_family("nope")
+        family_of("nope")
 
 
 def test_estimate_activity_dispatches_through_the_registry(synthetic_folder, monkeypatch):
@@ -70,7 +72,9 @@ def test_estimate_activity_dispatches_through_the_registry(synthetic_folder, mon
         seen.append((activity_id, sorted(options)))
         return "estimated by the registered design"
 
-    entry = Design("descriptive", "Descriptive", described, "descriptive", "descriptive")
+    entry = Design(
+        "descriptive", "Descriptive", described, "descriptive", "evaluation.report.descriptive_sections"
+    )
     from evaluation import impact as impact_module
 
     monkeypatch.setattr(impact_module, "DESIGNS", {**DESIGNS, "descriptive": entry})

@@ -22,7 +22,8 @@ import pytest
 from evaluation.impact import MIN_TREATED_AREAS, ActivityImpact, estimate_activity
 from evaluation.programme import load_programme
 from evaluation.report import impact as impact_report
-from evaluation.report.impact import few_areas_text, signed
+from evaluation.report.area_sections import few_areas_text
+from evaluation.report.formatting import signed
 from evaluation.report.sentences import area_sentence
 from evaluation.results import EstimateResult
 from evaluation.synthetic import PROGRAMME_AREAS

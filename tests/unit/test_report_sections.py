@@ -15,9 +15,8 @@ import pytest
 
 from evaluation.disclosure import SUPPRESSED
 from evaluation.programme import load_programme
-from evaluation.report import display, impact, process, render, summary
-from evaluation.report.formatting import long_date
-from evaluation.report.impact import signed
+from evaluation.report import charts, display, formatting, impact, matched_sections, process, render, summary
+from evaluation.report.formatting import long_date, signed
 from evaluation.report.record import ImpactRecord, read_results, record_path
 from evaluation.runner import ACTIVITY_NOTEBOOKS, NOTEBOOK_DIR, SUMMARY_NOTEBOOK
 
@@ -51,10 +50,13 @@ def test_observed_by_counts_people_not_yet_followed_for_the_horizon():
     people = pd.DataFrame(
         {"referred_date": pd.to_datetime(["2025-09-15", "2025-10-02", "2025-11-30", "2026-01-01"])}
     )
-    cutoff, later = impact._observed_by(people, pd.Timestamp("2026-10-01"), 12)
+    cutoff, later = matched_sections.observed_by(people, pd.Timestamp("2026-10-01"), 12)
     assert cutoff == pd.Timestamp("2025-10-01")  # referred in October 2025 or before: followed 12 months
     assert later == 2
-    assert impact._observed_by(people, pd.Timestamp("2026-10-01"), 6) == (pd.Timestamp("2026-04-01"), 0)
+    assert matched_sections.observed_by(people, pd.Timestamp("2026-10-01"), 6) == (
+        pd.Timestamp("2026-04-01"),
+        0,
+    )
 
 
 # --------------------------------------------------------------------------- formatting
@@ -69,12 +71,12 @@ def test_observed_by_counts_people_not_yet_followed_for_the_horizon():
     ],
 )
 def test_verdict_in_words(lower, upper, expected):
-    assert impact.verdict(lower, upper) == expected
+    assert formatting.verdict(lower, upper) == expected
 
 
 def test_percentage_point_intervals_are_signed():
-    assert impact.pp_interval(0.032, -0.01, 0.074) == "+3.2 (-1.0 to +7.4)"
-    assert impact.signed(float("nan")) == "[x]"
+    assert formatting.pp_interval(0.032, -0.01, 0.074) == "+3.2 (-1.0 to +7.4)"
+    assert formatting.signed(float("nan")) == "[x]"
 
 
 # --------------------------------------------------------------------------- aggregates for the summary
@@ -177,11 +179,11 @@ def test_activities_are_compared_at_their_own_headline_follow_up():
         ),
         "d": _record("D", design="did", horizon=None),
     }
-    frame = summary.forest_frame(records)
+    frame = summary.forest_frame(records, "matched_comparison")
     assert frame["label"].tolist() == ["A (12 months)", "B (6 months)"]
     assert frame["estimate"].tolist() == [6.0, -1.0]  # A at 12 months, not at a horizon common to all
     assert frame["verdict"].tolist() == ["significant increase", "not significant"]
-    area = summary.area_frame(records)
+    area = summary.forest_frame(records, "did")
     assert area["label"].tolist() == ["D"]  # an area comparison has no follow-up in months
     assert summary.table_horizons(records) == [6, 12]
 
@@ -278,5 +280,5 @@ def test_notebooks_only_call_section_functions_that_exist(name):
 def test_love_plot_threshold_matches_the_matching_balance_threshold():
     from evaluation import matching
 
-    assert getattr(matching, "SMD_THRESHOLD", 0.1) == pytest.approx(impact.charts.SMD_THRESHOLD)
-    assert np.isclose(impact.charts.SMD_THRESHOLD, 0.1)
+    assert getattr(matching, "SMD_THRESHOLD", 0.1) == pytest.approx(charts.SMD_THRESHOLD)
+    assert np.isclose(charts.SMD_THRESHOLD, 0.1)

@@ -9,7 +9,7 @@ plots or prints.
 The pieces live one job to a module, each importing only those before it in this list:
 `evaluation.stacking` (people stacked by referral month and matched), `evaluation.matched`
 (the matched-comparison estimator, `matched_comparison`, and its candidates),
-`evaluation.falsification` (the checks), `evaluation.activity` (the `ActivityImpact` record),
+`evaluation.falsification` (the checks), `evaluation.activity` (the result types),
 `evaluation.area` (the area design's step); the matched design's step is `_matched_activity`
 below. The public names of those modules are re-exported here; the headline sentences are
 in the report layer (`evaluation.report.sentences`).
@@ -22,7 +22,14 @@ from types import MappingProxyType
 
 import numpy as np
 
-from evaluation.activity import ActivityImpact, ImpactDesign, total_spend
+from evaluation.activity import (
+    ActivityImpact,
+    AreaImpact,
+    DescriptiveImpact,
+    ImpactDesign,
+    MatchedImpact,
+    total_spend,
+)
 from evaluation.area import MIN_TREATED_AREAS, area_activity, too_few_areas_reason
 from evaluation.counterfactual import evidence_strength, net_impact
 from evaluation.designs import Design, design_of, registry
@@ -59,9 +66,12 @@ __all__ = [
     "RECENT_HISTORY",
     "WORK_GAP_BANDS",
     "ActivityImpact",
+    "AreaImpact",
+    "DescriptiveImpact",
     "Estimator",
     "ImpactDesign",
     "MatchedDiDResult",
+    "MatchedImpact",
     "MatchedSample",
     "baseline_window",
     "estimate_activity",
@@ -89,7 +99,7 @@ def _matched_activity(programme, activity_id, plan, *, policy, seed, alpha, hori
     }
     allowed, why = impact_allowed(n, policy)
     if not allowed:
-        return ActivityImpact(status="not_estimated", reason=why, **base)
+        return MatchedImpact(status="not_estimated", reason=why, **base)
     options = {"seed": seed, "alpha": alpha}
     result = matched_comparison(
         people,
@@ -99,6 +109,7 @@ def _matched_activity(programme, activity_id, plan, *, policy, seed, alpha, hori
         min_n=policy.min_impact_n,
         candidates=True,
         secondary=True,
+        subgroups=True,
         **options,
     )
     checks = falsify(
@@ -135,7 +146,7 @@ def _matched_activity(programme, activity_id, plan, *, policy, seed, alpha, hori
             "additional outcome divides the activity's whole spend by that number."
         )
     if not result.meets_minimum:
-        return ActivityImpact(
+        return MatchedImpact(
             status="not_estimated",
             reason=(
                 f"Fewer than {policy.min_impact_n} participants have been followed for "
@@ -145,7 +156,7 @@ def _matched_activity(programme, activity_id, plan, *, policy, seed, alpha, hori
             notes=tuple(notes),
             **base,
         )
-    return ActivityImpact(
+    return MatchedImpact(
         status="estimated",
         reason=why,
         headline=result,
@@ -176,18 +187,20 @@ def estimate_activity(
       event-time aggregate, and two-way fixed effects for comparison.
     - "descriptive": no estimate; the reason is stated.
     A `DesignError` (for example no usable comparison people) becomes a "not_estimated"
-    result stating why rather than an exception.
+    result stating why rather than an exception. The result is the design's declared type
+    (`MatchedImpact`, `AreaImpact`, `DescriptiveImpact`: an `ActivityImpact` tagged by `design`);
+    an estimator returning another type is a TypeError.
     """
     plan = programme.plan(activity_id)
     design = design_of(DESIGNS, str(plan["impact_design"]))
     if not isinstance(policy, DisclosurePolicy):
         raise TypeError(f"policy must be a DisclosurePolicy, got {type(policy).__name__}")
     try:
-        return design.estimate(
+        found = design.estimate(
             programme, activity_id, plan, policy=policy, seed=seed, alpha=alpha, horizons=horizons
         )
     except DesignError as error:
-        return ActivityImpact(
+        return design.result(
             activity_id=activity_id,
             activity_name=str(plan["activity_name"]),
             design=design.name,
@@ -200,16 +213,24 @@ def estimate_activity(
             seed=seed,
             policy=policy,
         )
+    if not isinstance(found, design.result):
+        raise TypeError(
+            f"The {design.name!r} estimator returned a {type(found).__name__}, not its declared "
+            f"{design.result.__name__}."
+        )
+    return found
 
 
-def _area_activity(programme, activity_id, plan, *, policy, seed, alpha, horizons) -> ActivityImpact:
+def _area_activity(programme, activity_id, plan, *, policy, seed, alpha, horizons) -> AreaImpact:
     """The area design's step (`evaluation.area.area_activity`); areas have no follow-up horizons."""
     return area_activity(programme, activity_id, plan, seed=seed, alpha=alpha, policy=policy)
 
 
-def _descriptive_activity(programme, activity_id, plan, *, policy, seed, alpha, horizons) -> ActivityImpact:
+def _descriptive_activity(
+    programme, activity_id, plan, *, policy, seed, alpha, horizons
+) -> DescriptiveImpact:
     """A descriptive design: no comparison group, so no estimate; the reason is stated."""
-    return ActivityImpact(
+    return DescriptiveImpact(
         activity_id=activity_id,
         activity_name=str(plan["activity_name"]),
         design="descriptive",
@@ -233,6 +254,7 @@ DESIGNS: Mapping[str, Design] = MappingProxyType(
             name="matched_comparison",
             label="Matched comparison",
             estimate=_matched_activity,
+            result=MatchedImpact,
             evidence="matched_did",
             report="evaluation.report.matched_sections",
         ),
@@ -240,6 +262,7 @@ DESIGNS: Mapping[str, Design] = MappingProxyType(
             name="did",
             label="Area comparison",
             estimate=_area_activity,
+            result=AreaImpact,
             evidence="area_did",
             report="evaluation.report.area_sections",
         ),
@@ -247,6 +270,7 @@ DESIGNS: Mapping[str, Design] = MappingProxyType(
             name="descriptive",
             label="Descriptive",
             estimate=_descriptive_activity,
+            result=DescriptiveImpact,
             evidence="descriptive",
             report="evaluation.report.descriptive_sections",
         ),

@@ -70,6 +70,7 @@ from evaluation.stacking import (
     Stacked,
     matched_sample,
 )
+from evaluation.subgroups import subgroup_effects
 
 __all__ = [
     "CANDIDATES",
@@ -137,6 +138,8 @@ class MatchedDiDResult(EstimateResult):
     candidates: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False, compare=False)
     horizons_test: WaldTest | None = field(default=None, compare=False)
     baseline: tuple[int, int] | None = None
+    subgroups: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False, compare=False)
+    """The headline within each priority cohort (`evaluation.subgroups`); empty unless asked for."""
     secondary: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False, compare=False)
     """Secondary outcomes at the headline horizon on the same matched sample
     (`evaluation.secondary`); empty unless asked for."""
@@ -344,6 +347,7 @@ def matched_comparison(
     estimator: Estimator = "baseline_did",
     candidates: bool = False,
     secondary: bool = False,
+    subgroups: bool = False,
     anchor_shift: int = 0,
     baseline: tuple[int, int] | str | None = "auto",
 ) -> MatchedDiDResult:
@@ -365,7 +369,8 @@ def matched_comparison(
     Justice Data Lab minimum by default); if none reaches it, the horizon with most
     participants, with `meets_minimum` False. `anchor_shift` > 0 anchors everyone that many
     months before referral (a placebo: `evaluation.falsification`). `secondary` adds the
-    secondary outcomes (`evaluation.secondary`) at the headline horizon on the same sample.
+    secondary outcomes (`evaluation.secondary`) at the headline horizon on the same sample, and
+    `subgroups` the headline within each priority cohort (`evaluation.subgroups`).
     """
     estimator = check_option("estimator", estimator, Estimator)
     if estimator != "baseline_did":
@@ -423,6 +428,10 @@ def matched_comparison(
     )
     if secondary:
         result = replace(result, secondary=_secondary(sample, outcomes, result, estimator, person, month))
+    if subgroups:
+        result = replace(
+            result, subgroups=_subgroups(sample, participants, comparison_pool, result, estimator, person)
+        )
     if not candidates:
         return result
     table = [_candidate_rows(result, estimator), _candidate_table(sample, covariates, estimator, settings)]
@@ -696,6 +705,26 @@ def _secondary(
         month=month,
         weights=_match_weights(len(stacked.frame), t_pos, c_pos),
         adjust=None if estimator == "did" else _adjustment(stacked.frame, list(matched.covariates)),
+    )
+
+
+def _subgroups(
+    sample: MatchedSample, participants, comparison_pool, result: MatchedDiDResult, estimator, person
+) -> pd.DataFrame:
+    """The headline within each priority cohort, by the headline's estimator at its horizon."""
+    stacked = sample.stacked
+    level = sample.data.relative(stacked.outcome_row, stacked.anchor_col, np.array([result.horizon]))[:, 0]
+    y = level if estimator == "adjusted_post" else level - stacked.pre_mean
+    return subgroup_effects(
+        sample,
+        participants,
+        comparison_pool,
+        y=y,
+        level=level,
+        adjust=None if estimator == "did" else _adjustment(stacked.frame, list(sample.matched.covariates)),
+        alpha=result.alpha,
+        min_n=result.min_n,
+        person=person,
     )
 
 

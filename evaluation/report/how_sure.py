@@ -18,7 +18,7 @@ from scipy import stats
 
 from evaluation.counterfactual import format_pp
 from evaluation.did.few_clusters import AreaInference
-from evaluation.disclosure import DisclosurePolicy, safe_rate
+from evaluation.disclosure import DisclosurePolicy, safe_count, safe_rate
 from evaluation.how_sure import MatchedSureness, matched_sureness
 from evaluation.multiplicity import adjusted_p_values
 from evaluation.power import detectable_from_standard_error
@@ -35,6 +35,7 @@ __all__ = [
     "how_sure",
     "matched_sentences",
     "outcome_table",
+    "subgroup_table",
     "trends_chart",
 ]
 
@@ -203,6 +204,81 @@ def outcome_table(matched, policy: DisclosurePolicy) -> pd.DataFrame:
             ],
         }
     )
+
+
+def subgroup_table(subgroups: pd.DataFrame, policy: DisclosurePolicy) -> pd.DataFrame:
+    """One row per priority cohort: its effect with unadjusted and Benjamini-Hochberg adjusted
+    p-values and the test of a difference from the other participants, or why there is none."""
+    adjusted = adjusted_p_values(subgroups["p_value"], "fdr_bh")
+
+    def p_text(value: float) -> str:
+        return f"{value:.3f}" if np.isfinite(value) else ""
+
+    return pd.DataFrame(
+        {
+            "Cohort": subgroups["cohort"],
+            "Participants followed": [str(safe_count(int(n), policy)) for n in subgroups["n"]],
+            "Effect (95% interval)": [
+                _effect(row, True) if np.isfinite(row["estimate"]) else "not estimated"
+                for _, row in subgroups.iterrows()
+            ],
+            "p-value": [p_text(v) for v in subgroups["p_value"]],
+            "Adjusted p-value": [p_text(v) for v in adjusted],
+            "Differs from the rest (p)": [p_text(v) for v in subgroups["difference_p_value"]],
+            "Why not estimated": subgroups["reason"],
+        }
+    )
+
+
+def _subgroup_part(ctx, matched) -> list:
+    subgroups = matched.subgroups
+    estimated = subgroups.dropna(subset=["estimate"])
+    out = [
+        heading("Who it worked for", level=3),
+        paragraph(
+            f"Exploratory: the headline within each priority cohort, where both the cohort and the other participants "
+            f"had at least {matched.min_n} people followed and matching balances the cohort. "
+            + (
+                f"{len(estimated)} of {len(subgroups)} cohorts could be estimated."
+                if len(estimated)
+                else "No cohort could be estimated; the table says why."
+            )
+        ),
+    ]
+    if len(estimated):
+        frame = pd.concat(
+            [
+                pd.DataFrame(
+                    [{"label": "All participants", "estimate": matched.estimate, "ci_lower": matched.ci_lower,
+                      "ci_upper": matched.ci_upper}]
+                ),
+                estimated.rename(columns={"cohort": "label"})[["label", "estimate", "ci_lower", "ci_upper"]],
+            ],
+            ignore_index=True,
+        )  # fmt: skip
+        out.append(
+            ctx.numbering.figure(
+                charts.forest_plot(frame, xlabel="Effect on the share in work (percentage points)", unit=""),
+                title="Effect by priority cohort",
+                subtitle=f"{matched.horizon} months after referral, with 95% intervals (exploratory)",
+                alt=(
+                    "Forest plot of the effect for all participants and for "
+                    + ", ".join(
+                        f"{r.label} ({100 * r.estimate:+.1f} points)" for r in frame.iloc[1:].itertuples()
+                    )
+                    + "."
+                ),
+                data=frame.round(4),
+            )
+        )
+    out.append(
+        ctx.numbering.table(
+            subgroup_table(subgroups, ctx.policy),
+            title="Effect by priority cohort",
+            note="Percentage points. Adjusted p-values: Benjamini-Hochberg over the cohorts estimated. [c] too few people to publish.",
+        )
+    )
+    return out
 
 
 def _interval(lower: float, upper: float) -> str:
@@ -389,26 +465,6 @@ def how_sure(ctx) -> list:
         )
     out.append(paragraph(*power_sentences(sureness, n_followed, ctx.policy)))
     out.append(bullets(bias_sentences(sureness)))
-    if len(matched.secondary):
-        out.append(
-            paragraph(
-                "Employment is the primary outcome and decides the verdict. The other outcomes are exploratory: "
-                "compared on the same matched people at the same horizon, with their p-values also adjusted for "
-                "the number of outcomes compared (Benjamini-Hochberg), so one significant result among several "
-                "is not over-read."
-            )
-        )
-        out.append(
-            ctx.numbering.table(
-                outcome_table(matched, ctx.policy),
-                title=f"Outcomes {sureness.horizon} months after referral",
-                note=(
-                    "Effects in percentage points for shares of people, in pounds a month for earnings; the change "
-                    "from before referral, as for the headline. Levels are those of the month measured. [c] too few "
-                    "people to publish; [x] not available."
-                ),
-            )
-        )
     data = bias_chart_data(sureness)
     if len(data):
         gamma = sureness.rosenbaum.critical_gamma if sureness.rosenbaum is not None else None
@@ -431,4 +487,26 @@ def how_sure(ctx) -> list:
                 data=data,
             )
         )
+    if len(matched.secondary):
+        out.append(
+            paragraph(
+                "Employment is the primary outcome and decides the verdict. The other outcomes are exploratory: "
+                "compared on the same matched people at the same horizon, with their p-values also adjusted for "
+                "the number of outcomes compared (Benjamini-Hochberg), so one significant result among several "
+                "is not over-read."
+            )
+        )
+        out.append(
+            ctx.numbering.table(
+                outcome_table(matched, ctx.policy),
+                title=f"Outcomes {sureness.horizon} months after referral",
+                note=(
+                    "Effects in percentage points for shares of people, in pounds a month for earnings; the change "
+                    "from before referral, as for the headline. Levels are those of the month measured. [c] too few "
+                    "people to publish; [x] not available."
+                ),
+            )
+        )
+    if len(matched.subgroups):
+        out += _subgroup_part(ctx, matched)
     return out

@@ -234,3 +234,31 @@ def test_a_level_resting_on_too_few_people_is_not_published():
     matched.observed_rate = 2 / 12  # two people in work among 12 followed
     table = outcome_table(matched, DEFAULT_POLICY)
     assert table.loc[0, "Participants"] == "[c]"
+
+
+def test_the_cohort_table_gives_each_effect_or_its_reason_with_adjusted_p_values():
+    from evaluation.report.how_sure import subgroup_table
+
+    subgroups = pd.DataFrame(
+        {
+            "cohort": ["Women", "Carers", "Disabled"],
+            "n": [80, 7, 70],
+            "estimate": [0.05, np.nan, -0.02],
+            "ci_lower": [0.01, np.nan, -0.07],
+            "ci_upper": [0.09, np.nan, 0.03],
+            "p_value": [0.02, np.nan, 0.40],
+            "difference_p_value": [0.30, np.nan, 0.12],
+            "reason": ["", "too few people: the cohort has fewer than 60 followed to the horizon", ""],
+        }
+    )
+    table = subgroup_table(subgroups, DEFAULT_POLICY)
+    assert table["Participants followed"].tolist() == ["80", "[c]", "70"]
+    assert table["Effect (95% interval)"].tolist() == [
+        "+5.0 (+1.0 to +9.0)",
+        "not estimated",
+        "-2.0 (-7.0 to +3.0)",
+    ]
+    # Benjamini-Hochberg over the two estimated: 0.02 x 2/1 = 0.04, 0.40 x 2/2 = 0.40
+    assert table["Adjusted p-value"].tolist() == ["0.040", "", "0.400"]
+    assert table["Differs from the rest (p)"].tolist() == ["0.300", "", "0.120"]
+    assert table["Why not estimated"].iloc[1].startswith("too few people")

@@ -11,7 +11,10 @@ With p_g the share of all units in cohort g:
   overall = plain mean over periods.
 
 Weights estimated from the sample add their own influence term (`_weight_if`),
-so the aggregate SEs account for the uncertainty in the cohort shares.
+so the aggregate SEs account for the uncertainty in the cohort shares. With sampling
+weights, p_g is the weighted share, mean(w_i 1{G_i = g}) with w rescaled to mean 1, as R
+`aggte` computes it. With a cluster variable, SEs and the detail covariance come from
+cluster sums of the influence functions (`evaluation.did.inference`).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from evaluation.did.inference import analytic_se, multiplier_bootstrap
+from evaluation.did.inference import analytic_se, covariance, multiplier_bootstrap
 from evaluation.did.results import AggregateResult, AggregationKind
 from evaluation.options import check_option
 from evaluation.results import normal_interval
@@ -43,14 +46,22 @@ class GroupTimeCore:
     control_group: str
     estimation_method: str
     anticipation: int = 0
+    unit_weight: np.ndarray | None = None  # (n,) sampling weights with mean 1; None: all 1
+    cluster: np.ndarray | None = None  # (n,) cluster codes 0..G-1; None: units are independent
 
     @property
     def n_units(self) -> int:
         return self.psi.shape[0]
 
+    @property
+    def n_clusters(self) -> int | None:
+        return None if self.cluster is None else int(self.cluster.max()) + 1
+
     def share(self, g: float) -> float:
-        """Share of all units in cohort g."""
-        return float(np.mean(self.unit_group == g))
+        """(Weighted) share of all units in cohort g."""
+        if self.unit_weight is None:
+            return float(np.mean(self.unit_group == g))
+        return float(np.mean(self.unit_weight * (self.unit_group == g)))
 
     def group_size(self, g: float) -> int:
         return int(np.sum(self.unit_group == g))
@@ -71,7 +82,7 @@ def _weight_if(core: GroupTimeCore, groups: np.ndarray, att: np.ndarray) -> np.n
 
     Delta method: with S = sum_j p_{g_j} and A = sum_j p_{g_j} att_j, the term is
     sum_j att_j [(1{G_i = g_j} - p_{g_j}) / S - p_{g_j} / S^2 sum_l (1{G_i = g_l} - p_{g_l})],
-    computed per unit from the cells of its own cohort.
+    computed per unit from the cells of its own cohort (w_i 1{G_i = g} with sampling weights).
     """
     shares = np.array([core.share(g) for g in groups])
     total, weighted = shares.sum(), shares @ att
@@ -81,6 +92,8 @@ def _weight_if(core: GroupTimeCore, groups: np.ndarray, att: np.ndarray) -> np.n
     unit_group = pd.Series(core.unit_group)
     own_att = unit_group.map(dict(zip(labels, att_sum, strict=True))).fillna(0.0).to_numpy()
     own_cells = unit_group.map(dict(zip(labels, n_cells, strict=True))).fillna(0.0).to_numpy()
+    if core.unit_weight is not None:
+        own_att, own_cells = core.unit_weight * own_att, core.unit_weight * own_cells
     return (own_att - weighted) / total - weighted / total**2 * (own_cells - total)
 
 
@@ -158,8 +171,8 @@ def _inference(core: GroupTimeCore, psi: np.ndarray) -> tuple[np.ndarray, float]
     uses the same multipliers as the cells.
     """
     if core.bootstrap == 0:
-        return analytic_se(psi), float(stats.norm.ppf(1 - core.alpha / 2))
-    boot = multiplier_bootstrap(psi, core.bootstrap, core.seed, core.alpha)
+        return analytic_se(psi, core.cluster), float(stats.norm.ppf(1 - core.alpha / 2))
+    boot = multiplier_bootstrap(psi, core.bootstrap, core.seed, core.alpha, core.cluster)
     return boot.std_error, boot.critical_value
 
 
@@ -206,5 +219,6 @@ def aggregate(core: GroupTimeCore, kind: AggregationKind) -> AggregateResult:
         estimation_method=core.estimation_method,
         bootstrap=core.bootstrap,
         seed=core.seed,
-        detail_covariance=psi.T @ psi / core.n_units**2,
+        detail_covariance=covariance(psi, core.cluster),
+        n_clusters=core.n_clusters,
     )

@@ -10,6 +10,14 @@ robustly by the interquartile range divided by the normal IQR, and the uniform
 (sup-t) critical value as the (1 - alpha) quantile of max_k |draw_k| / scale_k.
 Draws depend only on `seed`, n and the number of draws, so the cells and every
 aggregate of one result share the same multipliers.
+
+With a cluster variable (`cluster`: one integer code per unit) the influence functions are
+summed within clusters first (Callaway & Sant'Anna 2021, Remark 10; R `did` >= 2.5, where
+both the bootstrap and the analytic variance use cluster sums): the analytic SE is
+sqrt(sum_c S_c^2) / n, and the bootstrap draws one multiplier per cluster, so its SE
+estimates the same quantity. No small-sample factor G / (G - 1) is applied, as in R.
+moderndid 0.2.0 still averages within clusters (R `did` before 2.5), which agrees with
+cluster sums only when every cluster has the same number of units.
 """
 
 from __future__ import annotations
@@ -27,11 +35,28 @@ _CHUNK = 4096  # units per block of multipliers; fixed so draws are reproducible
 _TINY = np.sqrt(np.finfo(float).eps) * 10
 
 
-def analytic_se(psi: np.ndarray) -> np.ndarray:
-    """sqrt(sum psi^2) / n for each column; NaN where the variance is numerically zero."""
+def cluster_sums(psi: np.ndarray, cluster: np.ndarray) -> np.ndarray:
+    """Column sums of `psi` within each cluster: (G x k) for codes 0..G-1, one per row of psi."""
+    order = np.argsort(cluster, kind="stable")
+    sorted_codes = cluster[order]
+    starts = np.flatnonzero(np.concatenate([[True], sorted_codes[1:] != sorted_codes[:-1]]))
+    return np.add.reduceat(psi[order], starts, axis=0)
+
+
+def analytic_se(psi: np.ndarray, cluster: np.ndarray | None = None) -> np.ndarray:
+    """sqrt(sum psi^2) / n for each column (psi summed within clusters first, when given);
+    NaN where the variance is numerically zero."""
     n = psi.shape[0]
-    se = np.sqrt(np.sum(psi**2, axis=0)) / n
+    rows = psi if cluster is None else cluster_sums(psi, cluster)
+    se = np.sqrt(np.sum(rows**2, axis=0)) / n
     return np.where(se > _TINY, se, np.nan)
+
+
+def covariance(psi: np.ndarray, cluster: np.ndarray | None = None) -> np.ndarray:
+    """Analytic covariance of the estimates, psi'psi / n^2 (from cluster sums when clustered)."""
+    n = psi.shape[0]
+    rows = psi if cluster is None else cluster_sums(psi, cluster)
+    return rows.T @ rows / n**2
 
 
 def mammen(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
@@ -39,15 +64,16 @@ def mammen(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
     return np.where(rng.random(shape) < MAMMEN_P_LOW, MAMMEN_LOW, MAMMEN_HIGH)
 
 
-def bootstrap_draws(psi: np.ndarray, draws: int, seed: int | None) -> np.ndarray:
-    """draws x k matrix of sqrt(n) * mean_i(V_i psi_i), built block by block over units."""
-    n, k = psi.shape
+def bootstrap_draws(psi: np.ndarray, draws: int, seed: int | None, n: int | None = None) -> np.ndarray:
+    """draws x k matrix of sum_i V_i psi_i / sqrt(n), built block by block over the rows of psi
+    (units, or cluster sums with `n` the number of units)."""
+    rows, k = psi.shape
     rng = np.random.default_rng(seed)
     total = np.zeros((draws, k))
-    for start in range(0, n, _CHUNK):
+    for start in range(0, rows, _CHUNK):
         block = psi[start : start + _CHUNK]
         total += mammen(rng, (draws, block.shape[0])) @ block
-    return total / np.sqrt(n)
+    return total / np.sqrt(rows if n is None else n)
 
 
 @dataclass(frozen=True)
@@ -64,11 +90,15 @@ def iqr_scale(draws: np.ndarray) -> np.ndarray:
     return (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
 
 
-def multiplier_bootstrap(psi: np.ndarray, draws: int, seed: int | None, alpha: float) -> BootstrapInference:
+def multiplier_bootstrap(
+    psi: np.ndarray, draws: int, seed: int | None, alpha: float, cluster: np.ndarray | None = None
+) -> BootstrapInference:
     """Bootstrap SEs and uniform critical value; columns with no variation get NaN. A seed of None
-    draws fresh multipliers (the estimators always pass the seed they keep with the result)."""
+    draws fresh multipliers (the estimators always pass the seed they keep with the result).
+    With `cluster` codes, one multiplier per cluster multiplies that cluster's summed psi."""
     n = psi.shape[0]
-    boot = bootstrap_draws(psi, draws, seed)
+    rows = psi if cluster is None else cluster_sums(psi, cluster)
+    boot = bootstrap_draws(rows, draws, seed, n)
     scale = iqr_scale(boot)
     valid = np.isfinite(scale) & (scale > _TINY)
     se = np.where(valid, scale / np.sqrt(n), np.nan)

@@ -105,8 +105,10 @@ class AggregateResult(_PublicDiagnostics, EstimateResult):
     bootstrap: int = 0
     seed: int | None = None
     detail_covariance: np.ndarray | None = field(default=None, repr=False, compare=False)
-    """Analytic covariance of the detail rows' estimates (from their influence functions):
-    what a joint test or a parallel-trends sensitivity analysis of an event study needs."""
+    """Analytic covariance of the detail rows' estimates (from their influence functions, summed
+    within clusters when clustered): what a joint test or a parallel-trends sensitivity analysis
+    of an event study needs."""
+    n_clusters: int | None = None
 
     def rows(self) -> list[dict]:
         head = super().rows()
@@ -126,6 +128,9 @@ class GroupTimeResult(_PublicDiagnostics, EstimateResult):
     (uniform when bootstrapped) interval, n (units in the comparison), n_treated
     and `post` (time >= group). `pretrend_test` is the joint Wald test that all
     pre-treatment cells are zero. Call `aggregate(kind)` for the other summaries.
+    `weights` and `cluster` name the sampling-weight and cluster columns used (None: none;
+    `n_clusters` counts the clusters); `n_dropped_incomplete` counts units dropped because
+    they were missing in some period or had missing values (R did's balancing).
     """
 
     att_gt: pd.DataFrame = _frame_field()
@@ -138,6 +143,10 @@ class GroupTimeResult(_PublicDiagnostics, EstimateResult):
     critical_value: float = float("nan")
     n_units: int = 0
     n_dropped_always_treated: int = 0
+    n_dropped_incomplete: int = 0
+    weights: str | None = None
+    cluster: str | None = None
+    n_clusters: int | None = None
     groups: tuple[float, ...] = ()
     periods: tuple[float, ...] = ()
     _core: GroupTimeCore | None = field(default=None, repr=False, compare=False)

@@ -1,4 +1,4 @@
-"""Callaway & Sant'Anna (2021) group-time average treatment effects for balanced panels.
+"""Callaway & Sant'Anna (2021) group-time average treatment effects for (balanced) panels.
 
 Compute step of compute -> aggregate -> present: `staggered` estimates every
 ATT(g,t) with its influence function; `GroupTimeResult.aggregate` summarises.
@@ -16,6 +16,15 @@ Conventions follow R `did::att_gt` defaults (base_period="varying"):
   as never treated. With "not_yet_treated" and no never-treated units, periods
   from the last cohort's start (less anticipation) are dropped and that cohort
   serves as the control, as R does.
+- Unbalanced panels are balanced as R did does by default (allow_unbalanced_panel=FALSE):
+  units missing in some period, or with a missing outcome, covariate, weight or cluster
+  value, are dropped with a warning that counts them (`unbalanced="raise"` refuses instead).
+- Sampling weights (R's `weightsname`), constant within unit, enter each 2x2 estimator
+  (`evaluation.did.drdid`) and the cohort shares of the aggregates.
+- A cluster column above the unit (R's `clustervars`), constant within unit, makes every
+  SE, band, pre-test and covariance cluster-robust: influence functions are summed within
+  clusters, analytically and in the multiplier bootstrap, as R did >= 2.5 does
+  (`evaluation.did.inference`).
 
 The panel is held wide (units x periods) so each cell is a few vector
 operations; 20,000 units x 30 periods x 20 cohorts runs in seconds.
@@ -24,6 +33,7 @@ operations; 20,000 units x 30 periods x 20 cohorts runs in seconds.
 from __future__ import annotations
 
 import secrets
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -32,21 +42,29 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from evaluation.did._checks import check_alpha, check_numeric, covariate_list, listed
+from evaluation.did._checks import (
+    check_alpha,
+    check_numeric,
+    check_unique_unit_time,
+    covariate_list,
+    listed,
+)
 from evaluation.did.aggregate import GroupTimeCore, aggregate
 from evaluation.did.drdid import Method, did_panel
-from evaluation.did.inference import analytic_se, multiplier_bootstrap
+from evaluation.did.inference import analytic_se, covariance, multiplier_bootstrap
 from evaluation.did.results import GroupTimeResult, WaldTest
 from evaluation.errors import DesignError, OptionError
 from evaluation.options import check_option, require_columns
 
 ControlGroup = Literal["never_treated", "not_yet_treated"]
 BasePeriod = Literal["varying", "universal"]
+Unbalanced = Literal["drop", "raise"]
 
 
 @dataclass(frozen=True, eq=False)
 class _Panel:
-    """Balanced panel held wide: outcome (n x T), covariates (n x T x k), cohorts (n)."""
+    """Balanced panel held wide: outcome (n x T), covariates (n x T x k), cohorts (n), and per
+    unit its sampling weight and cluster code (None when not given)."""
 
     units: np.ndarray
     periods: np.ndarray
@@ -54,6 +72,8 @@ class _Panel:
     x: np.ndarray
     group: np.ndarray
     n_dropped: int = 0
+    weight: np.ndarray | None = None
+    cluster: np.ndarray | None = None
 
     def subset(self, keep_units: np.ndarray, keep_periods: np.ndarray, **changes) -> _Panel:
         """A copy restricted to some units and periods, with fields replaced by `changes`."""
@@ -65,6 +85,8 @@ class _Panel:
             "x": self.x[rows][:, cols],
             "group": self.group[rows],
             "n_dropped": self.n_dropped,
+            "weight": None if self.weight is None else self.weight[rows],
+            "cluster": None if self.cluster is None else self.cluster[rows],
         }
         return _Panel(**(fields | changes))
 
@@ -117,15 +139,101 @@ def _missing_units(frame, columns, u_codes, units) -> None:
         )
 
 
-def _build_panel(frame, *, outcome, unit, time, first_treated, covariates) -> _Panel:
-    """Validate and pivot the long frame into a `_Panel` (the input is not modified)."""
+def _unit_values(values: np.ndarray, u_codes, units, column: str, advice: str) -> np.ndarray:
+    """One value per unit of a numeric column that must not change within unit."""
+    per_unit = pd.Series(values).groupby(u_codes).agg(["min", "max"])
+    spread = per_unit["max"] - per_unit["min"]
+    varying = per_unit.index[spread.abs() > 1e-9 * per_unit["max"].abs().clip(lower=1.0)]
+    if len(varying):
+        raise DesignError(f"{column!r} changes within unit(s) {listed(units[varying])}", advice=advice)
+    return per_unit["min"].to_numpy()
+
+
+def _unit_weights(frame, weights: str, u_codes, units) -> np.ndarray:
+    """Sampling weights: finite, non-negative with a positive mean, one per unit."""
+    values = frame[weights].to_numpy(dtype=float)
+    if not np.isfinite(values).all() or (values < 0).any() or values.mean() <= 0:
+        raise DesignError(
+            f"staggered: weights column {weights!r} must be finite and non-negative with a positive mean",
+            advice="check the sampling weights",
+        )
+    return _unit_values(values, u_codes, units, weights, "give each unit one sampling weight")
+
+
+def _unit_clusters(frame, cluster: str, u_codes, units) -> np.ndarray:
+    """Cluster codes 0..G-1, one per unit; the cluster must not change within unit."""
+    codes = pd.factorize(frame[cluster], sort=True)[0].astype(float)
+    advice = "use a cluster that contains whole units (e.g. the area a person was referred in)"
+    return _unit_values(codes, u_codes, units, cluster, advice).astype(np.int64)
+
+
+def _balance(frame: pd.DataFrame, *, unit: str, time: str, used: list[str]) -> tuple[pd.DataFrame, int]:
+    """Rows of the units seen, with complete values, in every period; warns naming the others.
+
+    As R did's pre-processing: rows with a missing used value go first (the periods are those
+    of the remaining rows), then units not seen in every period (BMisc::makeBalancedPanel).
+    """
+    check_unique_unit_time(frame, unit, time, where="staggered")
+    complete = frame[[unit, time, *used]].notna().all(axis=1)
+    if not complete.any():
+        raise DesignError("staggered: every row has a missing value", advice="check the columns used")
+    n_periods = frame.loc[complete, time].nunique()
+    seen = frame.loc[complete].groupby(unit, sort=True)[time].nunique()
+    all_units = pd.Index(frame[unit].dropna().unique())
+    flawed = frame.loc[~complete, unit].dropna().unique()
+    keep = seen.index[seen == n_periods].difference(pd.Index(flawed))
+    dropped = all_units.difference(keep)
+    if len(keep) == 0:
+        raise DesignError(
+            f"staggered: no unit is seen with complete values in all {n_periods} periods",
+            advice="check the time column and missing values, or restrict to fewer periods",
+        )
+    if len(dropped):
+        warnings.warn(
+            f"staggered: {len(dropped)} of {len(all_units)} units are missing in some of the "
+            f"{n_periods} periods or have missing values, and were dropped to balance the panel "
+            f"(as R did does by default): {listed(dropped.sort_values())}",
+            UserWarning,
+            stacklevel=4,  # the caller of staggered
+        )
+    rows = frame[unit].isin(keep).to_numpy() & complete.to_numpy()
+    return frame.loc[rows], len(dropped)
+
+
+def _build_panel(
+    frame,
+    *,
+    outcome,
+    unit,
+    time,
+    first_treated,
+    covariates,
+    weights=None,
+    cluster=None,
+    unbalanced: str = "drop",
+) -> tuple[_Panel, int]:
+    """Validate and pivot the long frame into a `_Panel` (the input is not modified); also the
+    number of units dropped to balance it."""
+    extra = [c for c in (weights, cluster) if c is not None]
+    n_incomplete = 0
+    if unbalanced == "drop":
+        frame, n_incomplete = _balance(frame, unit=unit, time=time, used=[outcome, *covariates, *extra])
     u_codes, t_codes, units, periods = _balanced_codes(frame, unit, time)
-    _missing_units(frame, [outcome, *covariates], u_codes, units)
+    _missing_units(frame, [outcome, *covariates, *extra], u_codes, units)
     shape = (len(units), len(periods))
     y = _wide(frame[outcome].to_numpy(dtype=float), u_codes, t_codes, shape)
     x = _wide(frame[covariates].to_numpy(dtype=float).reshape(len(frame), -1), u_codes, t_codes, shape)
     group = _unit_cohorts(frame, first_treated, u_codes, units)
-    return _Panel(units=units, periods=periods, y=y, x=x, group=group)
+    panel = _Panel(
+        units=units,
+        periods=periods,
+        y=y,
+        x=x,
+        group=group,
+        weight=None if weights is None else _unit_weights(frame, weights, u_codes, units),
+        cluster=None if cluster is None else _unit_clusters(frame, cluster, u_codes, units),
+    )
+    return panel, n_incomplete
 
 
 def _recode_cohorts(panel: _Panel, anticipation: int, control_group: str) -> _Panel:
@@ -204,18 +312,23 @@ def _estimate_cell(panel, cell, control_group, anticipation, method, psi_out):
         )
     dy = panel.y[idx, cell.t_index] - panel.y[idx, cell.base_index]
     x = np.column_stack([np.ones(len(idx)), panel.x[idx, cell.base_index]])
-    att, inf = did_panel(dy, treated[idx].astype(float), x, method)
+    weights = None if panel.weight is None else panel.weight[idx]
+    att, inf = did_panel(dy, treated[idx].astype(float), x, method, weights)
     psi_out[idx] = inf * len(panel.group) / len(idx)
     return att, len(idx), int(treated.sum())
 
 
-def _pretrend(att, psi, pre) -> WaldTest | None:
-    """R did's Wald pre-test: n * att' V^-1 att over pre-treatment cells, V = psi'psi / n."""
-    keep = pre & np.isfinite(analytic_se(psi))
+def _pretrend(att, psi, pre, cluster=None) -> WaldTest | None:
+    """R did's Wald pre-test: n * att' V^-1 att over pre-treatment cells, V = psi'psi / n (from
+    cluster sums when clustered, as R did >= 2.5 does with analytic clustered SEs)."""
+    keep = pre & np.isfinite(analytic_se(psi, cluster))
     if not keep.any():
         return None
-    n = psi.shape[0]
-    cov = psi[:, keep].T @ psi[:, keep] / n**2
+    if cluster is None:
+        n = psi.shape[0]
+        cov = psi[:, keep].T @ psi[:, keep] / n**2
+    else:
+        cov = covariance(psi[:, keep], cluster)
     if np.linalg.matrix_rank(cov) < keep.sum():
         return None  # more pre-period cells than the units can inform (R did also declines: singular matrix)
     try:
@@ -226,10 +339,13 @@ def _pretrend(att, psi, pre) -> WaldTest | None:
     return WaldTest(statistic=stat, df=df, p_value=float(stats.chi2.sf(stat, df)))
 
 
-def _check_settings(control_group, method, anticipation, bootstrap, alpha, base_period="varying") -> None:
+def _check_settings(
+    control_group, method, anticipation, bootstrap, alpha, base_period="varying", unbalanced="drop"
+) -> None:
     """Options against their Literal types; counts must be non-negative integers."""
     check_option("control_group", control_group, ControlGroup)
     check_option("base_period", base_period, BasePeriod)
+    check_option("unbalanced", unbalanced, Unbalanced)
     check_option("method", method, Method)
     check_alpha(alpha)
     for name, value in {"anticipation": anticipation, "bootstrap": bootstrap}.items():
@@ -252,6 +368,9 @@ def staggered(
     bootstrap: int = 999,
     seed: int | None = None,
     base_period: BasePeriod = "varying",
+    weights: str | None = None,
+    cluster: str | None = None,
+    unbalanced: Unbalanced = "drop",
 ) -> GroupTimeResult:
     """Group-time ATTs (Callaway & Sant'Anna 2021) with influence-function inference.
 
@@ -264,15 +383,33 @@ def staggered(
     did's: "varying" compares each period before the start with the one before it;
     "universal" compares every period with the last one before the start (the event study that
     parallel-trends sensitivity analysis, `evaluation.sensitivity.honest`, needs).
+
+    `weights` names a column of sampling weights (R did's `weightsname`; constant within unit):
+    they weight each 2x2 comparison and the cohort shares. `cluster` names a column grouping
+    units (R did's `clustervars`, e.g. an area; constant within unit): SEs, bands, the pre-test
+    and covariances are then cluster-robust, from influence functions summed within clusters
+    (analytic and bootstrap alike, as R did >= 2.5). `unbalanced="drop"` (R did's default)
+    drops units missing in some period or with missing values, with a warning counting them;
+    "raise" refuses such a panel.
     """
     covs = covariate_list(covariates)
-    _check_settings(control_group, method, anticipation, bootstrap, alpha, base_period)
+    _check_settings(control_group, method, anticipation, bootstrap, alpha, base_period, unbalanced)
     where = "staggered"
     names = {"outcome": outcome, "unit": unit, "time": time, "first_treated": first_treated}
+    optional = {"weights": weights, "cluster": cluster}
+    names |= {k: v for k, v in optional.items() if v is not None}
     require_columns(frame, names | {f"covariates[{i}]": c for i, c in enumerate(covs)}, where=where)
-    check_numeric(frame, [outcome, time, first_treated, *covs], where=where)
-    panel = _build_panel(
-        frame, outcome=outcome, unit=unit, time=time, first_treated=first_treated, covariates=covs
+    check_numeric(frame, [outcome, time, first_treated, *covs, *([weights] if weights else [])], where=where)
+    panel, n_incomplete = _build_panel(
+        frame,
+        outcome=outcome,
+        unit=unit,
+        time=time,
+        first_treated=first_treated,
+        covariates=covs,
+        weights=weights,
+        cluster=cluster,
+        unbalanced=unbalanced,
     )
     panel = _recode_cohorts(panel, anticipation, control_group)
     cells = _cells(panel, anticipation, base_period)
@@ -294,17 +431,28 @@ def staggered(
         control_group=control_group,
         estimation_method=method,
         anticipation=anticipation,
+        unit_weight=None if panel.weight is None else panel.weight / panel.weight.mean(),
+        cluster=None if panel.cluster is None else np.unique(panel.cluster, return_inverse=True)[1],
     )
-    return _result(core, panel, fits)
+    return _result(core, panel, fits, weights=weights, cluster=cluster, n_incomplete=n_incomplete)
 
 
-def _result(core: GroupTimeCore, panel: _Panel, fits) -> GroupTimeResult:
-    """Cell table with SEs and bands, pre-test and the simple-aggregate headline."""
+def _result(
+    core: GroupTimeCore,
+    panel: _Panel,
+    fits,
+    *,
+    weights: str | None = None,
+    cluster: str | None = None,
+    n_incomplete: int = 0,
+) -> GroupTimeResult:
+    """Cell table with SEs and bands, pre-test and the simple-aggregate headline; the weight and
+    cluster columns and the number of units dropped to balance the panel are recorded."""
     if core.bootstrap:
-        boot = multiplier_bootstrap(core.psi, core.bootstrap, core.seed, core.alpha)
+        boot = multiplier_bootstrap(core.psi, core.bootstrap, core.seed, core.alpha, core.cluster)
         se, crit = boot.std_error, boot.critical_value
     else:
-        se, crit = analytic_se(core.psi), float(stats.norm.ppf(1 - core.alpha / 2))
+        se, crit = analytic_se(core.psi, core.cluster), float(stats.norm.ppf(1 - core.alpha / 2))
     table = pd.DataFrame(
         {
             "group": core.group,
@@ -329,7 +477,7 @@ def _result(core: GroupTimeCore, panel: _Panel, fits) -> GroupTimeResult:
         alpha=core.alpha,
         method=f"Callaway & Sant'Anna group-time ATT ({core.estimation_method})",
         att_gt=table,
-        pretrend_test=_pretrend(core.att, core.psi, core.time < core.group),
+        pretrend_test=_pretrend(core.att, core.psi, core.time < core.group, core.cluster),
         control_group=core.control_group,
         estimation_method=core.estimation_method,
         anticipation=core.anticipation,
@@ -338,6 +486,10 @@ def _result(core: GroupTimeCore, panel: _Panel, fits) -> GroupTimeResult:
         critical_value=crit,
         n_units=core.n_units,
         n_dropped_always_treated=panel.n_dropped,
+        n_dropped_incomplete=n_incomplete,
+        weights=weights,
+        cluster=cluster,
+        n_clusters=core.n_clusters,
         groups=tuple(float(g) for g in np.unique(core.group)),
         periods=tuple(float(t) for t in panel.periods),
         _core=core,

@@ -230,10 +230,14 @@ def test_staggered_result_shape(panel):
 def test_staggered_unbalanced_panel_names_units(panel):
     gappy = panel.drop(index=panel.index[(panel.id.isin([7, 11])) & (panel.t == 4)])
     with pytest.raises(DesignError, match="balanced panel.*7, 11"):
-        staggered(gappy, **STAG, bootstrap=0)
+        staggered(gappy, **STAG, bootstrap=0, unbalanced="raise")
     missing = panel.assign(y=panel.y.where(~((panel.id == 5) & (panel.t == 2))))
     with pytest.raises(DesignError, match="unit\\(s\\) 5"):
-        staggered(missing, **STAG, bootstrap=0)
+        staggered(missing, **STAG, bootstrap=0, unbalanced="raise")
+    # the default balances the panel as R did does, naming what it dropped
+    with pytest.warns(UserWarning, match="2 of 600 units .* dropped .*: 7, 11"):
+        dropped = staggered(gappy, **STAG, bootstrap=0)
+    assert dropped.n_units == 598 and dropped.n_dropped_incomplete == 2
 
 
 def test_staggered_without_never_treated_advises_not_yet_treated():

@@ -106,7 +106,10 @@ def _number(raw, what: str, *, blank: float | None = None) -> float:
 def _year(raw, what: str) -> int | None:
     if raw is None or (isinstance(raw, float) and math.isnan(raw)) or not str(raw).strip():
         return None
-    number = _number(raw, what)
+    try:
+        number = float(str(raw).strip())
+    except ValueError:
+        number = float("nan")
     if not number.is_integer() or not 1900 <= number <= 2200:
         raise InputError(f"{what} is {raw!r}; it must be a year such as 2025 (for 2025-26), or blank")
     return int(number)

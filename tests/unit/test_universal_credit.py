@@ -163,7 +163,8 @@ def test_income_tax_and_national_insurance_from_the_thresholds(values):
 def test_base_year_prices_scale_every_amount_together(values):
     # In 2024-25 prices every 2025-26 amount is x 97/100; tax and taper are unchanged in real terms.
     now, before = in_work(values, base_year=2025), in_work(values, base_year=2024)
-    for name in ("gross_earnings", "income_tax", "employee_ni", "employer_ni", "uc_out_of_work", "uc_in_work"):
+    amounts = ("gross_earnings", "income_tax", "employee_ni", "employer_ni", "uc_out_of_work", "uc_in_work")
+    for name in amounts:
         assert getattr(before, name) == pytest.approx(0.97 * getattr(now, name)), name
 
 

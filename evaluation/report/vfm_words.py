@@ -237,11 +237,13 @@ def assumption_sentences(appraisal: Appraisal) -> list[str]:
     persistence = _row(appraisal, "persistence_retention")
     if persistence is not None:
         observed = appraisal.effect.observed_years if appraisal.effect is not None else 1
+        months = appraisal.effect.measured_months if appraisal.effect is not None else None
         held = "the first year" if observed == 1 else f"the first {observed} years"
+        subject = "The effect" if months is None else f"The effect measured {months} months after referral"
         low, central, high = persistence["low"], persistence["value"], persistence["high"]
         low_text = "none after that" if low == 0 else f"{100 * low:g}%"
         found.append(
-            f"The effect is measured to hold for {held}; after that it is assumed to keep {100 * central:g}% "
+            f"{subject} is taken to hold for {held}; after that it is assumed to keep {100 * central:g}% "
             f"of its size each year (low case: {low_text}; high case: {100 * high:g}%)."
         )
     found.extend(appraisal.notes)

@@ -3,7 +3,7 @@
 - `values`: the unit values as data (`load_values`), each with its source, price year and date checked;
 - `universal_credit`: what a year in work changes in Universal Credit, tax and National Insurance;
 - `appraisal`: `appraise` an activity's `EmploymentEffect` against its costs in low, central and high
-  cases, and `combine` activities into the programme.
+  cases (`appraise_activity` from an `ActivityImpact`), and `combine` activities into the programme.
 
 The method and the table of values are in docs/value_for_money.md; the sentences in
 `evaluation.report.vfm_words`.
@@ -17,6 +17,7 @@ from evaluation.vfm.appraisal import (
     CaseAppraisal,
     EmploymentEffect,
     appraise,
+    appraise_activity,
     combine,
 )
 from evaluation.vfm.universal_credit import Claimant, InWork, in_work
@@ -32,6 +33,7 @@ __all__ = [
     "UnitValue",
     "ValuesTable",
     "appraise",
+    "appraise_activity",
     "combine",
     "in_work",
     "load_values",

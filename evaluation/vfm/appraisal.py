@@ -35,7 +35,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
+from typing import Literal, Protocol
 
 import pandas as pd
 
@@ -44,6 +44,18 @@ from evaluation.errors import OptionError
 from evaluation.options import check_option
 from evaluation.vfm.universal_credit import TAX_KEYS, Claimant, in_work, uc_keys
 from evaluation.vfm.values import CASES, DEFLATOR_KEY, Case, ValuesTable, load_values
+
+
+class ActivityLike(Protocol):
+    """What `appraise_activity` reads of an activity's impact result: its name and whole spend (and
+    `net_impacts`, the `NetImpact` at each horizon in months, where the design has them)."""
+
+    @property
+    def activity_name(self) -> str: ...
+
+    @property
+    def spend_gbp(self) -> float: ...
+
 
 __all__ = [
     "BENEFIT_LINES",
@@ -54,6 +66,7 @@ __all__ = [
     "EmploymentEffect",
     "Line",
     "appraise",
+    "appraise_activity",
     "combine",
 ]
 
@@ -140,7 +153,8 @@ class EmploymentEffect:
     `observed_years` is how many years the effect is measured to hold (a 12-month horizon: 1).
     `people_per_unit` is the number of people one whole unit of effect on the rate stands for
     (participants x additionality factor), to turn a number of people back into an effect.
-    `displacement_applied` is any displacement already in the number (from `net_impact`).
+    `displacement_applied` is any displacement already in the number (from `net_impact`);
+    `measured_months` the horizon it was measured at, for the words.
     """
 
     estimate: float
@@ -149,6 +163,7 @@ class EmploymentEffect:
     observed_years: int = 1
     people_per_unit: float | None = None
     displacement_applied: float = 0.0
+    measured_months: int | None = None
     label: str = ""
 
     def __post_init__(self) -> None:
@@ -189,7 +204,7 @@ class EmploymentEffect:
     @classmethod
     def from_net_impact(cls, net: NetImpact, horizon_months: int, label: str = "") -> EmploymentEffect:
         """The effect of a `NetImpact` measured `horizon_months` after referral (the key of
-        `ActivityImpact.net_impacts`): its net additional outcomes and their interval."""
+        `net_impacts` of a matched comparison's result): its net additional outcomes and interval."""
         if isinstance(horizon_months, bool) or not isinstance(horizon_months, int) or horizon_months < 1:
             raise OptionError(f"horizon_months={horizon_months!r} must be a whole number of months")
         unit = net.n_participants * net.additionality_factor
@@ -200,6 +215,7 @@ class EmploymentEffect:
             observed_years=max(1, horizon_months // 12),
             people_per_unit=unit if unit > 0 else None,
             displacement_applied=net.displacement,
+            measured_months=horizon_months,
             label=label or net.horizon_label,
         )
 
@@ -624,6 +640,26 @@ def appraise(
         claimant=claimant,
         notes=notes,
     )
+
+
+def appraise_activity(
+    impact: ActivityLike, *, horizon_months: int | None = None, **options
+) -> Appraisal | None:
+    """Appraise an activity's impact result: its net impact at `horizon_months` (default: the
+    longest horizon reported, so the least is assumed about persistence) against its whole spend.
+    None when there is nothing to appraise: no net impacts (a design without them, not estimated,
+    too few followed long enough, or failed its checks) or no spend. `options` go to `appraise`
+    (values, assumptions, claimant, ...).
+    """
+    nets: Mapping[int, NetImpact] = getattr(impact, "net_impacts", None) or {}
+    if not nets or not math.isfinite(impact.spend_gbp):
+        return None
+    horizon = max(nets) if horizon_months is None else horizon_months
+    if horizon not in nets:
+        raise OptionError(f"horizon_months={horizon!r} has no net impact; reported: {sorted(nets)}")
+    effect = EmploymentEffect.from_net_impact(nets[horizon], horizon)
+    options.setdefault("label", impact.activity_name)
+    return appraise(effect, spend_gbp=impact.spend_gbp, **options)
 
 
 def combine(

@@ -19,11 +19,19 @@ from pathlib import Path
 
 import pytest
 
-from evaluation.counterfactual import net_impact
+from evaluation.counterfactual import NetImpact, net_impact
 from evaluation.errors import InputError, OptionError
 from evaluation.report import vfm_words as words
 from evaluation.results import EstimateResult
-from evaluation.vfm import Assumptions, EmploymentEffect, appraise, combine, load_values, read_values_file
+from evaluation.vfm import (
+    Assumptions,
+    EmploymentEffect,
+    appraise,
+    appraise_activity,
+    combine,
+    load_values,
+    read_values_file,
+)
 from evaluation.vfm.values import COLUMNS
 from tests.unit.test_universal_credit import rules_table
 
@@ -236,6 +244,39 @@ def test_from_a_net_impact():
     assert (found.estimate, found.lower, found.upper) == pytest.approx((30, 10, 50))
     assert found.observed_years == 2 and found.people_per_unit == 500
     assert found.significant
+
+
+@dataclasses.dataclass(frozen=True)
+class Result:
+    """What appraise_activity reads of an activity's impact result (a matched comparison's has it)."""
+
+    activity_name: str
+    spend_gbp: float
+    net_impacts: dict[int, NetImpact]
+
+
+def test_an_activity_is_appraised_at_its_longest_horizon():
+    def net(estimate: float, months: int):
+        result = EstimateResult(
+            term=f"{months} months", estimate=estimate, std_error=0.02, ci_lower=estimate - 0.04,
+            ci_upper=estimate + 0.04, n=200,
+        )  # fmt: skip
+        return net_impact(result, observed_rate=0.30, n_participants=500, spend_gbp=600_000)
+
+    nets = {6: net(0.04, 6), 12: net(0.06, 12)}
+    impact = Result(activity_name="Triage", spend_gbp=600_000.0, net_impacts=nets)
+    a = appraise_activity(impact, values=rules_table())
+    assert a is not None and a.label == "Triage"
+    assert a.effect is not None and a.effect.measured_months == 12
+    assert a.central.people_full_effect == pytest.approx(30)  # 0.06 x 500, not the 6-month 20
+    assert appraise_activity(impact, horizon_months=6, values=rules_table()).central.people_full_effect == 20
+    assert appraise_activity(dataclasses.replace(impact, spend_gbp=float("nan"))) is None
+    assert appraise_activity(dataclasses.replace(impact, net_impacts={})) is None
+    with pytest.raises(OptionError, match="no net impact"):
+        appraise_activity(impact, horizon_months=24)
+    assert "The effect measured 12 months after referral is taken to hold for the first year" in " ".join(
+        words.assumption_sentences(a)
+    )
 
 
 # ---------------------------------------------------------------- the values file

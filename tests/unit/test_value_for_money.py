@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,8 @@ from tests.unit.test_universal_credit import rules_table
 
 PER_PERSON = 18728.16
 FISCAL = 3640.6584
-SHIPPED = Path(__file__).resolve().parents[2] / "evaluation" / "data" / "unit_values.csv"
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = ROOT / "evaluation" / "data" / "unit_values.csv"
 
 
 def effect(estimate: float, lower: float | None = None, upper: float | None = None, **kw) -> EmploymentEffect:
@@ -347,6 +349,23 @@ def test_missing_values_are_named(tmp_path):
     short = dataclasses.replace(values, rows=tuple(r for r in values.rows if r.key != "wellby_value"))
     with pytest.raises(InputError, match="'wellby_value'"):
         appraise(effect(1), spend_gbp=1, values=short)
+
+
+def test_the_page_lists_the_shipped_values_and_their_example():
+    doc = (ROOT / "docs" / "value_for_money.md").read_text(encoding="utf-8")
+    listed = dict(re.findall(r"^\| `(\w+)` \| ([^|]+) \|", doc, flags=re.M))
+    deflators = dict(re.findall(r"^\| (\d{4})-\d\d \| ([\d.]+) \|", doc, flags=re.M))
+    with SHIPPED.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            shown = deflators[row["price_year"]] if row["key"] == "gdp_deflator" else listed[row["key"]]
+            assert float(shown) == float(row["value"]), row["key"]
+    a = appraise(effect(30, 10, 50), spend_gbp=600_000)
+    money = [words.short_money(c.pv_benefits) for c in (a.low, a.high, a.central)]
+    assert "benefits between {} and {} (central {})".format(*money) in doc
+    assert (
+        f"at least {words.years_text(a.central.years_needed)}, or with about {a.central.people_needed:,.0f} people"
+        in doc
+    )
 
 
 # ---------------------------------------------------------------- sentences from the numbers

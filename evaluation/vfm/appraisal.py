@@ -648,7 +648,7 @@ def appraise_activity(
     """Appraise an activity's impact result: its net impact at `horizon_months` (default: the
     longest horizon reported, so the least is assumed about persistence) against its whole spend.
     None when there is nothing to appraise: no net impacts (a design without them, not estimated,
-    too few followed long enough, or failed its checks) or no spend. `options` go to `appraise`
+    too few followed long enough, or failed its checks), an effect without an interval, or no spend. `options` go to `appraise`
     (values, assumptions, claimant, ...).
     """
     nets: Mapping[int, NetImpact] = getattr(impact, "net_impacts", None) or {}
@@ -657,7 +657,12 @@ def appraise_activity(
     horizon = max(nets) if horizon_months is None else horizon_months
     if horizon not in nets:
         raise OptionError(f"horizon_months={horizon!r} has no net impact; reported: {sorted(nets)}")
-    effect = EmploymentEffect.from_net_impact(nets[horizon], horizon)
+    net = nets[horizon]
+    if not all(
+        map(math.isfinite, (net.net_additional, net.net_additional_ci_lower, net.net_additional_ci_upper))
+    ):
+        return None  # the effect could not be estimated with an interval
+    effect = EmploymentEffect.from_net_impact(net, horizon)
     options.setdefault("label", impact.activity_name)
     return appraise(effect, spend_gbp=impact.spend_gbp, **options)
 

@@ -274,6 +274,8 @@ def test_an_activity_is_appraised_at_its_longest_horizon():
     assert appraise_activity(impact, horizon_months=6, values=rules_table()).central.people_full_effect == 20
     assert appraise_activity(dataclasses.replace(impact, spend_gbp=float("nan"))) is None
     assert appraise_activity(dataclasses.replace(impact, net_impacts={})) is None
+    unknown = dataclasses.replace(nets[12], net_additional_ci_lower=float("nan"))
+    assert appraise_activity(dataclasses.replace(impact, net_impacts={12: unknown})) is None
     with pytest.raises(OptionError, match="no net impact"):
         appraise_activity(impact, horizon_months=24)
     assert "The effect measured 12 months after referral is taken to hold for the first year" in " ".join(

@@ -1,8 +1,12 @@
-"""What the impact report says about one activity, computed: the `ActivityImpact` record.
+"""What the impact report says about one activity, computed: a result type per impact design.
 
 `evaluation.impact.estimate_activity` builds one per activity, by the design in the delivery
-plan (`ImpactDesign`). Numbers, the reason an activity was not estimated and its notes; the
-headline sentences built from them are in the report layer (`evaluation.report.sentences`).
+plan. The results are a tagged union: every design's result is a frozen `ActivityImpact` (the
+fields every design has, tagged by `design`) of the type its registry entry declares
+(`evaluation.designs.Design.result`): `MatchedImpact`, `AreaImpact` or `DescriptiveImpact` here,
+and a new design's own type beside its estimator. Numbers only: the reason an activity was not
+estimated and its notes are the only words, and the report layer (`evaluation.report`) writes
+everything else, reading a design's own fields through that design's report family.
 """
 
 from __future__ import annotations
@@ -10,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
 
 import pandas as pd
 
@@ -23,22 +26,32 @@ from evaluation.matched import MatchedDiDResult
 from evaluation.results import EstimateResult
 from evaluation.sensitivity.honest import HonestResult
 
-__all__ = ["ActivityImpact", "ImpactDesign", "reason_clause", "total_spend"]
+__all__ = [
+    "ActivityImpact",
+    "AreaImpact",
+    "DescriptiveImpact",
+    "ImpactDesign",
+    "MatchedImpact",
+    "total_spend",
+]
 
-ImpactDesign = Literal["matched_comparison", "did", "descriptive"]
-"""The delivery plan's `impact_design` values (data_contracts/delivery_plan.yaml)."""
+ImpactDesign = str
+"""A delivery plan's `impact_design`: a name in `evaluation.impact.DESIGNS` (the contract's
+allowed values are tested against it)."""
+
+FRAME_COLUMNS = ["term", "estimate", "std_error", "ci_lower", "ci_upper", "n"]
 
 
 @dataclass(frozen=True, kw_only=True)
 class ActivityImpact:
-    """Everything the impact report says about one activity, computed, not presented.
+    """What every design's result has: one activity's impact, computed, not presented.
 
-    `status` is "estimated" or "not_estimated" (then `reason` says why, in words that can
-    be published). `headline` is the main estimate: the matched DiD at its headline horizon
-    (a proportion) or the area-level simple ATT (percentage points of the employment rate).
-    `net_impacts` maps each horizon in months with enough participants to its `NetImpact`;
-    `notes` lists the other facts a reader needs (horizons not reported, scope of net
-    impact, areas compared).
+    `design` is the tag (the delivery plan's `impact_design`). `status` is "estimated" or
+    "not_estimated" (then `reason` says why, in words that can be published). `headline` is the
+    design's main estimate, if it made one, and `falsification` the checks that decide whether
+    its verdict is published; `notes` lists the other facts a reader needs. A design's own
+    fields are on its result type, each with a default, so that a result stating only why
+    nothing was estimated can be built from these fields alone.
     """
 
     activity_id: str
@@ -50,18 +63,7 @@ class ActivityImpact:
     n_participants: int
     spend_gbp: float
     headline: EstimateResult | None = field(default=None, repr=False, compare=False)
-    matched: MatchedDiDResult | None = field(default=None, repr=False, compare=False)
-    area: GroupTimeResult | None = field(default=None, repr=False, compare=False)
-    area_dynamic: AggregateResult | None = field(default=None, repr=False, compare=False)
-    area_twfe: DiDResult | None = field(default=None, repr=False, compare=False)
-    area_inference: AreaInference | None = field(default=None, repr=False, compare=False)
-    area_sensitivity: HonestResult | None = field(default=None, repr=False, compare=False)
     falsification: Falsification | None = field(default=None, repr=False, compare=False)
-    n_treated_areas: int = 0
-    n_control_areas: int = 0
-    net_impacts: Mapping[int, NetImpact] = field(
-        default_factory=lambda: MappingProxyType({}), repr=False, compare=False
-    )
     notes: tuple[str, ...] = ()
     alpha: float = 0.05
     seed: int | None = None
@@ -76,35 +78,73 @@ class ActivityImpact:
         """An estimate whose verdict may be published: it passed the falsification checks."""
         return self.estimated and (self.falsification is None or self.falsification.credible)
 
+    def _estimate_frames(self) -> list[pd.DataFrame]:
+        """The design's estimates as frames with a `method` column (none here)."""
+        return []
+
     def to_frame(self) -> pd.DataFrame:
         """Every estimate behind the report: term, estimate, std_error, CI, n, and method."""
-        columns = ["term", "estimate", "std_error", "ci_lower", "ci_upper", "n"]
-        parts = []
-        if self.matched is not None:
-            parts.append(self.matched.to_frame().assign(method="matched DiD"))
-            naive = self.matched.naive.to_frame().assign(method="unmatched difference")
-            parts.append(naive)
-        if self.area is not None:
-            head = pd.DataFrame(EstimateResult.rows(self.area), columns=columns)
-            parts.append(head.assign(method="staggered DiD (Callaway & Sant'Anna)"))
-        if self.area_twfe is not None:
-            parts.append(self.area_twfe.to_frame().assign(method="two-way fixed effects"))
+        parts = self._estimate_frames()
         if not parts:
-            return pd.DataFrame(columns=[*columns, "method"])
+            return pd.DataFrame(columns=[*FRAME_COLUMNS, "method"])
         return pd.concat(parts, ignore_index=True)
 
     def summary(self) -> str:
+        """The result for a console: design and status, then the estimates and notes or the reason."""
         head = f"{self.activity_name} ({self.activity_id}): {self.design}, {self.status}"
         if not self.estimated:
-            return f"{head}: {reason_clause(self.reason)}."
+            return f"{head}: {self.reason}"
         table = self.to_frame().to_string(index=False, float_format=lambda v: f"{v:.4f}")
         return f"{head}\n{table}\n" + "\n".join(self.notes)
 
 
-def reason_clause(reason: str) -> str:
-    """A reason as the middle of a sentence: first letter in lower case, no full stop."""
-    reason = reason.rstrip(". ")
-    return reason[:1].lower() + reason[1:] if reason[:2] != reason[:2].upper() else reason
+@dataclass(frozen=True, kw_only=True)
+class MatchedImpact(ActivityImpact):
+    """A matched comparison's result: the matched DiD (`matched`: the headline horizon's estimate,
+    every horizon, balance, candidates; None when too few people for one) and, at each horizon in
+    months with enough participants, its `NetImpact` (`net_impacts`)."""
+
+    matched: MatchedDiDResult | None = field(default=None, repr=False, compare=False)
+    net_impacts: Mapping[int, NetImpact] = field(
+        default_factory=lambda: MappingProxyType({}), repr=False, compare=False
+    )
+
+    def _estimate_frames(self) -> list[pd.DataFrame]:
+        if self.matched is None:
+            return []
+        return [
+            self.matched.to_frame().assign(method="matched DiD"),
+            self.matched.naive.to_frame().assign(method="unmatched difference"),
+        ]
+
+
+@dataclass(frozen=True, kw_only=True)
+class AreaImpact(ActivityImpact):
+    """An area comparison's result: the Callaway & Sant'Anna estimate (`area`), its event-time
+    aggregate, two-way fixed effects for comparison, few-cluster inference and parallel-trends
+    sensitivity, and how many local authorities ran the activity and did not."""
+
+    area: GroupTimeResult | None = field(default=None, repr=False, compare=False)
+    area_dynamic: AggregateResult | None = field(default=None, repr=False, compare=False)
+    area_twfe: DiDResult | None = field(default=None, repr=False, compare=False)
+    area_inference: AreaInference | None = field(default=None, repr=False, compare=False)
+    area_sensitivity: HonestResult | None = field(default=None, repr=False, compare=False)
+    n_treated_areas: int = 0
+    n_control_areas: int = 0
+
+    def _estimate_frames(self) -> list[pd.DataFrame]:
+        parts = []
+        if self.area is not None:
+            head = pd.DataFrame(EstimateResult.rows(self.area), columns=FRAME_COLUMNS)
+            parts.append(head.assign(method="staggered DiD (Callaway & Sant'Anna)"))
+        if self.area_twfe is not None:
+            parts.append(self.area_twfe.to_frame().assign(method="two-way fixed effects"))
+        return parts
+
+
+@dataclass(frozen=True, kw_only=True)
+class DescriptiveImpact(ActivityImpact):
+    """A descriptive design's result: no comparison, so never an estimate; `reason` says so."""
 
 
 def total_spend(programme, activity_id: str) -> float:

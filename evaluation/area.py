@@ -16,7 +16,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from evaluation.activity import ActivityImpact, total_spend
+from evaluation.activity import AreaImpact, total_spend
 from evaluation.counterfactual import evidence_strength
 from evaluation.did import staggered, twfe
 from evaluation.did.few_clusters import area_inference
@@ -59,7 +59,7 @@ def _area_panel_indexed(panel: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def area_activity(programme, activity_id, plan, *, seed, alpha, policy) -> ActivityImpact:
+def area_activity(programme, activity_id, plan, *, seed, alpha, policy) -> AreaImpact:
     """One activity of the "did" design (its delivery-plan row `plan`), as `estimate_activity` needs."""
     base = {
         "activity_id": activity_id,
@@ -80,13 +80,13 @@ def area_activity(programme, activity_id, plan, *, seed, alpha, policy) -> Activ
             if not programme.has("area_panel")
             else "the area statistics supplied (area_panel) hold no rows for this activity"
         )
-        return ActivityImpact(status="not_estimated", reason=reason, **base)
+        return AreaImpact(status="not_estimated", reason=reason, **base)
     frame = _area_panel_indexed(panel)
     units = frame.groupby(AREA_UNIT)["_first"].first()
     n_treated, n_control = int((units > 0).sum()), int((units == 0).sum())
     if n_treated < MIN_TREATED_AREAS:
         base["evidence"] = evidence_strength("area_too_few")
-        return ActivityImpact(
+        return AreaImpact(
             status="not_estimated",
             reason=too_few_areas_reason(n_treated),
             n_treated_areas=n_treated,
@@ -110,7 +110,7 @@ def area_activity(programme, activity_id, plan, *, seed, alpha, policy) -> Activ
     inference = area_inference(wide, units.to_numpy(), alpha=alpha, seed=seed)
     if not inference.check.verdict or inference.wild is None:
         base["evidence"] = evidence_strength("area_too_few")
-        return ActivityImpact(
+        return AreaImpact(
             status="not_estimated",
             reason=too_few_areas_reason(n_treated),
             n_treated_areas=n_treated,
@@ -147,7 +147,7 @@ def area_activity(programme, activity_id, plan, *, seed, alpha, policy) -> Activ
     checks = Falsification(placebos=(), pre_path=result.pretrend_test, pre_path_label="area")
     if not checks.credible:
         base["evidence"] = evidence_strength("area_not_credible")
-    return ActivityImpact(
+    return AreaImpact(
         status="estimated",
         reason="area-level difference-in-differences",
         headline=headline,

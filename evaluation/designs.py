@@ -1,11 +1,11 @@
 """Impact designs as data: one `Design` per value of the delivery plan's `impact_design`.
 
 A design declares everything the toolkit needs to know about it in one place: its name (the
-contract value), its label in tables, its estimator, the evidence rating of an estimate it makes,
-and the report module whose family of sections presents it. `evaluation.impact.DESIGNS` holds the
-entries; `estimate_activity` dispatches through them, the reports find their sections and labels
-through them (`evaluation.report.families`), and a test checks that the contract's allowed values
-and the registry agree.
+contract value), its label in tables, its estimator and the frozen result type it returns, the
+evidence rating of an estimate it makes, and the report module whose family of sections presents
+it. `evaluation.impact.DESIGNS` holds the entries; `estimate_activity` dispatches through them,
+the reports find their sections and labels through them (`evaluation.report.families`), and a
+test checks that the contract's allowed values and the registry agree.
 
 Adding a design (synthetic control, say) touches its estimator, its entry in `DESIGNS`, a value
 in the delivery-plan contract, and its report module; a part missing fails loudly here, when the
@@ -18,9 +18,10 @@ from __future__ import annotations
 import importlib.util
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, fields
 from typing import Any
 
+from evaluation.activity import ActivityImpact
 from evaluation.counterfactual import Design as EvidenceDesign
 from evaluation.counterfactual import evidence_strength
 from evaluation.errors import OptionError
@@ -30,8 +31,10 @@ from evaluation.errors import OptionError
 class Design:
     """One impact design (see the module docstring).
 
-    `estimate(programme, activity_id, plan, *, policy, seed, alpha, horizons)` returns an
-    `ActivityImpact`; `evidence` names the evidence rating of an estimate it makes
+    `estimate(programme, activity_id, plan, *, policy, seed, alpha, horizons)` returns a
+    `result`: the design's own frozen subclass of `ActivityImpact`, whose extra fields all have
+    defaults (a result saying only why nothing was estimated is built from the common ones);
+    `evidence` names the evidence rating of an estimate it makes
     (`counterfactual.evidence_strength`); `report` is the module (dotted name) whose `FAMILY`
     presents it (`evaluation.report.families.Family`).
     """
@@ -39,6 +42,7 @@ class Design:
     name: str
     label: str
     estimate: Callable[..., Any]
+    result: type[ActivityImpact]
     evidence: EvidenceDesign  # checked when the entry is built
     report: str
 
@@ -50,6 +54,7 @@ class Design:
             problems.append("it has no label")
         if not callable(self.estimate):
             problems.append("its estimator is not callable")
+        problems += _result_problems(self.result)
         if not _module_exists(self.report):
             problems.append(f"its report module {self.report!r} does not exist")
         try:
@@ -58,6 +63,22 @@ class Design:
             problems.append(f"evidence {self.evidence!r} is not a known evidence rating")
         if problems:
             raise OptionError(f"Impact design {self.name!r} is incomplete: " + "; ".join(problems) + ".")
+
+
+def _result_problems(result: Any) -> list[str]:
+    """What stops `result` being a design's result type: its own subclass of `ActivityImpact` (frozen,
+    as Python requires of a dataclass subclassing a frozen one) whose own fields have defaults."""
+    if not (isinstance(result, type) and issubclass(result, ActivityImpact)) or result is ActivityImpact:
+        return [f"its result type {result!r} is not its own subclass of ActivityImpact"]
+    common = {f.name for f in fields(ActivityImpact)}
+    required = [
+        f.name
+        for f in fields(result)
+        if f.name not in common and f.default is MISSING and f.default_factory is MISSING
+    ]
+    if required:
+        return [f"its result type {result.__name__} has fields without defaults: {', '.join(required)}"]
+    return []
 
 
 def _module_exists(name: str) -> bool:

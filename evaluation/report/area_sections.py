@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from evaluation.activity import ActivityImpact
+from evaluation.activity import ActivityImpact, AreaImpact
 from evaluation.disclosure import DisclosurePolicy, per_person
 from evaluation.report import charts, checks
 from evaluation.report.context import ImpactContext
 from evaluation.report.display import bullets, heading, headline, paragraph
-from evaluation.report.families import Family
+from evaluation.report.families import Family, result_of
 from evaluation.report.formatting import (
     and_list,
     interval_level,
@@ -51,12 +51,18 @@ AREA_PRE_QUARTERS = 8
 """Quarters before the start shown in the area event-study chart (earlier ones rest on few areas)."""
 
 
+def _result(impact: ActivityImpact) -> AreaImpact:
+    """The area comparison's own result type (`AreaImpact`): these sections present nothing else."""
+    return result_of(impact, AreaImpact)
+
+
 def _complete(impact: ActivityImpact) -> bool:
     """An estimate with its area comparison: every area section has something to show."""
+    impact = _result(impact)
     return impact.estimated and impact.area is not None
 
 
-def _withheld_sentences(impact: ActivityImpact, name: str) -> list[str]:
+def _withheld_sentences(impact: AreaImpact, name: str) -> list[str]:
     """The headline when the areas were already moving apart: no verdict, why, and the estimate
     for the record."""
     effect = required(impact.headline, "headline estimate")
@@ -72,7 +78,7 @@ def _withheld_sentences(impact: ActivityImpact, name: str) -> list[str]:
 def _headline(ctx: ImpactContext) -> list:
     """The change in the employment rate of the activity's areas against comparison areas, the
     verdict withheld and why, or why no areas could be compared."""
-    impact = ctx.result
+    impact = _result(ctx.result)
     if not _complete(impact):
         return [
             headline(
@@ -102,12 +108,13 @@ def _headline(ctx: ImpactContext) -> list:
 
 def _sentences(impact: ActivityImpact) -> list[str]:
     """The area headline sentence (`area_sentence`)."""
+    impact = _result(impact)
     return [area_sentence(required(impact.headline, "headline estimate"))]
 
 
 def _scope(ctx: ImpactContext) -> list:
     """The areas compared: how many ran the activity, when each started, and the comparison areas."""
-    impact = ctx.result
+    impact = _result(ctx.result)
     if not _complete(impact):
         return [paragraph(f"No area comparison could be made: {no_estimate_reason(impact)}.")]
     panel = ctx.programme.area_panel_of(ctx.activity_id)
@@ -167,7 +174,7 @@ def area_trends(panel: pd.DataFrame, outcome: str = "employment_rate") -> pd.Dat
 def _over_time(ctx: ImpactContext) -> list:
     """The employment rate in the activity's areas and comparison areas by quarter, the difference by
     quarter since the start, and the estimates with what few areas mean for their interval."""
-    impact = ctx.result
+    impact = _result(ctx.result)
     if not _complete(impact):
         return []
     level = interval_level(impact.alpha)
@@ -303,7 +310,7 @@ def _over_time(ctx: ImpactContext) -> list:
     ]
 
 
-def few_areas_text(impact: ActivityImpact) -> str:
+def few_areas_text(impact: AreaImpact) -> str:
     """What few areas mean for the interval, in words that follow from the interval itself."""
     effect = required(impact.headline, "headline estimate")
     lower, upper = signed(effect.ci_lower), signed(effect.ci_upper)
@@ -332,7 +339,7 @@ def few_areas_text(impact: ActivityImpact) -> str:
 
 def _net_outcomes(ctx: ImpactContext, spend_text: str) -> list:
     """Why net outcomes in people are not estimated for a system-level activity, with its spend."""
-    impact = ctx.result
+    impact = _result(ctx.result)
     if not _complete(impact):
         return [paragraph(not_estimated_sentence(impact), spend_text)]
     each = per_person(
@@ -351,7 +358,7 @@ def _net_outcomes(ctx: ImpactContext, spend_text: str) -> list:
 
 def _evidence(ctx: ImpactContext) -> list[str]:
     """The checks behind the strength of evidence: how many areas, and the quarters before the start."""
-    impact = ctx.result
+    impact = _result(ctx.result)
     if not _complete(impact):
         return []
     dynamic = required(
@@ -369,7 +376,7 @@ def _evidence(ctx: ImpactContext) -> list[str]:
 
 def _methods(ctx: ImpactContext) -> tuple[list[str], list[str]]:
     """The staggered difference-in-differences, its intervals, and its assumptions."""
-    impact = ctx.result
+    impact = _result(ctx.result)
     if not _complete(impact):
         return [f"No counterfactual method is applied: {no_estimate_reason(impact)}."], []
     area = required(impact.area, "area estimate")
@@ -408,6 +415,7 @@ def _caveats(ctx: ImpactContext) -> tuple[list[str], list[str]]:
 
 def _record(impact: ActivityImpact, policy: DisclosurePolicy) -> dict:
     """The areas compared, and the headline in percentage points of the area employment rate."""
+    impact = _result(impact)
     found: dict = {
         "n_treated_areas": int(impact.n_treated_areas),
         "n_control_areas": int(impact.n_control_areas),

@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from evaluation import impact as impact_module
 from evaluation.designs import design_of
@@ -29,7 +29,9 @@ if TYPE_CHECKING:
     from evaluation.report.context import ImpactContext, SummaryContext
     from evaluation.report.record import ImpactRecord
 
-__all__ = ["Family", "families", "family_of", "load_family"]
+__all__ = ["Family", "families", "family_of", "load_family", "result_of"]
+
+Result = TypeVar("Result")
 
 
 def _nothing(ctx) -> list:
@@ -102,6 +104,14 @@ class Family:
     def kind(self, impact: ActivityImpact) -> str:
         """The family's name, with "_not_estimated" when the result lacks what its sections show."""
         return self.name if self.complete(impact) else f"{self.name}_not_estimated"
+
+
+def result_of(impact: object, kind: type[Result]) -> Result:
+    """`impact` as the result type a family presents (`kind`); a TypeError when it is another
+    design's result, so a family never reads fields its design does not have."""
+    if not isinstance(impact, kind):
+        raise TypeError(f"these sections present a {kind.__name__}, not a {type(impact).__name__}")
+    return impact
 
 
 def load_family(module: str) -> Family:

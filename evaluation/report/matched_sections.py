@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from evaluation.activity import ActivityImpact
+from evaluation.activity import ActivityImpact, MatchedImpact
 from evaluation.counterfactual import NetImpact
 from evaluation.disclosure import (
     DEFAULT_POLICY,
@@ -32,7 +32,7 @@ from evaluation.disclosure import (
 from evaluation.report import charts, checks
 from evaluation.report.context import ALPHA, HORIZONS, ImpactContext
 from evaluation.report.display import bullets, heading, headline, paragraph
-from evaluation.report.families import Family
+from evaluation.report.families import Family, result_of
 from evaluation.report.formatting import (
     about_count,
     and_list,
@@ -81,8 +81,14 @@ __all__ = [
 ]
 
 
+def _result(impact: ActivityImpact) -> MatchedImpact:
+    """The matched comparison's own result type (`MatchedImpact`): these sections present nothing else."""
+    return result_of(impact, MatchedImpact)
+
+
 def _complete(impact: ActivityImpact) -> bool:
     """An estimate with its matched comparison: every matched section has something to show."""
+    impact = _result(impact)
     return impact.estimated and impact.matched is not None
 
 
@@ -139,7 +145,7 @@ def _last_outcome_month(ctx: ImpactContext) -> pd.Timestamp:
     return pd.Timestamp(ctx.programme.outcomes_monthly["month"].max()).to_period("M").to_timestamp()
 
 
-def _withheld_sentences(impact: ActivityImpact, name: str) -> list[str]:
+def _withheld_sentences(impact: MatchedImpact, name: str) -> list[str]:
     """The headline when the checks fail: no verdict, the reason and the estimate for the record."""
     matched = required(impact.matched, "matched estimate")
     return [
@@ -157,7 +163,7 @@ def _withheld_sentences(impact: ActivityImpact, name: str) -> list[str]:
 def _headline(ctx: ImpactContext) -> list:
     """The finding in plain English, Employment Data Lab style: the net additional people in work
     and the estimate, the verdict withheld and why, or why there is no estimate yet."""
-    impact = ctx.result
+    impact = _result(ctx.result)
     if not _complete(impact):
         why, explanation, when = why_no_estimate(ctx)
         return [
@@ -233,6 +239,7 @@ def why_no_estimate(ctx: ImpactContext) -> tuple[str, str, str]:
 
 def _sentences(impact: ActivityImpact) -> list[str]:
     """The net impact's own sentences at the headline follow-up (none without net impact)."""
+    impact = _result(impact)
     found = impact.net_impacts.get(required(impact.matched, "matched estimate").horizon)
     return found.sentences() if found is not None else []
 
@@ -253,7 +260,7 @@ def _scope(ctx: ImpactContext) -> list:
             "and employment history over the 12 months before referral.",
         )
     ]
-    matched = ctx.result.matched
+    matched = _result(ctx.result).matched
     if matched is None:
         why, _, when = why_no_estimate(ctx)
         out.append(paragraph(f"No comparison group was built: {why}. {when}"))
@@ -313,7 +320,7 @@ def _balance(ctx: ImpactContext) -> list:
     """How similar the matched comparison group is: love plot and balance table."""
     if not _complete(ctx.result):
         return []
-    matched = required(ctx.result.matched, "matched estimate")
+    matched = required(_result(ctx.result).matched, "matched estimate")
     table = matched.balance
     data = charts.love_plot_data(table)
     threshold = charts.SMD_THRESHOLD
@@ -424,7 +431,7 @@ def _over_time(ctx: ImpactContext) -> list:
     month by month, and the check on the months before referral."""
     if not _complete(ctx.result):
         return []
-    matched = required(ctx.result.matched, "matched estimate")
+    matched = required(_result(ctx.result).matched, "matched estimate")
     level = interval_level(matched.alpha)
     frame = hide_small_rates(event_time_frame(matched.event_time, min_n=ctx.policy.min_impact_n), ctx.policy)
     head = frame[frame["event_time"] == matched.horizon].iloc[0]
@@ -562,7 +569,7 @@ def _over_time(ctx: ImpactContext) -> list:
 def _net_outcomes(ctx: ImpactContext, spend_text: str) -> list:
     """Net additional people in work against the do-nothing counterfactual at each follow-up, and
     the cost per net additional person; why not, when there are none."""
-    impact = ctx.result
+    impact = _result(ctx.result)
     if not (_complete(impact) and impact.net_impacts):
         return [paragraph(not_estimated_sentence(impact), spend_text)]
     matched = required(impact.matched, "matched estimate")
@@ -633,7 +640,7 @@ def _net_outcomes(ctx: ImpactContext, spend_text: str) -> list:
 def _evidence(ctx: ImpactContext) -> list[str]:
     """The checks behind the strength of evidence: balance, the months before referral, the
     placebo referrals, size and matches found."""
-    impact = ctx.result
+    impact = _result(ctx.result)
     if not _complete(impact):
         return []
     matched = required(impact.matched, "matched estimate")
@@ -719,7 +726,7 @@ def _placebo_lines(impact: ActivityImpact) -> list[str]:
 
 def _methods(ctx: ImpactContext) -> tuple[list[str], list[str]]:
     """The matched comparison's method, settings and design check, and its assumptions."""
-    impact = ctx.result
+    impact = _result(ctx.result)
     matched = impact.matched
     if matched is None:
         return [f"No counterfactual method is applied: {no_estimate_reason(impact)}."], []
@@ -780,6 +787,7 @@ def _record(impact: ActivityImpact, policy: DisclosurePolicy) -> dict:
     """The record's follow-ups (estimate, rounded count followed, net additional outcomes and cost
     at each) and its headline at the headline follow-up, in percentage points. The participants'
     rate and the counterfactual rate are "[c]" where fewer than the threshold were in work."""
+    impact = _result(impact)
     matched = impact.matched
     if matched is None:
         return {}

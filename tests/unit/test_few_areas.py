@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.impact import MIN_TREATED_AREAS, ActivityImpact, estimate_activity
+from evaluation.impact import MIN_TREATED_AREAS, AreaImpact, estimate_activity
 from evaluation.programme import load_programme
 from evaluation.report import impact as impact_report
 from evaluation.report.area_sections import few_areas_text
@@ -95,7 +95,7 @@ def test_area_headline_gives_the_interval_as_the_table_does(point, lower, upper)
 
 @pytest.mark.parametrize(("point", "lower", "upper"), INTERVALS)
 def test_few_areas_sentence_follows_from_its_interval(point, lower, upper):
-    impact = ActivityImpact(
+    impact = AreaImpact(
         activity_id="a",
         activity_name="A",
         design="did",

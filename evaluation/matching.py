@@ -23,6 +23,8 @@ from evaluation.options import check_option, require_columns
 from evaluation.results import EstimateResult, normal_interval
 
 WeightingMethod = Literal["ipw", "aipw"]
+CommonSupport = Literal["none", "treated", "control", "both"]
+BalanceSD = Literal["pooled", "treated"]
 
 WEIGHT_COLUMN = "_weight"
 GROUP_COLUMN = "_match_group"
@@ -553,22 +555,26 @@ def balance_table(
     treatment: str,
     covariates: list[str],
     weights: str | np.ndarray | pd.Series | None = None,
+    balance_sd: BalanceSD = "pooled",
 ) -> pd.DataFrame:
     """Covariate balance: (weighted) means, standardised mean difference, variance ratio.
 
     SMD = (mean_treated - mean_control) / sqrt((var_treated + var_control) / 2), where the
     means are weighted but the two variances are always the unweighted ones of the frame as
-    passed (Austin 2009; Stuart 2010). Pass the full, unmatched sample with zero weight for
-    unmatched rows so that "before" and "after" SMDs share one denominator. Variances divide
-    by the sum of weights, so a binary covariate's variance is exactly p(1 - p). The variance
-    ratio is weighted var_treated / weighted var_control. Text and categorical covariates
-    appear as one 0/1 row per level ("column=level").
+    passed (Austin 2009; Stuart 2010). With `balance_sd="treated"` the denominator is the
+    treated group's SD instead, MatchIt's default for the ATT (see `_smd_scale`). Pass the
+    full, unmatched sample with zero weight for unmatched rows so that "before" and "after"
+    SMDs share one denominator. Variances divide by the sum of weights, so a binary
+    covariate's variance is exactly p(1 - p). The variance ratio is weighted var_treated /
+    weighted var_control. Text and categorical covariates appear as one 0/1 row per level
+    ("column=level").
     """
+    check_option("balance_sd", balance_sd, BalanceSD)
     covariates = _as_list(covariates)
     treated = _checked_treatment(frame, treatment, covariates, [], "balance_table")
     encoded = encoded_covariates(frame, covariates, drop_first=False)
     values = encoded.to_numpy(dtype=float)
-    scale = _pooled_sd(values, treated)
+    scale = _pooled_sd(values, treated) if balance_sd == "pooled" else _smd_scale(values, treated, balance_sd)
     table = _weighted_balance(values, treated, _resolve_weights(frame, weights), scale)
     return pd.DataFrame({"covariate": encoded.columns.astype(str), **table})
 
@@ -577,6 +583,28 @@ def _pooled_sd(values: np.ndarray, treated: np.ndarray) -> np.ndarray:
     _, var_t = _weighted_moments(values[treated], np.ones(int(treated.sum())))
     _, var_c = _weighted_moments(values[~treated], np.ones(int((~treated).sum())))
     return np.sqrt((var_t + var_c) / 2)
+
+
+def _smd_scale(values: np.ndarray, treated: np.ndarray, balance_sd: str) -> np.ndarray:
+    """SMD denominator of each column, from the whole (unmatched, unweighted) sample.
+
+    "pooled": sqrt((var_t + var_c) / 2), variances dividing by n (MatchIt's "pooled" divides
+    continuous ones by n - 1, a relative difference under 1 / (2n)). "treated": the treated
+    group's SD exactly as MatchIt's s.d.denom="treated" (its default for the ATT): sqrt(p(1 - p))
+    for a 0/1 column, else the sample SD (n - 1); where that is 0 the pooled SD is used, as
+    MatchIt falls back to a pooled SD.
+    """
+    pooled = _pooled_sd(values, treated)
+    if balance_sd == "pooled":
+        return pooled
+    rows = values[treated]
+    binary = np.isin(values, (0.0, 1.0)).all(axis=0)
+    mean = rows.mean(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sample_var = rows.var(axis=0, ddof=1) if len(rows) > 1 else np.full(values.shape[1], np.nan)
+    sd = np.sqrt(np.where(binary, mean * (1 - mean), sample_var))
+    usable = np.isfinite(sd) & (sd >= np.sqrt(np.finfo(float).eps))
+    return np.where(usable, sd, pooled)
 
 
 def _weighted_balance(values, treated, weights, scale) -> dict[str, np.ndarray]:
@@ -601,14 +629,18 @@ def _compare(moments_treated, moments_control, scale) -> dict[str, np.ndarray]:
     }
 
 
-def _before_after(frame, treated, covariates, weights, threshold) -> pd.DataFrame:
-    """Balance of the whole sample, then weighted, sharing the unweighted SMD denominator."""
+def _before_after(frame, treated, covariates, weights, threshold, balance_sd="pooled") -> pd.DataFrame:
+    """Balance of the whole sample, then weighted, sharing the unweighted SMD denominator
+    (`_smd_scale`: pooled, or the treated group's SD)."""
     encoded = encoded_covariates(frame, covariates, drop_first=False)
     values = encoded.to_numpy(dtype=float)
     values_t, values_c = values[treated], values[~treated]
     whole_t = _weighted_moments(values_t, np.ones(len(values_t)))
     whole_c = _weighted_moments(values_c, np.ones(len(values_c)))
-    scale = np.sqrt((whole_t[1] + whole_c[1]) / 2)
+    if balance_sd == "pooled":
+        scale = np.sqrt((whole_t[1] + whole_c[1]) / 2)
+    else:
+        scale = _smd_scale(values, treated, balance_sd)
     before = _compare(whole_t, whole_c, scale)
     after = _compare(
         _weighted_moments(values_t, weights[treated]),
@@ -639,7 +671,10 @@ class MatchResult:
     i's number of matches, so control weights sum to `n_matched`) and `_match_group`
     (the treated row's index label; with replacement a control serving several treated
     people names the first of them, and `pairs` lists every pair). `data` is the frame
-    passed to `match` (not copied); `att` reads outcomes from it.
+    passed to `match` (not copied); `att` reads outcomes from it. `common_support` is the
+    rule that discarded people off common support (MatchIt's `discard=`): treated people
+    discarded count in `discarded["support"]`, comparison people in `n_controls_discarded`.
+    `balance_sd` says which SD standardises the balance table's mean differences.
     """
 
     matched: pd.DataFrame = field(repr=False, compare=False)
@@ -665,6 +700,9 @@ class MatchResult:
     exact: tuple[str, ...] = ()
     seed: int | None = None
     alpha: float = 0.05
+    common_support: str = "treated"
+    balance_sd: str = "pooled"
+    n_controls_discarded: int = 0
 
     def summary(self) -> str:
         unbalanced = self.balance.loc[~self.balance["balanced_after"], "covariate"].tolist()
@@ -675,7 +713,19 @@ class MatchResult:
             f"{self.n_matched} of {self.n_treated} treated matched to {self.n_controls_used} "
             f"controls; discarded {self.discarded}. "
             f"Covariates with |SMD| >= {self.threshold} after matching: {unbalanced or 'none'}."
-        )
+        ) + self._options_note()
+
+    def _options_note(self) -> str:
+        """What non-default support and balance settings did (empty for the defaults)."""
+        notes = []
+        if self.common_support != "treated":
+            notes.append(
+                f" Common support rule '{self.common_support}' (MatchIt discard=): "
+                f"{self.n_controls_discarded} comparison people discarded off support."
+            )
+        if self.balance_sd != "pooled":
+            notes.append(f" Standardised mean differences use the {self.balance_sd} group's SD.")
+        return "".join(notes)
 
 
 def match(
@@ -689,6 +739,8 @@ def match(
     replace: bool = True,
     seed: int | None = None,
     alpha: float = 0.05,
+    common_support: CommonSupport = "treated",
+    balance_sd: BalanceSD = "pooled",
 ) -> MatchResult:
     """Nearest-neighbour matching on the logit of a propensity score, for the ATT.
 
@@ -710,9 +762,19 @@ def match(
     Ties: equidistant controls (and equal-score treated in the greedy order) are taken in
     the order of the frame's sorted index labels, shuffled by `seed` when one is given, so
     results depend on labels and seed but never on row order. `alpha` travels to `att`.
+
+    `common_support` is MatchIt's `discard=` on the score: "treated" (the default) discards
+    treated people outside the range of all comparison people's scores; "control" drops
+    comparison people outside the treated range from the pool; "both" does both (everyone
+    outside the overlap of the two ranges); "none" discards nobody (the caliper still
+    applies). The caliper's SD is always that of everyone with a finite score.
+    `balance_sd` picks the SMD denominator of the balance table: "pooled" (the default), or
+    "treated", the treated group's SD as MatchIt's summary() uses for the ATT (`_smd_scale`).
     """
     covariates, exact = _as_list(covariates), _as_list(exact)
     _check_settings(ratio=ratio, caliper=caliper, alpha=alpha)
+    check_option("common_support", common_support, CommonSupport)
+    check_option("balance_sd", balance_sd, BalanceSD)
     _check_reserved(frame)
     treated = _checked_treatment(frame, treatment, covariates, exact, "match")
     propensity = _fit_propensity(frame, treated, covariates)
@@ -721,13 +783,21 @@ def match(
     usable = propensity.usable
     width = _caliper_width(propensity.linear[usable], treated[usable], caliper)
     key, resolution = _score_keys(propensity.linear)
+    keep_treated, keep_controls = _common_support(key, treated, usable, common_support)
     rows, controls, distances, discarded = _match_all(
-        key, treated, usable, strata, priority, ratio, np.floor(width / resolution), replace
+        key,
+        treated,
+        (keep_treated, keep_controls),
+        strata,
+        priority,
+        ratio,
+        np.floor(width / resolution),
+        replace,
     )
     pairs = _pairs_frame(frame.index, rows, controls, distances * resolution, priority)
     weights = _match_weights(len(frame), rows, controls)
     matched = _matched_frame(frame, weights, pairs)
-    balance = _before_after(frame, treated, covariates, weights, SMD_THRESHOLD)
+    balance = _before_after(frame, treated, covariates, weights, SMD_THRESHOLD, balance_sd)
     return MatchResult(
         matched=matched,
         pairs=pairs,
@@ -751,6 +821,9 @@ def match(
         exact=tuple(exact),
         seed=seed,
         alpha=alpha,
+        common_support=common_support,
+        balance_sd=balance_sd,
+        n_controls_discarded=int((~treated & usable & ~keep_controls).sum()),
     )
 
 
@@ -767,19 +840,31 @@ def _caliper_width(linear: np.ndarray, treated: np.ndarray, caliper: float | Non
     return caliper * pooled if np.isfinite(pooled) else np.inf
 
 
-def _match_all(key, treated, usable, strata, priority, ratio, width, replace):
+def _common_support(key, treated, usable, rule: str) -> tuple[np.ndarray, np.ndarray]:
+    """Treated rows that may be matched and comparison rows that may be used, by MatchIt's
+    `discard=` rule on the score (see `match`); rows without a finite score are never kept."""
+    keep_treated, keep_controls = treated & usable, ~treated & usable
+    if rule in ("treated", "both"):
+        low, high = key[keep_controls].min(), key[keep_controls].max()
+        keep_treated = keep_treated & (key >= low) & (key <= high)
+    if rule in ("control", "both"):
+        low, high = key[treated & usable].min(), key[treated & usable].max()
+        keep_controls = keep_controls & (key >= low) & (key <= high)
+    return keep_treated, keep_controls
+
+
+def _match_all(key, treated, support, strata, priority, ratio, width, replace):
     """Pairs (treated row, control row, key distance) over all strata, plus discard counts.
 
-    Only `usable` rows (finite score) take part; unusable treated rows count as off support.
+    Only rows kept by `support` (treated, controls: see `_common_support`) take part; other
+    treated rows count as off support.
     """
-    candidates = ~treated & usable
-    low, high = key[candidates].min(), key[candidates].max()
-    on_support = usable & (key >= low) & (key <= high)
+    on_support, candidates = support
     discarded = {"support": int((treated & ~on_support).sum()), "no_controls": 0, "caliper": 0}
     pieces = []
     for stratum in np.unique(strata[treated]):
         in_stratum = strata == stratum
-        treated_at = np.flatnonzero(in_stratum & treated & on_support)
+        treated_at = np.flatnonzero(in_stratum & on_support)
         control_at = np.flatnonzero(in_stratum & candidates)
         if len(treated_at) == 0:
             continue

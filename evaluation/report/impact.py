@@ -29,6 +29,7 @@ from evaluation.report.matched_sections import event_time_frame
 from evaluation.report.process import title_block, update_note
 from evaluation.report.provenance import about
 from evaluation.report.record import record, save_record
+from evaluation.report.value_for_money import value_for_money
 
 __all__ = [
     "ImpactContext",
@@ -51,13 +52,14 @@ __all__ = [
     "scope",
     "sensitivity_section",
     "title_block",
+    "value_for_money",
 ]
 
 CANNOT_SHOW = (
     "Whether work lasts beyond the follow-up shown, or how many hours and what pay it brings.",
     "Why the activity worked or did not: the process report and qualitative evaluation speak to that.",
-    "Effects for particular groups (for example disabled people or carers): groups are too small for separate "
-    "estimates at this stage.",
+    "Effects for particular groups (for example disabled people or carers) beyond the exploratory estimates "
+    "under 'How sure can we be': most groups are too small for a separate estimate at this stage.",
 )
 """What no impact report can show, after what the design's own caveats add."""
 

@@ -78,6 +78,11 @@ class ActivityImpact:
         """An estimate whose verdict may be published: it passed the falsification checks."""
         return self.estimated and (self.falsification is None or self.falsification.credible)
 
+    @property
+    def headline_p_value(self) -> float:
+        """The headline's two-sided p-value by the design's own inference (NaN without one)."""
+        return float(self.headline.p_value) if self.headline is not None else float("nan")
+
     def _estimate_frames(self) -> list[pd.DataFrame]:
         """The design's estimates as frames with a `method` column (none here)."""
         return []
@@ -131,6 +136,12 @@ class AreaImpact(ActivityImpact):
     area_sensitivity: HonestResult | None = field(default=None, repr=False, compare=False)
     n_treated_areas: int = 0
     n_control_areas: int = 0
+
+    @property
+    def headline_p_value(self) -> float:
+        """The wild cluster restricted bootstrap's p-value, which the headline interval comes from."""
+        wild = self.area_inference.wild if self.area_inference is not None else None
+        return float(wild.p_value) if wild is not None else super().headline_p_value
 
     def _estimate_frames(self) -> list[pd.DataFrame]:
         parts = []

@@ -102,6 +102,10 @@ class HeadlineRecord:
     term: str = ""
     published: bool = True
     withheld_reason: str = ""
+    p_value: float | None = None
+    """By the design's own inference (for areas, the wild cluster bootstrap's)."""
+    detectable_pp: float | None = None
+    """The smallest effect the analysis could detect (80% power, 5% two-sided), percentage points."""
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> HeadlineRecord:
@@ -246,6 +250,19 @@ def estimate_pp(result: EstimateResult, scale: float) -> dict[str, float]:
     }
 
 
+def _detectable_pp(estimate: EstimateResult | None, head: Mapping[str, Any]) -> float | None:
+    """The headline's minimum detectable effect, on the record's percentage-point scale."""
+    from evaluation.power import detectable_from_standard_error
+
+    if estimate is None or not np.isfinite(estimate.std_error) or estimate.std_error <= 0:
+        return None
+    width = float(estimate.ci_upper - estimate.ci_lower)
+    if not np.isfinite(width) or width <= 0:
+        return None
+    scale = (head["ci_upper_pp"] - head["ci_lower_pp"]) / width
+    return scale * detectable_from_standard_error(estimate.std_error, max(int(estimate.n), 1)).difference
+
+
 def record(impact: ActivityImpact, programme, *, seed: int | None, as_of: str | None,
            policy: DisclosurePolicy = DEFAULT_POLICY) -> ImpactRecord:  # fmt: skip
     """The disclosure-safe aggregates of one activity's impact (`ImpactRecord`), for the programme
@@ -270,6 +287,8 @@ def record(impact: ActivityImpact, programme, *, seed: int | None, as_of: str | 
             "significant": bool(estimate.significant) if estimate is not None else False,
             "published": bool(impact.published),
             "withheld_reason": withheld_reason(impact),
+            "p_value": impact.headline_p_value,
+            "detectable_pp": _detectable_pp(estimate, head),
         }
     clean = {
         "schema": RECORD_SCHEMA,

@@ -47,6 +47,7 @@ from evaluation.disclosure import (
     safe_percent,
 )
 from evaluation.impact import DESIGNS, estimate_activity
+from evaluation.multiplicity import adjusted_p_values
 from evaluation.programme import TARGET_COUNTS, Programme
 from evaluation.report import charts
 from evaluation.report.context import ALPHA, HORIZONS, SummaryContext, load, parameters
@@ -771,6 +772,18 @@ def reach_and_conversion(ctx: SummaryContext) -> list:
     return out
 
 
+def _power_columns(rec: ImpactRecord, holm: float) -> list[str]:
+    """The headline's p-value, its Holm-adjusted value and its smallest detectable effect, as text."""
+    head = rec.headline
+    p = head.p_value if head is not None else None
+    detectable = head.detectable_pp if head is not None else None
+    return [
+        f"{p:.3f}" if p is not None and np.isfinite(p) else "[x]",
+        f"{holm:.3f}" if np.isfinite(holm) else "[x]",
+        f"{detectable:.1f}" if detectable is not None and np.isfinite(detectable) else "[x]",
+    ]
+
+
 def impact_comparison(ctx: SummaryContext) -> list:
     """Each family's forest plot, then every activity's estimate, verdict and evidence in one table."""
     records = ctx.records
@@ -778,8 +791,11 @@ def impact_comparison(ctx: SummaryContext) -> list:
     for family, found in by_family(records):
         out += family.summary_figures(ctx, found)
     horizons = table_horizons(records)
+    p_values = [rec.headline.p_value if rec.headline is not None and rec.headline.p_value is not None else np.nan
+                for rec in records.values()]  # fmt: skip
+    holm = dict(zip(records, adjusted_p_values(p_values, "holm"), strict=True))
     rows = []
-    for rec in records.values():
+    for activity_id, rec in records.items():
         design = DESIGN_LABELS.get(rec.design, rec.design)
         level = rec.evidence_level
         evidence = f"Level {level} of 5" if level else "No impact estimate"
@@ -792,7 +808,10 @@ def impact_comparison(ctx: SummaryContext) -> list:
                 if head.published
                 else f"Verdict withheld, because {head.withheld_because('this activity')}"
             )
-            rows.append([rec.activity_name, design, head.follow_up, head.interval, said, *at, evidence])
+            power = _power_columns(rec, holm[activity_id])
+            rows.append(
+                [rec.activity_name, design, head.follow_up, head.interval, said, *power, *at, evidence]
+            )
         else:
             reason = rec.reason.rstrip(".")
             rows.append(
@@ -802,6 +821,9 @@ def impact_comparison(ctx: SummaryContext) -> list:
                     "[z]",
                     "[z]",
                     f"Not estimated: {reason}",
+                    "[z]",
+                    "[z]",
+                    "[z]",
                     *at,
                     "No impact estimate",
                 ]
@@ -814,6 +836,9 @@ def impact_comparison(ctx: SummaryContext) -> list:
             "Headline follow-up",
             "Headline effect, percentage points (95% CI)",
             "Verdict at the headline follow-up",
+            "p-value",
+            "p-value adjusted across activities (Holm)",
+            "Smallest detectable effect, percentage points",
             *[f"At {h} months, percentage points (95% CI)" for h in horizons],
             "Strength of evidence (Maryland scale)",
         ],
@@ -824,6 +849,10 @@ def impact_comparison(ctx: SummaryContext) -> list:
             index=True,
             title="Impact estimate, verdict and strength of evidence for every activity",
             note=(
+                "p-value: of the headline, by the design's own inference (for areas, a wild cluster bootstrap); adjusted "
+                "across the activities estimated (Holm), it says whether the verdict survives testing this many "
+                "activities at once. Smallest detectable effect: what the analysis would find significant 4 times in "
+                "5 (2.8 standard errors); a 'not significant' verdict with a large one says little. "
                 "Headline follow-up: the longest time after referral at which enough participants have been followed; "
                 "the effect and verdict are at that follow-up, as in the activity's impact report. "
                 + f"At {and_list([str(h) for h in horizons])} months: the estimate at each follow-up, for comparison; 'not yet': too few participants followed "

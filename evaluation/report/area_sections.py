@@ -16,7 +16,7 @@ import pandas as pd
 
 from evaluation.activity import ActivityImpact, AreaImpact
 from evaluation.disclosure import DisclosurePolicy, per_person
-from evaluation.report import charts, checks
+from evaluation.report import charts, checks, how_sure
 from evaluation.report.context import ImpactContext
 from evaluation.report.display import bullets, heading, headline, paragraph
 from evaluation.report.families import Family, result_of
@@ -509,6 +509,7 @@ FAMILY = Family(
     caveats=_caveats,
     record=_record,
     over_time=_over_time,
+    how_sure=how_sure.area_part,
     summary_headline=_summary_headline,
     summary_figures=_summary_figures,
     no_participants=_no_participants,

@@ -72,7 +72,7 @@ class Family:
       estimate in percentage points when there is an estimate).
 
     Optional: the design-specific sections (`balance`, `over_time`, `falsification`,
-    `sensitivity`), the summary's lines (`summary_headline(ctx, records)` gives (headline texts,
+    `sensitivity`, and `how_sure`: power and sensitivity, `evaluation.report.how_sure`), the summary's lines (`summary_headline(ctx, records)` gives (headline texts,
     notes after the spend); `summary_figures(ctx, records)`), whether the summary shows the
     family's estimates at each follow-up in months (`follow_ups`) and with net additional outcomes
     and cost (`costed`), and the process report's headline for an activity with no participants.
@@ -93,6 +93,7 @@ class Family:
     over_time: Callable[[ImpactContext], list] = _nothing
     falsification: Callable[[ImpactContext], list] = _nothing
     sensitivity: Callable[[ImpactContext], list] = _nothing
+    how_sure: Callable[[ImpactContext], list] = _nothing
     summary_headline: Callable[[SummaryContext, list[ImpactRecord]], tuple[list[str], list[str]]] = (
         _no_summary_lines
     )

@@ -29,10 +29,12 @@ from evaluation.report.sensitivity_words import honest_sentence, smoothness_sent
 from evaluation.sensitivity.honest import HonestResult
 
 __all__ = [
+    "area_part",
     "area_sentences",
     "bias_chart",
     "few_cluster_table",
     "how_sure",
+    "matched_part",
     "matched_sentences",
     "outcome_table",
     "subgroup_table",
@@ -408,7 +410,10 @@ def trends_data(result: HonestResult) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["Post-start trends may differ by", "Lower", "Upper"]).round(2)
 
 
-def _area_section(ctx, out: list) -> list:
+def area_part(ctx) -> list:
+    """The area family's part of the section (`Family.how_sure`): detectable change, the
+    headline by each few-cluster method, parallel-trends sensitivity."""
+    out: list = []
     impact = ctx.result
     simple = impact.area.aggregate("simple")
     multiplier_p = float(2 * stats.norm.sf(abs(simple.estimate / simple.std_error)))
@@ -441,17 +446,11 @@ def _area_section(ctx, out: list) -> list:
     return out
 
 
-def how_sure(ctx) -> list:
-    """The section, for an impact report's context (`evaluation.report.impact.context`)."""
+def matched_part(ctx) -> list:
+    """The matched family's part of the section (`Family.how_sure`): power, hidden bias, other
+    outcomes and who it worked for."""
     impact = ctx.result
-    out = [heading(TITLE)]
-    if ctx.kind == "area":
-        return _area_section(ctx, out)
-    if ctx.kind != "matched":
-        reason = (
-            "there is no impact estimate" if not impact.estimated else "this design has no such analysis yet"
-        )
-        return [*out, paragraph(f"Power and sensitivity to hidden bias are not assessed: {reason}.")]
+    out: list = []
     matched = impact.matched
     sureness = matched_sureness(matched, alpha=impact.alpha)
     n_followed = int(matched.horizons.loc[matched.horizons["horizon"] == matched.horizon, "n"].iloc[0])
@@ -510,3 +509,16 @@ def how_sure(ctx) -> list:
     if len(matched.subgroups):
         out += _subgroup_part(ctx, matched)
     return out
+
+
+def how_sure(ctx) -> list:
+    """The section, for an impact report's context: the heading, then the activity's report
+    family's part (`Family.how_sure`), or why there is nothing to assess."""
+    impact = ctx.result
+    parts = ctx.family.how_sure(ctx) if impact.estimated and ctx.family.complete(impact) else []
+    if not parts:
+        reason = (
+            "there is no impact estimate" if not impact.estimated else "this design has no such analysis yet"
+        )
+        parts = [paragraph(f"Power and sensitivity to hidden bias are not assessed: {reason}.")]
+    return [heading(TITLE), *parts]

@@ -29,7 +29,7 @@ from evaluation.disclosure import (
     safe_percent,
     safe_rate,
 )
-from evaluation.report import charts, checks
+from evaluation.report import charts, checks, how_sure
 from evaluation.report.context import ALPHA, HORIZONS, ImpactContext
 from evaluation.report.display import bullets, heading, headline, paragraph
 from evaluation.report.families import Family, result_of
@@ -970,6 +970,7 @@ FAMILY = Family(
     over_time=_over_time,
     falsification=checks.falsification_section,
     sensitivity=checks.sensitivity_section,
+    how_sure=how_sure.matched_part,
     summary_headline=_summary_headline,
     summary_figures=_summary_figures,
     follow_ups=True,

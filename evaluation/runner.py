@@ -42,6 +42,7 @@ from evaluation.kernels import KernelWorkers, WarmKernel
 from evaluation.programme import Programme, load_programme
 from evaluation.report.render import page, render_notebook
 from evaluation.resources import TEMPLATES, package_folder
+from evaluation.run_parameters import RunParameters
 from evaluation.snapshot import snapshot_source, write_snapshot
 
 NOTEBOOK_DIR = package_folder(TEMPLATES)  # the templates shipped with the package
@@ -441,13 +442,13 @@ def run_parameters(
 ) -> dict:
     """The notebooks' parameters. An interim update passes the cut programme's own date, in ISO
     form, so each notebook cuts the data at the very date the folder and labels name."""
-    return {
-        "programme_path": str(Path(programme_path).resolve()),
-        "as_of": programme.as_of.date().isoformat() if interim else "",
-        "seed": seed,
-        "output_dir": str(destination.resolve()),
-        "programme_name": programme.name,
-    }
+    run = RunParameters(
+        snapshot=str(Path(programme_path).resolve()),
+        as_of=programme.as_of.normalize() if interim else None,
+        seed=seed,
+        output_dir=str(destination.resolve()),
+    )
+    return run.as_notebook() | {"programme_name": programme.name}
 
 
 def report_folder(out_dir: Path, programme: Programme, interim: bool) -> Path:

@@ -20,6 +20,7 @@ from evaluation.programme import Programme, load_programme
 from evaluation.report.display import Numbering
 from evaluation.report.families import Family, family_of
 from evaluation.report.record import ImpactRecord
+from evaluation.run_parameters import RunParameters
 
 __all__ = [
     "ALPHA",
@@ -29,29 +30,12 @@ __all__ = [
     "SummaryContext",
     "activity_context",
     "impact_context",
-    "load",
-    "parameters",
 ]
 
 ALPHA = 0.05
 """Significance level of every impact estimate in the reports."""
 HORIZONS = (6, 12)
 """Follow-ups (months after referral) at which matched comparisons are estimated."""
-
-
-def load(programme_path: str, as_of: str | None = None) -> Programme:
-    """The programme, cut at `as_of` for an interim update ("" or None: everything known)."""
-    return load_programme(programme_path, as_of=as_of or None)
-
-
-def parameters(
-    programme_path: str, as_of: str | None, seed: int | None, activity_id: str | None = None
-) -> dict:
-    """The report's parameters as its provenance footer lists them (activity first, if any)."""
-    found: dict = {"programme_path": programme_path}
-    if activity_id is not None:
-        found["activity_id"] = activity_id
-    return found | {"as_of": as_of or "", "seed": seed}
 
 
 @dataclass
@@ -142,15 +126,17 @@ def activity_context(
     output_dir: str | None = None,
     policy: DisclosurePolicy = DEFAULT_POLICY,
 ) -> ActivityContext:
-    """Load the programme (cut at `as_of` for an interim update) and focus on one activity."""
-    programme = load(programme_path, as_of)
+    """Load the programme (cut at `as_of` for an interim update) and focus on one activity. The
+    notebook's plain parameters are read once into a frozen `RunParameters`."""
+    run = RunParameters.from_notebook(programme_path, activity_id, as_of, seed=seed, output_dir=output_dir)
+    programme = load_programme(run.snapshot, as_of=run.as_of)
     programme.plan(activity_id)  # an unknown activity fails here, before any section
     return ActivityContext(
         programme,
         activity_id,
         policy=policy,
-        interim=bool(as_of),
-        parameters=parameters(programme_path, as_of, seed, activity_id),
+        interim=run.interim,
+        parameters=run.provenance(),
         output_dir=output_dir,
     )
 

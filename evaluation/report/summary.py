@@ -48,9 +48,9 @@ from evaluation.disclosure import (
 )
 from evaluation.impact import DESIGNS, estimate_activity
 from evaluation.multiplicity import adjusted_p_values
-from evaluation.programme import TARGET_COUNTS, Programme
+from evaluation.programme import TARGET_COUNTS, Programme, load_programme
 from evaluation.report import charts
-from evaluation.report.context import ALPHA, HORIZONS, SummaryContext, load, parameters
+from evaluation.report.context import ALPHA, HORIZONS, SummaryContext
 from evaluation.report.display import (
     bullets,
     escape,
@@ -92,6 +92,7 @@ from evaluation.report.process import (
 from evaluation.report.provenance import about  # noqa: F401 - the notebook calls section.about
 from evaluation.report.record import HorizonRecord, ImpactRecord, RecordError, record, record_path
 from evaluation.results import required
+from evaluation.run_parameters import RunParameters
 
 SUMMARY_COHORTS = (
     "Long-term health condition",
@@ -115,11 +116,12 @@ def context(
     policy: DisclosurePolicy = DEFAULT_POLICY,
 ) -> SummaryContext:
     """Load the programme and gather every activity's delivery figures and impact record."""
-    programme = load(programme_path, as_of)
+    run = RunParameters.from_notebook(programme_path, None, as_of, seed=seed, output_dir=output_dir)
+    programme = load_programme(run.snapshot, as_of=run.as_of)
     records, sources = {}, {}
     for activity_id in programme.activity_ids:
         records[activity_id], sources[activity_id] = impact_record(
-            programme, activity_id, output_dir=output_dir, seed=seed, as_of=as_of, policy=policy
+            programme, activity_id, output_dir=output_dir, seed=seed, as_of=run.as_of_text, policy=policy
         )
     delivery = delivery_table(programme, policy=policy)
     return SummaryContext(
@@ -129,8 +131,8 @@ def context(
         records=records,
         sources=sources,
         policy=policy,
-        interim=bool(as_of),
-        parameters=parameters(programme_path, as_of, seed),
+        interim=run.interim,
+        parameters=run.provenance(),
         output_dir=output_dir,
     )
 

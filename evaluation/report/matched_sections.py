@@ -783,6 +783,27 @@ def _caveats(ctx: ImpactContext) -> tuple[list[str], list[str]]:
 # --------------------------------------------------------------------------- record
 
 
+def _subgroup_records(matched, policy: DisclosurePolicy) -> list[dict]:
+    """Each priority cohort's estimate in percentage points (rounded count followed), or its reason."""
+    out = []
+    for row in matched.subgroups.to_dict("records"):
+        entry: dict = {
+            "cohort": row["cohort"],
+            "n_followed": safe_count(int(row["n"]), policy),
+            "reason": row["reason"],
+        }
+        if np.isfinite(row["estimate"]):
+            entry |= {
+                "estimate_pp": 100 * float(row["estimate"]),
+                "ci_lower_pp": 100 * float(row["ci_lower"]),
+                "ci_upper_pp": 100 * float(row["ci_upper"]),
+                "p_value": float(row["p_value"]),
+                "difference_p_value": float(row["difference_p_value"]),
+            }
+        out.append(entry)
+    return out
+
+
 def _record(impact: ActivityImpact, policy: DisclosurePolicy) -> dict:
     """The record's follow-ups (estimate, rounded count followed, net additional outcomes and cost
     at each) and its headline at the headline follow-up, in percentage points. The participants'
@@ -821,7 +842,7 @@ def _record(impact: ActivityImpact, policy: DisclosurePolicy) -> dict:
                 "cost_note": net.cost_note,
             }
         horizons.append(entry)
-    found: dict = {"horizons": horizons}
+    found: dict = {"horizons": horizons, "subgroups": _subgroup_records(matched, policy)}
     if impact.estimated and impact.headline is not None:
         found["headline"] = {
             "measure": "participants",

@@ -116,6 +116,28 @@ class HeadlineRecord:
 
 
 @dataclass(frozen=True)
+class SubgroupRecord:
+    """The headline within one priority cohort (exploratory), or why it is not estimated."""
+
+    cohort: str
+    n_followed: Count = None
+    estimate_pp: float | None = None
+    ci_lower_pp: float | None = None
+    ci_upper_pp: float | None = None
+    p_value: float | None = None
+    difference_p_value: float | None = None
+    reason: str = ""
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SubgroupRecord:
+        return cls(**_known(cls, data, "subgroup"))
+
+    @property
+    def estimated(self) -> bool:
+        return self.estimate_pp is not None
+
+
+@dataclass(frozen=True)
 class PlaceboRecord:
     months_before: int
     run: bool
@@ -164,6 +186,7 @@ class ImpactRecord:
     headline: HeadlineRecord | None = None
     horizons: tuple[HorizonRecord, ...] = ()
     falsification: FalsificationRecord | None = None
+    subgroups: tuple[SubgroupRecord, ...] = ()
     computed_from: Mapping[str, Any] = field(default_factory=dict)
     schema: int = RECORD_SCHEMA
 
@@ -179,6 +202,7 @@ class ImpactRecord:
         """The JSON form (plain types only)."""
         data = asdict(self)
         data["horizons"] = [dict(h) for h in data["horizons"]]
+        data["subgroups"] = [dict(g) for g in data["subgroups"]]
         if data["falsification"] is not None:
             data["falsification"]["failed"] = list(data["falsification"]["failed"])
             data["falsification"]["placebos"] = [dict(p) for p in data["falsification"]["placebos"]]
@@ -198,6 +222,7 @@ class ImpactRecord:
         head = values.get("headline")
         values["headline"] = HeadlineRecord.from_dict(head) if head else None
         values["horizons"] = tuple(HorizonRecord.from_dict(h) for h in values.get("horizons") or ())
+        values["subgroups"] = tuple(SubgroupRecord.from_dict(g) for g in values.get("subgroups") or ())
         checks = values.get("falsification")
         values["falsification"] = FalsificationRecord.from_dict(checks) if checks else None
         values["computed_from"] = dict(values.get("computed_from") or {})
@@ -377,6 +402,7 @@ __all__ = [
     "ImpactRecord",
     "PlaceboRecord",
     "RecordError",
+    "SubgroupRecord",
     "estimate_pp",
     "read_results",
     "record",

@@ -988,8 +988,56 @@ def who_was_reached(ctx: SummaryContext) -> list:
             index=True,
             title=f"Per cent of each activity's participants in priority groups, to {long_date(ctx.as_of)}",
             note="A person can be in several groups. Percentages are of people referred, computed before rounding. "
-            "[c]: hidden because the group is small. Effects for these groups are not estimated separately: the "
-            "groups are too small at this stage.",
+            "[c]: hidden because the group is small. What each activity achieved for each group, where it could be "
+            "estimated, is in the next table.",
+        ),
+        *cohort_effects(ctx),
+    ]
+
+
+def cohort_effect_table(records: Mapping[str, ImpactRecord], cohorts=SUMMARY_COHORTS) -> pd.DataFrame:
+    """Per activity with cohort estimates, each cohort's effect (percentage points, 95% interval),
+    "not estimated" where the activity's report says why, and [z] where the design has none."""
+    rows = []
+    for rec in records.values():
+        if not rec.subgroups:
+            continue
+        found = {g.cohort: g for g in rec.subgroups}
+        cells = []
+        for cohort in cohorts:
+            group = found.get(cohort)
+            if group is None:
+                cells.append("[z]")
+            elif (
+                group.estimate_pp is not None
+                and group.ci_lower_pp is not None
+                and group.ci_upper_pp is not None
+            ):
+                cells.append(pp_interval(group.estimate_pp, group.ci_lower_pp, group.ci_upper_pp, scale=1.0))
+            else:
+                cells.append("not estimated")
+        rows.append([rec.activity_name, *cells])
+    return pd.DataFrame(rows, columns=["Activity", *cohorts]).set_index("Activity")
+
+
+def cohort_effects(ctx: SummaryContext) -> list:
+    """What each matched activity achieved for each priority group (exploratory)."""
+    table = cohort_effect_table(ctx.records)
+    if table.empty:
+        return []
+    estimated = int(table.apply(lambda column: column.str.contains(" to ")).to_numpy().sum())
+    return [
+        paragraph(
+            f"Effects by priority group are exploratory: {estimated} of {table.size} activity-and-group pairs "
+            "shown could be estimated (both the group and the other participants large enough, and matching "
+            "balanced within the group). Each activity's impact report gives the reason for the rest."
+        ),
+        ctx.numbering.table(
+            table,
+            index=True,
+            title="What each activity achieved for each priority group (effect on the share in work)",
+            note="Percentage points with 95% intervals, at each activity's headline follow-up. Not adjusted for "
+            "the number of groups here; the activity reports give adjusted p-values. [z]: not applicable.",
         ),
     ]
 

@@ -51,3 +51,19 @@ def test_the_power_columns_show_p_holm_and_detectable_effect():
     np.testing.assert_allclose(holm, [0.03, 0.08, 0.30])  # 0.01 x 3, 0.04 x 2, 0.30 x 1
     assert _power_columns(_record(0.04, 9.24), holm[1]) == ["0.040", "0.080", "9.2"]
     assert _power_columns(_record(None, None), np.nan) == ["[x]", "[x]", "[x]"]
+
+
+def test_the_cohort_table_shows_each_activitys_effect_for_each_group():
+    from evaluation.report.record import SubgroupRecord
+    from evaluation.report.summary import cohort_effect_table
+
+    women = SubgroupRecord("Women", 80, 5.0, 1.0, 9.0, 0.02, 0.3, "")
+    carers = SubgroupRecord("Carers", "[c]", reason="too few people")
+    rec = ImpactRecord(activity_id="a", activity_name="A", design="matched_comparison", status="estimated",
+                       subgroups=(women, carers))  # fmt: skip
+    area = ImpactRecord(activity_id="b", activity_name="B", design="did", status="estimated")
+    table = cohort_effect_table({"a": rec, "b": area}, cohorts=("Women", "Carers", "Veterans"))
+    assert table.index.tolist() == ["A"]  # an area design has no cohort estimates
+    assert table.loc["A"].tolist() == ["+5.0 (+1.0 to +9.0)", "not estimated", "[z]"]
+    again = ImpactRecord.from_dict(rec.to_dict())
+    assert again.subgroups == rec.subgroups  # the record keeps them through its JSON form

@@ -373,7 +373,16 @@ def area_sentences(impact, multiplier_p: float) -> list[str]:
                 f"{_names(no)} {'does' if len(no) == 1 else 'do'} not. Read the verdict with caution."
             )
     sensitivity: HonestResult | None = impact.area_sensitivity
-    if sensitivity is not None:
+    bootstrap = inference.wild if inference is not None else None
+    headline_significant = bootstrap is not None and bootstrap.p_value < impact.alpha
+    if sensitivity is not None and not headline_significant:
+        # the event study's own (normal) interval may exclude zero where the headline's does not:
+        # a breakdown value would then describe a conclusion the report does not draw
+        out.append(
+            "Parallel trends (Rambachan & Roth 2023): the headline is not statistically significant, so there is "
+            "no conclusion for a difference in trends to overturn; the chart shows how wide the interval becomes."
+        )
+    elif sensitivity is not None:
         out.append(
             "Parallel trends (Rambachan & Roth 2023), for the average effect over the quarters after the start: "
             + honest_sentence(sensitivity)

@@ -262,3 +262,22 @@ def test_the_cohort_table_gives_each_effect_or_its_reason_with_adjusted_p_values
     assert table["Adjusted p-value"].tolist() == ["0.040", "", "0.400"]
     assert table["Differs from the rest (p)"].tolist() == ["0.300", "", "0.120"]
     assert table["Why not estimated"].iloc[1].startswith("too few people")
+
+
+def test_trend_sensitivity_claims_no_conclusion_the_headline_does_not_draw():
+    from evaluation.report.how_sure import area_sentences
+    from evaluation.sensitivity.honest import honest_did
+
+    impact, inference = _area_impact(effect=0.0)
+    assert inference.wild.p_value >= 0.05
+    # an event study whose own interval excludes zero: a breakdown value exists
+    impact.area_sensitivity = honest_did([0.01, -0.02, 0.9, 1.1], np.diag([0.01, 0.01, 0.04, 0.04]), 2, 2)
+    assert impact.area_sensitivity.breakdown_rm is not None
+    words = area_sentences(impact, multiplier_p=0.5)
+    assert words[-1].startswith(
+        "Parallel trends (Rambachan & Roth 2023): the headline is not statistically significant"
+    )
+    assert not any("holds unless" in w for w in words)
+    significant, _ = _area_impact(effect=2.0)
+    significant.area_sensitivity = impact.area_sensitivity
+    assert any("holds unless" in w for w in area_sentences(significant, multiplier_p=0.001))

@@ -53,8 +53,11 @@ def percent(rate: float) -> str:
 
 
 def money(value: float | None) -> str:
-    """Pounds to the nearest pound ('£12,345'), or [x] when not available."""
-    return NOT_AVAILABLE if value is None or not np.isfinite(value) else f"£{value:,.0f}"
+    """Pounds to the nearest pound ('£12,345', '-£12,345'), or [x] when not available."""
+    if value is None or not np.isfinite(value):
+        return NOT_AVAILABLE
+    pounds = f"£{abs(value):,.0f}"
+    return f"-{pounds}" if round(value) < 0 else pounds
 
 
 def interval_level(alpha: float) -> str:

@@ -17,6 +17,7 @@ def mpdta():
     return moderndid.load_mpdta()
 
 
+@pytest.mark.filterwarnings("ignore:Used bootstrap procedure:UserWarning")  # moderndid's own note
 def test_universal_base_period_matches_moderndid(mpdta):
     reference = moderndid.att_gt(
         mpdta,

@@ -32,3 +32,12 @@ def test_a_withheld_verdict_claims_no_benefit():
 def test_an_area_rate_is_not_turned_into_people():
     text = _text(value_for_money(_ctx(n_treated_areas=7)))
     assert "employment rate, not a number of people in work" in text
+
+
+def test_money_puts_the_minus_sign_before_the_pound():
+    from evaluation.report.formatting import money
+
+    assert money(-648468.4) == "-£648,468"
+    assert money(12345.6) == "£12,346"
+    assert money(-0.4) == "£0"  # rounds to no money, so no sign
+    assert money(float("nan")) == "[x]"

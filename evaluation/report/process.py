@@ -10,6 +10,7 @@ import pandas as pd
 from IPython.display import HTML
 
 from evaluation import funnel as funnel_module
+from evaluation.cohorts import PRIORITY_COHORTS
 from evaluation.disclosure import (
     DEFAULT_POLICY,
     SHORTHAND_NOTE,
@@ -40,19 +41,6 @@ REFERRAL_ROUTES = {
     "vcse": "Voluntary and community sector",
     "employer": "Employer",
     "other": "Other",
-}
-PRIORITY_COHORTS = {
-    "Long-term health condition": lambda f: f["health_condition"] != "none",
-    "Disabled": lambda f: f["disabled"] == 1,
-    "Carers": lambda f: f["carer"] == 1,
-    "Parents with childcare needs": lambda f: f["parent"] == 1,
-    "Young people (16 to 24)": lambda f: f["age"] < 25,
-    "Aged 50 and over": lambda f: f["age"] >= 50,
-    "Neurodivergent": lambda f: f["neurodivergent"] == 1,
-    "Women": lambda f: f["sex"] == "female",
-    "Social housing tenants": lambda f: f["social_housing"] == 1,
-    "Veterans": lambda f: f["veteran"] == 1,
-    "Ethnic minority groups": lambda f: ~f["ethnic_group"].isin(["white", "not_stated"]),
 }
 
 

@@ -292,8 +292,9 @@ def delivery_plan(shape: Shape = NE_CA) -> pd.DataFrame:
         plan = pd.read_csv(handle, parse_dates=["planned_start"])
     for column in ("target_participants", "target_job_outcomes"):
         plan[column] = (plan[column] if column in plan else pd.Series([pd.NA] * len(plan))).astype("Int64")
-    if "target_participants_stage" not in plan:
-        plan["target_participants_stage"] = None
+    for column in ("target_participants_stage", "support_type"):
+        if column not in plan:
+            plan[column] = None
     return plan
 
 
@@ -781,6 +782,7 @@ def generate(
                 "planned_start",
                 "actual_start",
                 "impact_design",
+                "support_type",
                 "description",
             ]
         ],

@@ -219,6 +219,7 @@ COLUMN_FIXTURES: dict[str, dict[str, Bad]] = {
         "planned_start": Bad(type=DATE_TYPE, blank=True, range=("2014-12-31", "2036-01-01"), drop=True),
         "actual_start": Bad(type=DATE_TYPE, range=("2014-12-31", "2036-01-01")),
         "impact_design": _category(),
+        "support_type": Bad(text_type=True, allowed=CATEGORY_BAD),
         "description": Bad(text_type=True),
     },
     "participants": {

@@ -3,7 +3,8 @@
 A contract (one YAML file per table in `evaluation/data_contracts/`, shipped with the package and
 linked from the repository's `data_contracts/`) declares every column's type, whether it may be
 blank, allowed values or range, uniqueness and cross-table rules.
-Column checks run through pandera; cross-table rules are ours. Every broken rule becomes a
+Column rules are listed once (`column_rules`) and checked here in pandas or as SQL by the engines
+(`evaluation.engine`). Every broken rule becomes a
 `Finding` naming table, column, rule, number of rows and the first offending rows, where
 rows are numbered from 1 at the first data row (in a CSV file, line = row + 1).
 """
@@ -23,7 +24,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 import yaml
 
 from evaluation.errors import ContractError, Finding, InputError
@@ -540,50 +540,78 @@ def _unmangled(name: str, names) -> str:
     return match.group(1) if match and match.group(1) in names else name
 
 
-# --- column rules via pandera -----------------------------------------------------------
+# --- column rules ---------------------------------------------------------------------------
+#
+# Each rule a column declares (allowed values, range, format, first day of a month) is one
+# `ColumnRule` with the label findings show. The pandas checks below and the SQL the engines run
+# (`evaluation.engine.sql`) are both generated from this list, so the two cannot drift apart.
 
 
-def _pandera_schema(contract: Contract, present: list[str]) -> pa.DataFrameSchema:
-    columns = {}
-    for name, spec in contract.columns.items():
-        if name not in present:
-            continue
-        checks = []
-        # pandera reports a built-in check by its `error` text, so the rule name goes there too.
-        if spec.allowed is not None:
-            label = f"allowed values: {', '.join(spec.allowed)}"
-            checks.append(pa.Check.isin(list(spec.allowed), name=label, error=label))
-        if (bounds := spec.bounds()) is not None:
-            low, high = bounds
-            shown = f"{_plain(low)} to {_plain(high)}" if spec.type == "date" else f"{low} to {high}"
-            if spec.range and spec.range[1] == "today":
-                shown = f"{_plain(low)} to today (no future dates)"
-            checks.append(pa.Check.in_range(low, high, name=f"range: {shown}", error=f"range: {shown}"))
-        if spec.pattern:
-            label = f"format: {spec.pattern}"
-            checks.append(pa.Check.str_matches(spec.pattern, name=label, error=label))
-        if spec.first_of_month:
-            checks.append(pa.Check(lambda s: s.dt.day == 1, element_wise=False, name="first day of a month"))
-        columns[name] = pa.Column(None, checks=checks, nullable=spec.nullable, required=False)
-    return pa.DataFrameSchema(columns)
+@dataclass(frozen=True)
+class ColumnRule:
+    """One declared check on a column's non-blank typed values: `kind` is allowed, range,
+    pattern or first_of_month; `label` is the rule's name in findings."""
+
+    kind: Literal["allowed", "range", "pattern", "first_of_month"]
+    label: str
+    allowed: tuple[Any, ...] = ()
+    bounds: tuple[Any, Any] | None = None
+    pattern: str = ""
+
+
+def column_rules(spec: ColumnSpec) -> list[ColumnRule]:
+    """The column's declared checks, in the order findings list them."""
+    rules = []
+    if spec.allowed is not None:
+        rules.append(
+            ColumnRule("allowed", f"allowed values: {', '.join(spec.allowed)}", allowed=spec.allowed)
+        )
+    if (bounds := spec.bounds()) is not None:
+        low, high = bounds
+        shown = f"{_plain(low)} to {_plain(high)}" if spec.type == "date" else f"{low} to {high}"
+        if spec.range and spec.range[1] == "today":
+            shown = f"{_plain(low)} to today (no future dates)"
+        rules.append(ColumnRule("range", f"range: {shown}", bounds=(low, high)))
+    if spec.pattern:
+        rules.append(ColumnRule("pattern", f"format: {spec.pattern}", pattern=spec.pattern))
+    if spec.first_of_month:
+        rules.append(ColumnRule("first_of_month", "first day of a month"))
+    return rules
+
+
+def _breaks(values: pd.Series, rule: ColumnRule) -> pd.Series:
+    """True where a non-blank value breaks the rule (blank values break none)."""
+    present = values.notna()
+    if rule.kind == "allowed":
+        broken = ~values.isin(list(rule.allowed))
+    elif rule.kind == "range":
+        assert rule.bounds is not None
+        low, high = rule.bounds
+        broken = (values < low) | (values > high)
+    elif rule.kind == "pattern":
+        # As re.match: the pattern must match at the start of the value.
+        broken = ~values.astype("string").str.match(rule.pattern).fillna(False).astype(bool)
+    else:
+        broken = values.dt.day != 1
+    return (present & pd.Series(broken, index=values.index).fillna(False).astype(bool)).astype(bool)
 
 
 def _column_findings(frame: pd.DataFrame, contract: Contract, unparsed=None) -> list[Finding]:
-    schema = _pandera_schema(contract, list(frame.columns))
-    try:
-        schema.validate(frame, lazy=True)
-        return []
-    except pa.errors.SchemaErrors as errors:
-        cases = errors.failure_cases
-    findings = []
-    for (column, check), group in cases.groupby(["column", "check"], sort=False, dropna=False):
-        rule = "not blank" if check == "not_nullable" else str(check)
-        positions = pd.to_numeric(group["index"], errors="coerce").dropna().astype(int).unique()
-        if rule == "not blank" and unparsed is not None and column in unparsed:
-            positions = positions[~unparsed[column][positions]]  # already reported as the wrong type
-        values = frame.get(column)
-        advice = contract.columns[column].description if column in contract.columns else ""
-        findings.append(_finding_at(contract.table, column, rule, positions, values, advice))
+    """Per column present: blanks where the contract forbids them (cells already reported as the
+    wrong type excepted), then each declared rule broken."""
+    findings: list[Finding | None] = []
+    for name, spec in contract.columns.items():
+        if name not in frame:
+            continue
+        values = frame[name]
+        advice = spec.description
+        if not spec.nullable:
+            blank = values.isna().to_numpy(dtype=bool).copy()
+            if unparsed is not None and name in unparsed:
+                blank &= ~unparsed[name]
+            findings.append(_finding(contract.table, name, "not blank", blank, values, advice))
+        for rule in column_rules(spec):
+            findings.append(_finding(contract.table, name, rule.label, _breaks(values, rule), values, advice))
     return [f for f in findings if f is not None]
 
 

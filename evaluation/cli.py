@@ -102,7 +102,26 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--out", type=Path, help="folder for design_check_<activity>.csv (the table) and _draws.csv"
     )
+    compare = commands.add_parser(
+        "compare",
+        help="one accessible HTML report across several programmes' result folders",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    compare.add_argument(
+        "folders",
+        type=Path,
+        nargs="+",
+        metavar="FOLDER",
+        help="the --out folder of each `evaluation run` (two or more)",
+    )
+    compare.add_argument(
+        "--out", type=Path, required=True, help=f"folder for the report ({COMPARE_FILE}; created if needed)"
+    )
     return parser
+
+
+COMPARE_FILE = "compare.html"
 
 
 def _as_of_date(text: str) -> str:
@@ -134,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         "synthetic": _synthetic,
         "run": _run,
         "check-design": _check_design,
+        "compare": _compare,
     }[args.command]
     try:
         with plain_warnings():
@@ -312,6 +332,21 @@ def _check_design(args) -> int:
         found.table.to_csv(args.out / f"design_check_{safe}.csv", index=False)
         found.replications.to_csv(args.out / f"design_check_{safe}_draws.csv", index=False)
         print(f"Wrote {args.out / f'design_check_{safe}.csv'}")
+    return EXIT_OK
+
+
+def _compare(args) -> int:
+    """Read each run's results, refuse folders of different results schemas (exit 2, naming each
+    folder and version), and write the report across programmes to --out/compare.html."""
+    from evaluation.compare import load_runs
+    from evaluation.report.compare import compare_page
+
+    runs = load_runs(args.folders)
+    text = compare_page(runs)
+    args.out.mkdir(parents=True, exist_ok=True)
+    target = args.out / COMPARE_FILE
+    target.write_text(text, encoding="utf-8")
+    print(f"Compared {len(runs)} programmes ({', '.join(run.name for run in runs)}): open {target}")
     return EXIT_OK
 
 

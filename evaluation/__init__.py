@@ -5,8 +5,9 @@ The public API (everything else is private and may change):
 - Inputs: `load_programme(folder, as_of=None)` reads, checks and (for an interim update) cuts an
   input folder; `Programme` is what it returns.
 - Impact: `estimate_activity(programme, activity_id)` estimates one activity's impact by the
-  design its delivery plan names; `read_results(report_folder)` loads every activity's
-  `ImpactRecord` that a run wrote.
+  design its delivery plan names; `read_results(report_folder)` loads a run's results file
+  (`results.json`, schema in docs/results.md) as `Results`: a mapping of activity id to
+  `ImpactRecord` with the programme, reach, delivery and value for money.
 - Estimator families, each usable on its own data: `matched_comparison` (participants against
   matched non-participants, change from a baseline), `match` (propensity-score matching),
   `staggered`, `twfe`, `event_study`, `two_by_two` (difference-in-differences), `time_to_stage`,
@@ -29,7 +30,8 @@ _PUBLIC = {
     "load_programme": "evaluation.programme",
     "Programme": "evaluation.programme",
     "estimate_activity": "evaluation.impact",
-    "read_results": "evaluation.report.record",
+    "read_results": "evaluation.run_results",
+    "Results": "evaluation.run_results",
     "ImpactRecord": "evaluation.report.record",
     "matched_comparison": "evaluation.matched",
     "match": "evaluation.matching",

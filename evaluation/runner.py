@@ -43,6 +43,7 @@ from evaluation.programme import Programme, load_programme
 from evaluation.report.render import page, render_notebook
 from evaluation.resources import TEMPLATES, package_folder
 from evaluation.run_parameters import RunParameters
+from evaluation.run_results import RESULTS_FILE, write_results
 from evaluation.snapshot import snapshot_source, write_snapshot
 
 NOTEBOOK_DIR = package_folder(TEMPLATES)  # the templates shipped with the package
@@ -373,6 +374,10 @@ def run(
             raise
         pool.close()
     write_index(programme, destination)
+    try:  # the run's results, for DWP: from the records this run's impact reports left
+        write_results(programme, destination, seed=seed, interim=interim)
+    except Exception as error:  # noqa: BLE001 - a bug here must not lose the reports written
+        result.failures.append(RunFailure("-", RESULTS_FILE, _first_line(error)))
     write_run_record(programme, destination, result, common)
     result.seconds = time.perf_counter() - started
     return result

@@ -90,7 +90,14 @@ from evaluation.report.process import (
     whole_target,
 )
 from evaluation.report.provenance import about  # noqa: F401 - the notebook calls section.about
-from evaluation.report.record import HorizonRecord, ImpactRecord, RecordError, record, record_path
+from evaluation.report.record import (
+    RECORD_SCHEMA,
+    HorizonRecord,
+    ImpactRecord,
+    RecordError,
+    record,
+    record_path,
+)
 from evaluation.results import required
 from evaluation.run_parameters import RunParameters
 
@@ -147,14 +154,15 @@ def computed_from(programme: Programme, *, seed: int | None, as_of: str | None) 
 
 
 def read_record(path: Path, expected: dict) -> ImpactRecord | None:
-    """An impact record from `path` if it exists, reads and was computed from `expected`."""
+    """An impact record from `path` if it exists, reads, is of the schema this toolkit writes (an
+    older one lacks value for money) and was computed from `expected`."""
     if not path.exists():
         return None
     try:
         found = ImpactRecord.read(path)
     except RecordError:
         return None
-    return found if dict(found.computed_from) == expected else None
+    return found if found.schema == RECORD_SCHEMA and dict(found.computed_from) == expected else None
 
 
 def impact_record(

@@ -16,6 +16,7 @@ targets. Every sentence is built from the numbers it states.
 
 from __future__ import annotations
 
+import textwrap
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -215,9 +216,12 @@ def not_estimated_limit(runs: Sequence[ProgrammeRun]) -> str:
     without = [a for run in runs for a in run.activities if a.record is None or headline_of(a.record) is None]
     if not without:
         return ""
+    by_programme = Counter(a.programme for a in without)
+    parts = [f"{n} in {programme}" for programme, n in by_programme.items()]
     return (
-        f"{_count(len(without), 'activity has', 'activities have')} no impact estimate and "
-        f"{'is' if len(without) == 1 else 'are'} listed without one: {_named(without)}."
+        f"{_count(len(without), 'activity has', 'activities have')} no impact estimate ({and_list(parts)}): "
+        "descriptive by design, too few participants followed so far, or no record left by the run; the tables "
+        "below give each one's reason."
     )
 
 
@@ -250,8 +254,9 @@ def money_limit(runs: Sequence[ProgrammeRun]) -> str:
             "No programme's results hold a value-for-money appraisal, so no benefit-cost ranges are compared."
         )
     return (
-        f"{and_list(without)} {'has' if len(without) == 1 else 'have'} no value-for-money appraisal in "
-        "its results, so benefit-cost ranges are compared only for the others."
+        f"No activity of {and_list(without)} has a value-for-money appraisal in the results (there is none without "
+        "an estimate of net additional people in work, or where the verdict is withheld), so benefit-cost ranges "
+        "are compared only for the others."
     )
 
 
@@ -405,24 +410,39 @@ def _grouped_positions(frame: pd.DataFrame, sort: str) -> tuple[pd.DataFrame, li
     y, headings, positions = 0.0, [], []
     for _, group in data.groupby("_group", sort=True):
         headings.append((y, str(group["support_type"].iloc[0])))
-        y -= 1
+        y -= 0.8
         for _ in range(len(group)):
             positions.append(y)
             y -= 1
-        y -= 0.4
+        y -= 0.2
     return data.assign(y=positions).drop(columns="_group").reset_index(drop=True), headings
+
+
+def _height(data: pd.DataFrame, headings) -> float:
+    """Inches for a grouped chart: about 0.6 for each unit of its vertical span (a row is one)."""
+    top = max([0.0, *(p for p, _ in headings)])
+    bottom = min([top, *data["y"]])
+    return 0.6 * (top - bottom + 1.1) + 1.2
+
+
+def chart_label(label: str, programme: str, width: int = 46) -> str:
+    """A row's label for a chart: the activity (and follow-up), then its programme on the next line,
+    each wrapped to `width` characters, so long names do not squeeze the plot."""
+    own = label.removeprefix(f"{programme}: ")
+    return "\n".join([*textwrap.wrap(own, width), *textwrap.wrap(programme, width)])
 
 
 def _label_axis(ax, data: pd.DataFrame, headings) -> None:
     ticks = [*(p for p, _ in headings), *data["y"]]
-    labels = [*(h for _, h in headings), *("   " + str(label) for label in data["label"])]
+    rows = [chart_label(str(r.label), str(r.programme)) for r in _rows(data)]
+    labels = [*(h for _, h in headings), *rows]
     ax.set_yticks(ticks, labels)
     for tick, is_heading in zip(
         ax.get_yticklabels(), [True] * len(headings) + [False] * len(data), strict=True
     ):
         if is_heading:
             tick.set_fontweight("bold")
-    ax.set_ylim(min(ticks) - 0.7, max(ticks) + 0.7)
+    ax.set_ylim(min(ticks) - 0.6, max(ticks) + 0.5)
 
 
 def grouped_forest(frame: pd.DataFrame, *, xlabel: str) -> plt.Figure:
@@ -430,7 +450,7 @@ def grouped_forest(frame: pd.DataFrame, *, xlabel: str) -> plt.Figure:
     filled squares significant, hollow not, dashed grey lines for a withheld verdict; each row's
     estimate, interval and verdict written beside it; a line at zero."""
     data, headings = _grouped_positions(frame, "estimate")
-    fig, ax = plt.subplots(figsize=(9, 0.42 * (len(data) + len(headings)) + 1.4))
+    fig, ax = plt.subplots(figsize=(9, _height(data, headings)))
     ax.axvline(0, color=charts.GREY, linewidth=1.2)
     for row in _rows(data):
         withheld = row.verdict == WITHHELD
@@ -457,7 +477,7 @@ def ratio_chart(frame: pd.DataFrame) -> plt.Figure:
     is dashed and grey, with no central marker; a dashed line at 1 (benefits equal costs)."""
     shown = frame[frame["low"].notna() & frame["high"].notna()]
     data, headings = _grouped_positions(shown.assign(_sort=shown["high"]), "_sort")
-    fig, ax = plt.subplots(figsize=(9, 0.42 * (len(data) + len(headings)) + 1.4))
+    fig, ax = plt.subplots(figsize=(9, _height(data, headings)))
     ax.axvline(1, color=charts.CATEGORICAL[2], linestyle="--", linewidth=1.3)
     for row in _rows(data):
         presented = bool(row.presented) and row.central is not None and np.isfinite(row.central)
@@ -512,13 +532,13 @@ def ratio_alt(frame: pd.DataFrame) -> str:
 # ----------------------------------------------------------------------------- sections
 
 
-def _forest_title(frame: pd.DataFrame) -> str:
+def _forest_title(frame: pd.DataFrame, what: str) -> str:
     up = frame[frame["verdict"] == "significant increase"]
     if up.empty:
-        return "No activity compared shows a significant increase on this measure"
+        return f"No activity compared shows a significant increase in {what}"
     return (
         f"{_count(len(up), 'activity', 'activities')} of {len(frame)} compared "
-        f"{'shows' if len(up) == 1 else 'show'} a significant increase"
+        f"{'shows' if len(up) == 1 else 'show'} a significant increase in {what}"
     )
 
 
@@ -530,16 +550,37 @@ def effects_section(runs: Sequence[ProgrammeRun], numbering: Numbering) -> list[
     span = and_list([run.name for run in runs])
     for measure, frame in effects.groupby("measure", sort=False):
         words = MEASURE_WORDS.get(str(measure), str(measure))
-        title = _forest_title(frame)
+        title = _forest_title(frame, words)
         out.append(
             numbering.figure(
                 grouped_forest(frame, xlabel=f"Effect on {words}, percentage points (95% interval)"),
                 title=title,
                 subtitle=f"Headline effect on {words} by activity, grouped by type of support, {span}",
-                alt=forest_alt(frame, words) + " The numbers are in the tables below.",
+                alt=forest_alt(frame, words) + " The numbers are in the tables by type of support.",
             ).data
         )
     return out
+
+
+def ratio_sentence(ratios: pd.DataFrame) -> str:
+    """How many activities have an appraisal, how many a ratio, and where their ranges lie against 1."""
+    text = f"{_count(len(ratios), 'activity has', 'activities have')} a value-for-money appraisal."
+    shown = ratios[ratios["presented"].astype(bool) & ratios["low"].notna() & ratios["high"].notna()]
+    if shown.empty:
+        text += (
+            " None has a benefit-cost ratio presented: each effect valued is not statistically significant or is "
+            "negative, so its range starts at zero or there is none."
+        )
+    else:
+        above = int((shown["low"] >= 1).sum())
+        below = int((shown["high"] < 1).sum())
+        spans = len(shown) - above - below
+        text += (
+            f" {len(shown)} {'has a ratio' if len(shown) == 1 else 'have a ratio'} presented: the range from the low "
+            f"to the high case is wholly at or above 1 (benefits at least equal costs) for {above}, wholly below 1 for "
+            f"{below} and spans 1 for {spans}."
+        )
+    return text + " Ranges come first: a ratio is not a pass or fail (Green Book)."
 
 
 def ratio_section(runs: Sequence[ProgrammeRun], numbering: Numbering) -> list[str]:
@@ -548,12 +589,8 @@ def ratio_section(runs: Sequence[ProgrammeRun], numbering: Numbering) -> list[st
         return []
     out = [heading("Value for money: benefit-cost ranges").data]
     drawn = ratios[ratios["low"].notna() & ratios["high"].notna()]
-    below = drawn[drawn["presented"].astype(bool) & (drawn["high"] < 1)]
-    above = drawn[drawn["presented"].astype(bool) & (drawn["low"] >= 1)]
     said = [
-        f"{_count(len(ratios), 'activity has', 'activities have')} a value-for-money appraisal. "
-        f"For {len(above)} the whole range from the low to the high case is at or above 1 (benefits at least equal "
-        f"costs); for {len(below)} it is wholly below 1. Ranges come first: a ratio is not a pass or fail (Green Book).",
+        ratio_sentence(ratios),
         *[f"{r.activity_name} in {r.programme}: {r.reason}." for r in _rows(ratios) if r.reason],
     ]
     out.append(paragraph(*said).data)
@@ -564,7 +601,7 @@ def ratio_section(runs: Sequence[ProgrammeRun], numbering: Numbering) -> list[st
                 title=f"Benefit-cost ranges of {_count(len(drawn), 'activity', 'activities')}, by type of support",
                 subtitle="Benefit-cost ratio, low to high case, central case where a ratio is presented, by activity, "
                 + and_list([run.name for run in runs]),
-                alt=ratio_alt(ratios) + " The numbers are in the tables below.",
+                alt=ratio_alt(ratios) + " The numbers are in the tables by type of support.",
             ).data
         )
     return out
@@ -579,6 +616,8 @@ def reach_section(runs: Sequence[ProgrammeRun], numbering: Numbering) -> list[st
     met = sum(1 for v in values if np.isfinite(v) and v >= 100)
     title = (
         f"{met} of {_count(len(reach), 'activity', 'activities')} with a participant target had reached it"
+        if met
+        else f"None of the {_count(len(reach), 'activity', 'activities')} with a participant target had reached it"
     )
     alt = (
         "Bar chart, one bar per activity, of people at the stage the target counts as a per cent of the target, with a "
@@ -592,7 +631,7 @@ def reach_section(runs: Sequence[ProgrammeRun], numbering: Numbering) -> list[st
     out.append(
         numbering.figure(
             charts.horizontal_bars(
-                reach["label"],
+                [chart_label(str(r.label), str(r.programme), 60) for r in _rows(reach)],
                 values,
                 xlabel="Per cent of the participant target reached",
                 value_format="{:.0f}%",

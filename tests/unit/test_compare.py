@@ -214,7 +214,12 @@ def test_verdict_and_not_estimated_limits_name_the_activities():
         "in North): an interval that includes zero is not evidence that the activity made no difference.",
     ]
     assert words.not_estimated_limit(runs()) == (
-        "1 activity has no impact estimate and is listed without one: Data hub in North."
+        "1 activity has no impact estimate (1 in North): descriptive by design, too few participants followed so "
+        "far, or no record left by the run; the tables below give each one's reason."
+    )
+    two = [replace(r, activities=(*r.activities, replace(r.activities[-1], record=None))) for r in runs()]
+    assert words.not_estimated_limit(two).startswith(
+        "3 activities have no impact estimate (2 in North and 1 in South):"
     )
 
 
@@ -226,8 +231,12 @@ def test_type_money_and_reach_limits():
     unread = [runs()[0], replace(runs()[1], support_source="")]
     assert "The type of support could not be read for South" in words.type_limit(unread)
     assert words.money_limit(runs()) == (
-        "South has no value-for-money appraisal in its results, so benefit-cost ranges are compared only for the "
-        "others."
+        "No activity of South has a value-for-money appraisal in the results (there is none without an estimate of "
+        "net additional people in work, or where the verdict is withheld), so benefit-cost ranges are compared only "
+        "for the others."
+    )
+    assert words.money_limit([replace(r, has_value_for_money=False) for r in runs()]) == (
+        "No programme's results hold a value-for-money appraisal, so no benefit-cost ranges are compared."
     )
     reach = reach_frame(runs())  # targets: 1 started (Placements A), 2 engaged (Key workers, Triage)
     assert words.reach_limit(runs(), reach) == (
@@ -250,6 +259,40 @@ def test_group_sentence_counts_verdicts():
     assert words.group_sentence("Type not stated", groups[NOT_STATED]) == (
         "Type not stated: 1 activity in 1 programme (North). None has an impact estimate."
     )
+
+
+def test_ratio_sentence_places_each_range_against_1():
+    ratios = ratio_frame(
+        runs()
+    )  # Placements A 1.2 to 3.1 (a ratio); Key workers 0 to 1.8 (none: not significant)
+    assert words.ratio_sentence(ratios) == (
+        "2 activities have a value-for-money appraisal. 1 has a ratio presented: the range from the low to the high "
+        "case is wholly at or above 1 (benefits at least equal costs) for 1, wholly below 1 for 0 and spans 1 for 0. "
+        "Ranges come first: a ratio is not a pass or fail (Green Book)."
+    )
+    more = pd.concat([ratios, ratios.assign(low=[0.4, 0.0], high=[0.9, 1.0]), ratios.assign(low=[0.7, 0.0])])
+    assert (
+        "3 have a ratio presented: the range from the low to the high case is wholly at or above 1 (benefits at "
+        "least equal costs) for 1, wholly below 1 for 1 and spans 1 for 1." in words.ratio_sentence(more)
+    )
+    none = ratios[~ratios["presented"]]
+    assert words.ratio_sentence(none) == (
+        "1 activity has a value-for-money appraisal. None has a benefit-cost ratio presented: each effect valued is "
+        "not statistically significant or is negative, so its range starts at zero or there is none. Ranges come "
+        "first: a ratio is not a pass or fail (Green Book)."
+    )
+
+
+def test_chart_labels_put_the_programme_on_its_own_line():
+    assert words.chart_label("North: Placements A (12 months)", "North") == "Placements A (12 months)\nNorth"
+    long = "South Yorkshire Pathways to Work: Rotherham (synthetic)"
+    label = words.chart_label(f"{long}: Intensive case management and personalised support (6 months)", long)
+    assert label.split("\n") == [
+        "Intensive case management and personalised",
+        "support (6 months)",
+        "South Yorkshire Pathways to Work: Rotherham",
+        "(synthetic)",
+    ]
 
 
 def test_ratio_and_reach_text():
@@ -308,9 +351,14 @@ def test_the_page_has_every_section_and_accessible_charts():
     assert len(images) == 4  # two forest plots (two measures), the benefit-cost ranges, reach
     assert all(re.search(r'alt="[^"]{40,}"', img) for img in images)
     assert "North: programme target of 1,000 residents engaged, 45% reached." in text
-    assert "1 activity of 3 compared shows a significant increase" not in text  # titles count per measure
-    assert "1 activity of 4 compared shows a significant increase" in text
-    assert "For 1 the whole range from the low to the high case is at or above 1" in text
+    # the titles count per measure: 1 of the 4 effects on participants, none of the 1 on areas
+    assert (
+        "1 activity of 4 compared shows a significant increase in the chance that a participant is in work"
+        in text
+    )
+    assert "No activity compared shows a significant increase in the employment rate of the areas" in text
+    assert "1 of 3 activities with a participant target had reached it" in text  # Key workers: 120%
+    assert words.ratio_sentence(ratio_frame(runs())) in text
     assert html.count("<h1") == 1 and 'lang="en-GB"' in html
 
 

@@ -403,3 +403,79 @@ def forest_plot(frame: pd.DataFrame, *, xlabel: str, scale: float = 100.0, unit:
     _style(ax)
     fig.tight_layout()
     return fig
+
+
+def ratio_range_data(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows for a chart of benefit-cost ranges, in the order given: label, low, high, central (NaN
+    when no ratio is presented), presented, and the text written beside the bar ("0.8 to 1.9,
+    central 1.3" or "0 to 0.7: no ratio, effect not significant"). Needs columns label, low,
+    central, high, presented; rows without a high value are dropped (nothing to draw)."""
+    data = frame.copy()
+    for column in ("low", "central", "high"):
+        data[column] = pd.to_numeric(data[column], errors="coerce").astype(float)
+    data = data[np.isfinite(data["high"]) & np.isfinite(data["low"])].reset_index(drop=True)
+    data["presented"] = data["presented"].astype(bool)
+    data.loc[~data["presented"], "central"] = np.nan
+    data["text"] = [
+        f"{lo:.1f} to {hi:.1f}, central {c:.1f}"
+        if shown
+        else f"{lo:.1f} to {hi:.1f}: no ratio, effect not significant"
+        for lo, c, hi, shown in zip(
+            data["low"], data["central"], data["high"], data["presented"], strict=True
+        )
+    ]
+    return data
+
+
+def ratio_ranges(
+    frame: pd.DataFrame, *, xlabel: str = "Benefit-cost ratio (benefits per £1 of cost)"
+) -> plt.Figure:
+    """Horizontal range bars from each row's low to its high benefit-cost ratio, the central ratio
+    marked with a diamond where one is presented, a dashed line at 1 (benefits equal costs), and the
+    range written beside each bar. A range with no ratio presented (an effect that is not
+    significant, from zero) is drawn hatched and in grey, with the words saying so: the hatching
+    and the words carry the meaning, not the colour. The axis starts at zero."""
+    data = ratio_range_data(frame)
+    n = max(len(data), 1)
+    fig, ax = plt.subplots(figsize=(9, 0.55 * n + 1.5))
+    y = np.arange(len(data))[::-1]
+    shown = data["presented"].to_numpy()
+    low, high, central = (data[c].to_numpy(float) for c in ("low", "high", "central"))
+    ax.barh(
+        y[shown],
+        (high - low)[shown],
+        left=low[shown],
+        height=0.45,
+        color=MAIN,
+        label="Range, low to high case",
+    )
+    ax.barh(y[~shown], (high - low)[~shown], left=low[~shown], height=0.45, color="white", edgecolor=GREY,
+            hatch="///", linewidth=1.0, label="Range from zero: no ratio (effect not significant)")  # fmt: skip
+    ax.scatter(central[shown], y[shown], marker="D", s=60, color=DUO[1], edgecolors=GREY, linewidths=1.0,
+               zorder=3, label="Central case")  # fmt: skip
+    ax.axvline(1.0, color=GREY, linestyle="--", linewidth=1.5, label="Benefits equal costs (ratio 1)")
+    top = float(np.nanmax(np.append(high, 1.0)))
+    ax.set_xlim(0, top * 1.05)
+    for pos, text in zip(y, data["text"], strict=True):
+        ax.annotate(text, (1.0, pos), xycoords=("axes fraction", "data"), xytext=(8, 0),
+                    textcoords="offset points", va="center", fontsize=9)  # fmt: skip
+    ax.set_yticks(y, data["label"])
+    ax.set_ylim(-0.7, len(data) - 0.3)
+    ax.set_xlabel(xlabel)
+    handles, labels = ax.get_legend_handles_labels()
+    keep = [
+        (h, lab)
+        for h, lab in zip(handles, labels, strict=True)
+        if not lab.startswith("Range from zero") or (~shown).any()
+    ]
+    ax.legend(
+        *zip(*keep, strict=True),
+        frameon=False,
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.0),
+        fontsize=9,
+        ncol=2,
+    )
+    _style(ax)
+    fig.tight_layout()
+    return fig

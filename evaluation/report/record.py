@@ -544,7 +544,7 @@ class ImpactRecord:
         """A record from its JSON form; a RecordError when it is not one (or of another schema)."""
         if not isinstance(data, Mapping):
             raise RecordError("an impact record is a JSON object")
-        schema = data.get("schema", 1)
+        schema = data.get("schema", RECORD_SCHEMA)
         if isinstance(schema, bool) or schema not in READABLE_SCHEMAS:
             raise RecordError(
                 f"the record has schema {schema!r}; this toolkit reads schemas "

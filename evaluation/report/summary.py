@@ -49,7 +49,7 @@ from evaluation.disclosure import (
 from evaluation.impact import DESIGNS, estimate_activity
 from evaluation.multiplicity import adjusted_p_values
 from evaluation.programme import TARGET_COUNTS, Programme, load_programme
-from evaluation.report import charts
+from evaluation.report import charts, vfm_words
 from evaluation.report.context import ALPHA, HORIZONS, SummaryContext
 from evaluation.report.display import (
     bullets,
@@ -94,12 +94,16 @@ from evaluation.report.record import (
     RECORD_SCHEMA,
     HorizonRecord,
     ImpactRecord,
+    RatioRecord,
     RecordError,
+    ValueForMoneyRecord,
+    appraisal_dict,
     record,
     record_path,
 )
 from evaluation.results import required
 from evaluation.run_parameters import RunParameters
+from evaluation.run_results import programme_appraisal
 
 SUMMARY_COHORTS = (
     "Long-term health condition",
@@ -972,6 +976,257 @@ def value_for_money(ctx: SummaryContext) -> list:
                 "zero, so the cost per net additional outcome could be anything up to infinite. [x]: not available "
                 "(no spend returns). Leakage, displacement and substitution are taken as zero and the multiplier "
                 "as one."
+            ),
+        )
+    )
+    return out
+
+
+# --------------------------------------------------------------------------- value for money
+
+
+PROGRAMME_ROW = "Programme"
+
+
+def value_for_money_of(rec: ImpactRecord) -> ValueForMoneyRecord | None:
+    """The activity's appraisal as its impact report printed it (`ImpactRecord.value_for_money`)."""
+    return rec.value_for_money if rec.estimated else None
+
+
+def programme_value(records: Mapping[str, ImpactRecord]) -> ValueForMoneyRecord | None:
+    """The programme's appraisal: the records' appraisals combined case by case (`vfm.combine`),
+    as the run's results file holds it; None when no activity has one. Nothing is re-estimated."""
+    combined = programme_appraisal({k: r for k, r in records.items() if value_for_money_of(r) is not None})
+    return ValueForMoneyRecord.from_dict(appraisal_dict(combined)) if combined is not None else None
+
+
+def ratio_range(ratio: RatioRecord, what: str = "") -> str:
+    """A ratio's range for a table: "1.3 (0.8 to 1.9)", or why there is no ratio: "no ratio: not
+    significant (0 to 0.7)", "no ratio: negative effect". `what` prefixes money ("£")."""
+
+    def text(value: float | None) -> str:
+        return f"{what}{vfm_words.ratio_text(value)}" if value is not None else "[x]"
+
+    if ratio.presented and ratio.central is not None:
+        return f"{text(ratio.central)} ({text(ratio.low)} to {text(ratio.high)})"
+    if ratio.high is not None:
+        return f"no ratio: not significant ({what}0 to {text(ratio.high)})"
+    return "no ratio: negative effect"
+
+
+def money_range(central: float, low: float, high: float) -> str:
+    """Money for a table, central then range: "£0.3m (-£0.2m to £1.1m)"."""
+    short = vfm_words.short_money
+    return f"{short(central)} ({short(low)} to {short(high)})"
+
+
+def switching_years(vfm: ValueForMoneyRecord) -> str:
+    """How long the measured effect must last for benefits to equal costs (central case)."""
+    central = vfm.central
+    if central.people_full_effect <= 0:
+        return "[z] no effect to last"
+    if central.years_needed is None:
+        return f"more than {vfm.max_years} years"
+    return vfm_words.years_text(central.years_needed)
+
+
+def switching_people(vfm: ValueForMoneyRecord) -> str:
+    """Net additional people in work needed for benefits to equal costs, against the central estimate."""
+    needed = vfm.central.people_needed
+    if needed is None:
+        return "[x]"
+    return f"{needed:,.0f} (central estimate {vfm.central.people_full_effect:,.0f})"
+
+
+def people_valued(vfm: ValueForMoneyRecord) -> str:
+    """The net additional people in work valued: central (low to high case)."""
+    low, central, high = (vfm.cases[c].people_full_effect for c in ("low", "central", "high"))
+    return f"{central:,.0f} ({low:,.0f} to {high:,.0f})"
+
+
+def value_for_money_row(name: str, vfm: ValueForMoneyRecord | None, reason: str = "") -> list[str]:
+    """One row of the programme's value-for-money table: ranges and switching values first."""
+    if vfm is None:
+        return [name, *["[z]"] * 6, f"Not valued: {clause(reason) or 'no appraisal'}"]
+    low, central, high = vfm.low, vfm.central, vfm.high
+    note = {
+        "not_significant": "Effect not statistically significant: the range starts at zero benefit",
+        "negative": "Effect negative: the monetised effects are losses",
+        "mixed": "Activities' ranges added case by case; those not significant start at zero benefit",
+    }.get(vfm.verdict, "")
+    return [
+        name,
+        people_valued(vfm),
+        money_range(central.npsv, low.npsv, high.npsv),
+        switching_years(vfm),
+        switching_people(vfm),
+        ratio_range(vfm.benefit_cost_ratio),
+        ratio_range(vfm.fiscal_return, what="£"),
+        note,
+    ]
+
+
+VALUE_FOR_MONEY_COLUMNS = [
+    "Activity",
+    "Net additional people in work valued, central (low to high case)",
+    "Net present social value, central (low to high case)",
+    "Switching value: the effect must last at least",
+    "Switching value: people in work needed for benefits to equal costs",
+    "Benefit-cost ratio, central (low to high case)",
+    "Return to the Exchequer per £1 of public money, central (low to high case)",
+    "Note",
+]
+
+
+def value_for_money_table(records: Mapping[str, ImpactRecord]) -> pd.DataFrame:
+    """Every activity's value for money as its record holds it (or the reason there is none), and
+    the programme's, combined from the records."""
+    rows = [value_for_money_row(rec.activity_name, value_for_money_of(rec), rec.value_for_money_reason or rec.reason)
+            for rec in records.values()]  # fmt: skip
+    combined = programme_value(records)
+    if combined is not None:
+        rows.append(
+            value_for_money_row(f"{PROGRAMME_ROW} ({len(combined.activities)} activities valued)", combined)
+        )
+    return pd.DataFrame(rows, columns=VALUE_FOR_MONEY_COLUMNS).set_index("Activity")
+
+
+def ratio_frame(records: Mapping[str, ImpactRecord]) -> pd.DataFrame:
+    """The benefit-cost ranges to chart: each activity valued, then the programme."""
+    found = [(rec.activity_name, v) for rec in records.values() if (v := value_for_money_of(rec)) is not None]
+    combined = programme_value(records)
+    if combined is not None and found:
+        found.append((PROGRAMME_ROW, combined))
+    rows = [
+        {
+            "label": name,
+            "low": v.benefit_cost_ratio.low,
+            "central": v.benefit_cost_ratio.central,
+            "high": v.benefit_cost_ratio.high,
+            "presented": v.benefit_cost_ratio.presented,
+        }
+        for name, v in found
+        if v.benefit_cost_ratio.high is not None
+    ]
+    return pd.DataFrame(rows, columns=["label", "low", "central", "high", "presented"])
+
+
+def value_for_money_sentences(records: Mapping[str, ImpactRecord]) -> list[str]:
+    """What the value-for-money table shows, in words built from the records: which activities are
+    valued and why the others are not, where the whole range of the ratio lies above or below 1
+    (a range, never a pass mark), then the programme's ranges, switching values and Exchequer return."""
+    estimated = [rec for rec in records.values() if headline_of(rec) is not None]
+    valued = [(rec, v) for rec in estimated if (v := value_for_money_of(rec)) is not None]
+    said = []
+    if not estimated:
+        return ["No activity has an impact estimate yet, so value for money cannot be assessed."]
+    names = and_list([rec.activity_name for rec, _ in valued])
+    said.append(
+        f"Value for money is assessed for {len(valued)} of the {len(estimated)} activities with an impact estimate"
+        + (f" ({names})." if valued else ".")
+    )
+    others = [rec for rec in estimated if value_for_money_of(rec) is None]
+    if others:
+        said.append(
+            "Not valued: "
+            + "; ".join(
+                f"{rec.activity_name}, because {clause(rec.value_for_money_reason)}" for rec in others
+            )
+            + "."
+        )
+    not_significant = [rec.activity_name for rec, v in valued if v.verdict == "not_significant"]
+    if not_significant:
+        said.append(
+            f"The effect of {and_list(not_significant)} is not statistically significant, so "
+            f"{'its' if len(not_significant) == 1 else 'their'} benefits could be zero: "
+            f"{'its range starts' if len(not_significant) == 1 else 'their ranges start'} at zero and no "
+            "benefit-cost ratio is given as a return."
+        )
+    ratios = [
+        (rec.activity_name, v.benefit_cost_ratio) for rec, v in valued if v.benefit_cost_ratio.presented
+    ]
+    above = [name for name, r in ratios if r.low is not None and r.low > 1]
+    below = [name for name, r in ratios if r.high is not None and r.high < 1]
+    across = [name for name, r in ratios if name not in above and name not in below]
+    if above:
+        said.append(f"For {and_list(above)}, benefits exceed costs even in the low case: the whole range of the "
+                    "benefit-cost ratio is above 1.")  # fmt: skip
+    if across:
+        said.append(f"For {and_list(across)}, the range of the ratio spans 1: whether benefits exceed costs "
+                    "depends on how large the effect is and how long it lasts (see the switching values).")  # fmt: skip
+    if below:
+        said.append(f"For {and_list(below)}, benefits fall short of costs even in the high case: the whole "
+                    "range of the ratio is below 1.")  # fmt: skip
+    combined = programme_value(records)
+    if combined is not None and len(valued) > 1:
+        appraisal = combined.appraisal()
+        said += [vfm_words.range_sentence(appraisal), *vfm_words.switching_sentences(appraisal),
+                 vfm_words.ratio_sentence(appraisal), vfm_words.fiscal_sentences(appraisal)[0]]  # fmt: skip
+    return said
+
+
+def programme_value_for_money(ctx: SummaryContext) -> list:
+    """The programme's value for money from the records: ranges and switching values first, the
+    benefit-cost ranges charted, every activity in one table with the programme combined."""
+    records = ctx.records
+    out = [
+        heading("Value for money"),
+        paragraph(
+            "A social cost-benefit analysis of each activity's effect on employment, as in its impact report: the "
+            "fiscal benefits (Universal Credit no longer paid, income tax and National Insurance), the participants' "
+            "higher incomes and the wellbeing of being in work, against all spend, in low, central and high cases. "
+            "Following the Green Book (2026), ranges and switching values come first: a benefit-cost ratio "
+            "summarises the same figures and is not a pass mark. Nothing here is recomputed: each activity's "
+            "figures are those its impact report printed, and the programme's add them up case by case."
+        ),
+        bullets(value_for_money_sentences(records)),
+    ]
+    frame = ratio_frame(records)
+    combined = programme_value(records)
+    if not frame.empty and combined is not None:
+        data = charts.ratio_range_data(frame)
+        spanning = sum(
+            1 for lo, shown in zip(data["low"], data["presented"], strict=True) if shown and lo > 1
+        )
+        activities = len(data) - 1
+        title = (
+            f"Benefit-cost ratio ranges of the {activities} activit{'y' if activities == 1 else 'ies'} valued and "
+            "the programme" + (f"; for {spanning} the whole range is above 1" if spanning else "")
+        )
+        years = combined.horizon_years
+        prices = f"{combined.base_year}-{(combined.base_year + 1) % 100:02d}"
+        out.append(
+            ctx.numbering.figure(
+                charts.ratio_ranges(frame),
+                title=title,
+                subtitle=f"Benefits per £1 of cost, low to high case, present values in {prices} prices over {years} "
+                f"years, {ctx.programme.name}, to {long_date(ctx.as_of)}",
+                alt=(
+                    "Range bars of the benefit-cost ratio, one per activity valued and one for the programme, from "
+                    "the low to the high case with the central case marked, and a dashed line at 1 where benefits "
+                    f"equal costs. {title}. "
+                    + "; ".join(
+                        f"{label}: {text}" for label, text in zip(data["label"], data["text"], strict=True)
+                    )
+                    + ". The numbers are in the next table."
+                ),
+            )
+        )
+    out.append(
+        ctx.numbering.table(
+            value_for_money_table(records),
+            index=True,
+            title=f"Value for money by activity and for the programme, to {long_date(ctx.as_of)}",
+            note=(
+                "Present values in base-year prices, discounted at the Green Book rate (3.5% a year) from the year of "
+                "the spend. Low case: the lower limit of the effect (zero when it is not statistically significant), "
+                "low unit values and persistence, high optimism bias; high case the reverse. Switching values use "
+                "the central case: how long the effect must last at its measured size, and how many more people must "
+                "be in work because of the activity, for benefits to equal costs. Return to the Exchequer: fiscal "
+                "benefits to DWP and HM Treasury per £1 of public spend. The programme adds the activities' cases, so "
+                "its range is wider than an interval for the whole programme would be. Each activity's impact report "
+                "gives the values used and who pays and who saves. [z]: not valued, for the reason given. "
+                "[x]: not available."
             ),
         )
     )

@@ -419,10 +419,10 @@ def _grouped_positions(frame: pd.DataFrame, sort: str) -> tuple[pd.DataFrame, li
 
 
 def _height(data: pd.DataFrame, headings) -> float:
-    """Inches for a grouped chart: about 0.6 for each unit of its vertical span (a row is one)."""
+    """Inches for a grouped chart: about 0.7 for each unit of its vertical span (a row is one)."""
     top = max([0.0, *(p for p, _ in headings)])
     bottom = min([top, *data["y"]])
-    return 0.6 * (top - bottom + 1.1) + 1.2
+    return 0.72 * (top - bottom + 1.1) + 1.2
 
 
 def chart_label(label: str, programme: str, width: int = 46) -> str:

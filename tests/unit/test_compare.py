@@ -452,3 +452,12 @@ def test_cli_writes_one_page_and_refuses_mixed_schemas(tmp_path, monkeypatch, ca
     assert main(["compare", str(a), "--out", str(out)]) == 2
     assert main(["compare", str(a), str(tmp_path / "nowhere"), "--out", str(out)]) == 2
     assert "nowhere is not a folder" in capsys.readouterr().err
+
+
+def test_two_runs_of_one_programme_are_named_apart_by_their_data_date():
+    north = runs()[0]
+    interim = replace(north, folder=Path("north_interim"), as_of="2025-10-31", interim=True)
+    named = compare.label_programmes([north, interim])
+    assert [r.name for r in named] == ["North (to 30 June 2026)", "North (to 31 October 2025)"]
+    assert {a.programme for a in named[1].activities} == {"North (to 31 October 2025)"}
+    assert compare.label_programmes(runs()) == runs()  # different names: unchanged

@@ -60,18 +60,39 @@ def warning(text: str) -> HTML:
     return HTML(f'<div class="warning" role="note"><p>{escape(text)}</p></div>')
 
 
+@dataclass(frozen=True)
+class ShownTable:
+    """A table as a report showed it (after disclosure control), for its spreadsheet.
+
+    `label` is "Table 3" or "Figure 2" (the data under a chart); `frame` holds the cells as the
+    page shows them, with the row labels as its first column."""
+
+    label: str
+    title: str
+    note: str
+    frame: pd.DataFrame
+
+
 @dataclass
 class Numbering:
-    """Numbers tables and figures in the order a report shows them."""
+    """Numbers tables and figures in the order a report shows them, and keeps each table it
+    shows (`shown`) for the report's spreadsheets (`evaluation.report.spreadsheets`).
+
+    One `Numbering` belongs to one report's context, so a report's tables never reach another
+    report, even in a kernel reused from report to report."""
 
     tables: int = 0
     figures: int = 0
     captions: list = field(default_factory=list)
+    shown: list[ShownTable] = field(default_factory=list)
+    download: object = None
+    """The display handle of the report's "Download the data" links, updated once the files exist."""
 
     def table(self, frame: pd.DataFrame, *, title: str, note: str = "", index: bool = False) -> HTML:
         self.tables += 1
         caption = f"Table {self.tables}: {title}"
         self.captions.append(caption)
+        self._keep(f"Table {self.tables}", title, note, frame, index)
         return HTML(
             table_html(frame, caption=caption, note=note, index=index, table_id=f"table-{self.tables}")
         )
@@ -96,6 +117,7 @@ class Numbering:
         self.captions.append(caption)
         body = figure_html(fig, title=caption, subtitle=subtitle, alt=alt)
         if data is not None:
+            self._keep(f"Figure {self.figures}", title, data_note, data, data_index)
             body += data_details(
                 data,
                 caption=f"Data for figure {self.figures}: {title}",
@@ -104,6 +126,10 @@ class Numbering:
                 note=data_note,
             )
         return HTML(body)
+
+    def _keep(self, label: str, title: str, note: str, frame: pd.DataFrame, index: bool) -> None:
+        shown = frame.reset_index() if index else frame
+        self.shown.append(ShownTable(label, title, note, shown.copy()))
 
 
 def table_html(

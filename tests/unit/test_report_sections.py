@@ -267,6 +267,11 @@ def test_notebooks_only_call_section_functions_that_exist(name):
     assert all(c.cell_type == "code" for c in notebook.cells), "headings come from the sections, not markdown"
     assert "parameters" in code[0].metadata.get("tags", [])
     assert "section.context(" in code[1].source
+    # Every report links its spreadsheets near its top and writes them as its explicit last step
+    # (`evaluation.report.spreadsheets`), one call each.
+    assert code[2].source.strip().splitlines()[-1] == "spreadsheets.download_links(ctx)"
+    assert code[-1].source.strip().splitlines()[-1] == "spreadsheets.write(ctx)"
+    code = [*code[:2], *code[3:-1]]
     if name == "impact_evaluation.ipynb":  # its explicit last step saves the machine-readable record
         assert code[-1].source.strip().splitlines()[-1] == "section.save_record(ctx)"
         code = code[:-1]

@@ -23,7 +23,8 @@ referral month, or the cohort month a comparison person is compared at):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import weakref
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -91,24 +92,98 @@ class Outcomes:
 
 def outcome_matrix(outcomes, person_ids, *, person, month, outcome, last_code, first_code=None) -> Outcomes:
     """People x months matrix of `outcome` for `person_ids`, up to month code `last_code`."""
-    people = pd.Index(pd.unique(np.asarray(person_ids, dtype=object)))
-    data = outcomes[outcomes[person].isin(people)]
-    codes = month_codes(data[month])
-    keep = (codes <= last_code) & (codes > NO_MONTH)
-    data, codes = data[keep], codes[keep]
-    values = pd.to_numeric(data[outcome], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    first = first_code if first_code is not None else (int(codes.min()) if len(codes) else last_code)
-    inside = codes >= first
-    data, codes, values = data[inside], codes[inside], values[inside]
-    n_months = last_code - first + 1
-    wide = np.full((len(people), n_months), np.nan)
-    rows = people.get_indexer(data[person])
-    wide[rows, codes - first] = values
-    observed = np.isfinite(wide)
-    zero = np.zeros((len(people), 1))
-    csum = np.hstack([zero, np.cumsum(np.where(observed, wide, 0.0), axis=1)])
-    ccount = np.hstack([zero, np.cumsum(observed, axis=1)])
-    return Outcomes(wide, people, first, csum, ccount)
+    return OutcomeRecords.of(outcomes, person_ids, person=person, month=month, last_code=last_code).matrix(
+        outcome, first_code
+    )
+
+
+@dataclass(eq=False)
+class OutcomeRecords:
+    """The long outcome table's records of some people up to a month, located once.
+
+    Each record's row (its person's position in `people`) and month code are found once; every
+    outcome column's matrix (`matrix`) is then filled from them and kept. `OutcomeRecords.of`
+    gives back the records it located last when asked again for the same table object, the same
+    people, columns and last month (the headline, its candidates, the placebo referrals and the
+    secondary outcomes of one activity ask for the same ones), and locates them anew otherwise.
+    It keeps only the last table's records, and only while that table exists (a weak reference),
+    so nothing is shared across runs. Tables are never changed in place by the toolkit; a
+    matrix is rebuilt if its column's values changed.
+    """
+
+    people: pd.Index
+    last_code: int
+    positions: np.ndarray  # records of the table kept (people listed, months up to last_code)
+    rows: np.ndarray  # each kept record's row in `people`
+    codes: np.ndarray  # each kept record's month code
+    source: weakref.ReferenceType[pd.DataFrame]
+    key: tuple
+    built: dict = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls, outcomes: pd.DataFrame, person_ids, *, person: str, month: str, last_code: int
+    ) -> OutcomeRecords:
+        people = pd.Index(pd.unique(np.asarray(person_ids, dtype=object)))
+        key = (person, month, int(last_code), len(outcomes))
+        last = _LAST_RECORDS[0] if _LAST_RECORDS else None
+        if last is not None and last.source() is outcomes and last.key == key and last.people.equals(people):
+            return last
+        rows = people.get_indexer(outcomes[person])
+        listed = np.flatnonzero(rows >= 0)
+        codes = month_codes(outcomes[month].take(listed))
+        keep = (codes <= last_code) & (codes > NO_MONTH)
+        found = cls(
+            people=people,
+            last_code=int(last_code),
+            positions=listed[keep],
+            rows=rows[listed[keep]],
+            codes=codes[keep],
+            source=weakref.ref(outcomes),
+            key=key,
+        )
+        _LAST_RECORDS[:] = [found]
+        weakref.finalize(outcomes, _forget, id(found))
+        return found
+
+    def matrix(self, outcome: str, first_code: int | None = None) -> Outcomes:
+        """People x months matrix of `outcome` (NaN where no record), from `first_code` (default:
+        the first month of these people's records) to the last month."""
+        outcomes = self.source()
+        if outcomes is None:
+            raise RuntimeError("OutcomeRecords.matrix: the outcome table no longer exists")
+        series: pd.Series = outcomes[outcome].take(self.positions)
+        column = pd.to_numeric(series, errors="coerce")
+        values = column.to_numpy(dtype=float, na_value=np.nan)
+        check = (float(np.nansum(values)), int(np.isnan(values).sum()))
+        first = (
+            first_code
+            if first_code is not None
+            else (int(self.codes.min()) if len(self.codes) else self.last_code)
+        )
+        known = self.built.get((outcome, first))
+        if known is not None and known[0] == check:
+            return known[1]
+        inside = self.codes >= first
+        wide = np.full((len(self.people), self.last_code - first + 1), np.nan)
+        wide[self.rows[inside], self.codes[inside] - first] = values[inside]
+        observed = np.isfinite(wide)
+        zero = np.zeros((len(self.people), 1))
+        csum = np.hstack([zero, np.cumsum(np.where(observed, wide, 0.0), axis=1)])
+        ccount = np.hstack([zero, np.cumsum(observed, axis=1)])
+        found = Outcomes(wide, self.people, first, csum, ccount)
+        self.built[(outcome, first)] = (check, found)
+        return found
+
+
+_LAST_RECORDS: list[OutcomeRecords] = []
+"""The records `OutcomeRecords.of` located last (at most one; see its docstring)."""
+
+
+def _forget(records_id: int) -> None:
+    """Drop the kept records once their table is gone."""
+    if _LAST_RECORDS and id(_LAST_RECORDS[0]) == records_id:
+        _LAST_RECORDS.clear()
 
 
 @dataclass(frozen=True)
@@ -200,6 +275,7 @@ __all__ = [
     "RECENT_MONTHS",
     "SHARE_WINDOWS",
     "HistoryFeatures",
+    "OutcomeRecords",
     "Outcomes",
     "history_features",
     "month_codes",

@@ -44,7 +44,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -64,10 +64,12 @@ from evaluation.stacking import (
     DEFAULT_COVARIATES,
     FULL_HISTORY_COVARIATES,
     HISTORY,
+    POOL_SAMPLE,
     PRE_HISTORY,
     RECENT_HISTORY,
     MatchedSample,
     Stacked,
+    match_weights,
     matched_sample,
 )
 from evaluation.subgroups import subgroup_effects
@@ -143,6 +145,13 @@ class MatchedDiDResult(EstimateResult):
     secondary: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False, compare=False)
     """Secondary outcomes at the headline horizon on the same matched sample
     (`evaluation.secondary`); empty unless asked for."""
+    n_pool_people: int = 0
+    """Comparison people (not participants) in the participants' `exact` strata, before any sampling."""
+    pool_sample: int | None = None
+    """The size of the seeded random sample of those people that was stacked and matched
+    (`evaluation.stacking.POOL_SAMPLE`); None when all of them were."""
+    pool_seed: int = 0
+    """The seed the pool sample was drawn with."""
     matched_sets: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False, compare=False)
     """The matched sets at the headline horizon, one row per member (`set`, `treated`, the 0/1
     `level` and the compared `score`): what Rosenbaum's sensitivity analysis needs
@@ -235,14 +244,6 @@ Estimator = Literal["baseline_did", "adjusted_post", "did"]
 Simulations on independent data (tests/simulation) compare them; the others are shown as a
 sensitivity table.
 """
-
-
-def _match_weights(n_rows: int, t_pos: np.ndarray, c_pos: np.ndarray) -> np.ndarray:
-    """Row weights of the matched sample: 1 per matched participant, sum_i 1/k_i per comparison."""
-    k = np.bincount(t_pos, minlength=n_rows)
-    weights = np.bincount(c_pos, weights=1.0 / k[t_pos], minlength=n_rows)
-    weights[np.flatnonzero(k)] = 1.0
-    return weights
 
 
 def _adjustment(frame: pd.DataFrame, covariates: list[str]) -> np.ndarray:
@@ -350,6 +351,7 @@ def matched_comparison(
     subgroups: bool = False,
     anchor_shift: int = 0,
     baseline: tuple[int, int] | str | None = "auto",
+    pool_sample: int | None = POOL_SAMPLE,
 ) -> MatchedDiDResult:
     """Matched comparison of a monthly 0/1 outcome after referral (see the module docstring).
 
@@ -370,7 +372,10 @@ def matched_comparison(
     participants, with `meets_minimum` False. `anchor_shift` > 0 anchors everyone that many
     months before referral (a placebo: `evaluation.falsification`). `secondary` adds the
     secondary outcomes (`evaluation.secondary`) at the headline horizon on the same sample, and
-    `subgroups` the headline within each priority cohort (`evaluation.subgroups`).
+    `subgroups` the headline within each priority cohort (`evaluation.subgroups`). With more than
+    `pool_sample` comparison people in the participants' `exact` strata, everything is estimated
+    on a random sample of that many of them drawn with `seed` (`evaluation.stacking.POOL_SAMPLE`;
+    None never samples); `pool_sample` and `n_pool_people` in the result say so.
     """
     estimator = check_option("estimator", estimator, Estimator)
     if estimator != "baseline_did":
@@ -395,7 +400,7 @@ def matched_comparison(
         raise OptionError(f"alpha={alpha!r} must lie strictly between 0 and 1")
     if len(participants) == 0:
         raise DesignError("matched_did: no participants", "Check the activity filter")
-    sample_options = {
+    sample_options: dict[str, Any] = {
         "exact": exact,
         "outcome": outcome,
         "pre_months": int(pre_months),
@@ -408,6 +413,7 @@ def matched_comparison(
         "month": month,
         "last_month": last_month,
         "anchor_shift": int(anchor_shift),
+        "pool_sample": _checked_sample(pool_sample),
     }
     sample = matched_sample(
         participants, comparison_pool, outcomes, covariates=covariates, baseline=baseline, **sample_options
@@ -426,11 +432,26 @@ def matched_comparison(
     result = _estimate(
         sample.stacked, sample.data, sample.matched, covariates=covariates, estimator=estimator, **settings
     )
+    if sample.pool is not None:
+        result = replace(
+            result,
+            n_pool_people=sample.pool.n_candidates,
+            pool_sample=sample.pool.sample,
+            pool_seed=sample.pool.seed,
+        )
     if secondary:
         result = replace(result, secondary=_secondary(sample, outcomes, result, estimator, person, month))
     if subgroups:
         result = replace(
-            result, subgroups=_subgroups(sample, participants, comparison_pool, result, estimator, person)
+            result,
+            subgroups=_subgroups(
+                sample,
+                participants,
+                sample.pool.frame if sample.pool is not None else comparison_pool,
+                result,
+                estimator,
+                person,
+            ),
         )
     if not candidates:
         return result
@@ -458,6 +479,14 @@ def matched_comparison(
         ["horizon", "candidate"], key=lambda c: c.map(order.index) if c.name == "candidate" else c
     )
     return replace(result, candidates=frame.reset_index(drop=True))
+
+
+def _checked_sample(pool_sample) -> int | None:
+    if pool_sample is None:
+        return None
+    if isinstance(pool_sample, bool) or int(pool_sample) != pool_sample or pool_sample < 1:
+        raise OptionError(f"pool_sample={pool_sample!r} must be a whole number of people >= 1, or None")
+    return int(pool_sample)
 
 
 def matched_did(participants, comparison_pool, outcomes, **options) -> MatchedDiDResult:
@@ -556,7 +585,7 @@ def _estimate(
     diffs = levels - stacked.pre_mean[:, None]
     n_clusters = int(stacked.person_code.max()) + 1
     frame = stacked.frame
-    weights = _match_weights(len(frame), t_pos, c_pos)
+    weights = match_weights(len(frame), t_pos, c_pos)
     adjust = _adjustment(frame, list(matched.covariates))
     treated = stacked.treated
     individually_matched = RECENT_MONTHS if (HISTORY in covariates or RECENT_HISTORY in covariates) else 0
@@ -703,7 +732,7 @@ def _secondary(
         pre_months=result.pre_months,
         person=person,
         month=month,
-        weights=_match_weights(len(stacked.frame), t_pos, c_pos),
+        weights=match_weights(len(stacked.frame), t_pos, c_pos),
         adjust=None if estimator == "did" else _adjustment(stacked.frame, list(matched.covariates)),
     )
 

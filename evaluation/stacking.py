@@ -115,10 +115,14 @@ __all__ = [
     "PRE_HISTORY",
     "RECENT_HISTORY",
     "WORK_GAP_BANDS",
+    "POOL_SAMPLE",
     "MatchedSample",
+    "PoolUsed",
     "Stacked",
     "baseline_window",
+    "match_weights",
     "matched_sample",
+    "sampled_pool",
 ]
 
 
@@ -247,21 +251,31 @@ def _stack(
     # matching" and the naive difference are against everyone); `match` gives them
     # propensity 0 and never matches them
     n_pool = int((c_has & _on_discrete_support(c_base, treated_part, list(c_cov.columns))).sum())
-    c_base, c_person, c_rows = c_base[c_has], pool[person].to_numpy()[c_has], c_rows[c_has]
-    pieces = []
-    for cohort, members in treated_part.groupby(COHORT, sort=True):
-        # only comparison people in the exact strata (areas) this cohort's participants are in
-        here = _in_strata(c_base, members, base_cols)
-        anchors = np.full(int(here.sum()), cohort)
-        pre = baseline_mean(c_rows[here], anchors)
-        piece = c_base[here].reset_index(drop=True)
-        if use_history:
-            found = described(c_rows[here], anchors, months_available)
-            piece = pd.concat([piece, found.reset_index(drop=True)], axis=1)
-        piece = piece.assign(**{_PRE: pre, COHORT: cohort, TREATED: 0, _PERSON: c_person[here]})
-        piece.index = [f"C:{p}:{cohort + data.first}" for p in c_person[here]]
-        pieces.append(piece[_complete(piece)])
-    frame = pd.concat([treated_part, *pieces])
+    c_base, c_person, c_rows = (
+        c_base[c_has].reset_index(drop=True),
+        pool[person].to_numpy()[c_has],
+        c_rows[c_has],
+    )
+    # every cohort's comparison rows at once: (pool position, cohort) pairs, found from integer
+    # stratum codes; the rows are taken from the pool once, never copied cohort by cohort
+    position, cohort_of = _cohort_candidates(c_base, treated_part, base_cols)
+    rows = c_rows[position]
+    columns = {c: c_base[c].to_numpy()[position] for c in c_base.columns}
+    if use_history:
+        found = described(rows, cohort_of, months_available)
+        columns |= {c: found[c].to_numpy() for c in found.columns}
+    columns |= {
+        _PRE: baseline_mean(rows, cohort_of),
+        COHORT: cohort_of,
+        TREATED: np.zeros(len(position), dtype=np.int64),
+        _PERSON: c_person[position],
+    }
+    comparison = pd.DataFrame(columns)
+    comparison.index = [
+        f"C:{p}:{cohort + data.first}" for p, cohort in zip(c_person[position], cohort_of, strict=True)
+    ]
+    comparison = comparison[_complete(comparison)]
+    frame = pd.concat([treated_part, comparison])
     if use_history:
         frame = frame.drop(columns=_redundant(frame, list(features.columns)))
     frame = frame.sort_index(kind="stable")  # row order fixed by labels, not by the inputs
@@ -289,6 +303,16 @@ def _stack(
     )
 
 
+def match_weights(n_rows: int, t_pos: np.ndarray, c_pos: np.ndarray) -> np.ndarray:
+    """Row weights of a matched sample given its pairs (row positions of each pair's participant
+    and comparison): 1 per matched participant, sum_i 1/k_i per comparison (k_i: participant
+    i's matches), 0 for rows in no pair."""
+    k = np.bincount(t_pos, minlength=n_rows)
+    weights = np.bincount(c_pos, weights=1.0 / k[t_pos], minlength=n_rows)
+    weights[np.flatnonzero(k)] = 1.0
+    return weights
+
+
 def _redundant(frame: pd.DataFrame, columns: list[str]) -> list[str]:
     """History columns that are exact linear combinations of earlier ones (or constant).
 
@@ -307,12 +331,27 @@ def _redundant(frame: pd.DataFrame, columns: list[str]) -> list[str]:
     return [c for i, c in enumerate(columns, start=1) if i not in keep]
 
 
-def _in_strata(pool: pd.DataFrame, members: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    """Pool rows whose values of `columns` (the exact-matching keys) occur among `members`."""
-    if not columns:
-        return np.ones(len(pool), dtype=bool)
-    keys = pd.MultiIndex.from_frame(members[columns].astype(object))
-    return pd.MultiIndex.from_frame(pool[columns].astype(object)).isin(keys)
+def _cohort_candidates(pool: pd.DataFrame, treated: pd.DataFrame, columns: list[str]):
+    """Each cohort's comparison rows: pool positions whose values of `columns` (the exact-matching
+    keys) occur among that cohort's participants, and the cohort, cohorts in order."""
+    cohorts = treated[COHORT].to_numpy(dtype=np.int64)
+    if columns:
+        keys = pd.concat([treated[columns], pool[columns]], ignore_index=True).astype(object)
+        codes = keys.groupby(columns, sort=False, dropna=False).ngroup().to_numpy()
+        missing = keys.isna().any(axis=1).to_numpy()  # a missing key matches nothing
+        codes = np.where(missing, -1, codes)
+        t_codes, p_codes = codes[: len(treated)], codes[len(treated) :]
+    else:
+        t_codes, p_codes = np.zeros(len(treated), dtype=np.int64), np.zeros(len(pool), dtype=np.int64)
+    positions, of = [], []
+    for cohort in np.unique(cohorts):
+        strata = np.unique(t_codes[(cohorts == cohort) & (t_codes >= 0)])
+        here = np.flatnonzero(np.isin(p_codes, strata))
+        positions.append(here)
+        of.append(np.full(len(here), cohort, dtype=np.int64))
+    if not positions:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(positions), np.concatenate(of)
 
 
 def _is_discrete(values: pd.Series) -> bool:
@@ -341,17 +380,66 @@ def _complete(frame: pd.DataFrame) -> np.ndarray:
     return frame.notna().all(axis=1).to_numpy()
 
 
+POOL_SAMPLE = 50_000
+"""The most comparison people stacked and matched (`matched_sample`'s `pool_sample`).
+
+A pool with more people than this in the participants' strata (national administrative data)
+is replaced by a seeded simple random sample of this many of them before anything is stacked:
+the propensity score is fitted, and the matches found, among the sample. Memory then grows with
+the sample times the referral-month cohorts, not with the pool (bench/bench_matched_scale.py).
+The built-in programmes' pools (15,000 people by default) lie below it and are used whole."""
+
+
+@dataclass(frozen=True)
+class PoolUsed:
+    """Which comparison people were stacked: the whole pool or a random sample of it."""
+
+    frame: pd.DataFrame  # the comparison pool as stacked (sampled rows only when sampled)
+    n_candidates: int  # comparison people (not participants) in the participants' strata
+    sample: int | None  # the sample's size, None when every candidate was used
+    seed: int
+
+
+def sampled_pool(
+    participants: pd.DataFrame,
+    comparison_pool: pd.DataFrame,
+    *,
+    exact: Sequence[str],
+    person: str,
+    pool_sample: int | None,
+    seed: int | None,
+) -> PoolUsed:
+    """The comparison pool to stack: all of it, or, when more than `pool_sample` of its people
+    (not participants) are in the participants' `exact` strata, a random sample of that many of
+    them drawn with `seed` (0 when None); the pool's order is kept."""
+    candidates = ~comparison_pool[person].isin(participants[person]).to_numpy()
+    exact = list(exact)
+    if exact:
+        keys = pd.MultiIndex.from_frame(participants[exact].astype(object))
+        candidates &= pd.MultiIndex.from_frame(comparison_pool[exact].astype(object)).isin(keys)
+    n_candidates = int(candidates.sum())
+    seed = 0 if seed is None else int(seed)
+    if pool_sample is None or n_candidates <= pool_sample:
+        return PoolUsed(comparison_pool, n_candidates, None, seed)
+    chosen = np.random.default_rng(seed).choice(
+        np.flatnonzero(candidates), size=int(pool_sample), replace=False
+    )
+    return PoolUsed(comparison_pool.iloc[np.sort(chosen)], n_candidates, int(pool_sample), seed)
+
+
 @dataclass(frozen=True)
 class MatchedSample:
     """The stacked (person, anchor) rows, their outcome matrix and the matching on them.
 
     What `matched_comparison` estimates from, exposed for the design check
-    (`evaluation.design_check`), which draws pseudo-participants from the same rows.
+    (`evaluation.design_check`), which draws pseudo-participants from the same rows. `pool`
+    says which comparison people were stacked (`sampled_pool`).
     """
 
     stacked: Stacked
     data: Outcomes
     matched: MatchResult
+    pool: PoolUsed | None = None
 
 
 def matched_sample(
@@ -373,8 +461,16 @@ def matched_sample(
     last_month,
     anchor_shift=0,
     baseline=None,
+    pool_sample: int | None = POOL_SAMPLE,
 ) -> MatchedSample:
-    """Stack participants and the pool by referral-month cohort and match them (checked inputs)."""
+    """Stack participants and the pool by referral-month cohort and match them (checked inputs).
+
+    With more than `pool_sample` comparison people in the participants' strata, a seeded random
+    sample of them is stacked instead (`sampled_pool`, `POOL_SAMPLE`; None: never sample)."""
+    used = sampled_pool(
+        participants, comparison_pool, exact=exact, person=person, pool_sample=pool_sample, seed=seed
+    )
+    comparison_pool = used.frame
     last_code = (
         int(month_codes(pd.Series([pd.Timestamp(last_month)]))[0])
         if last_month is not None
@@ -429,4 +525,4 @@ def matched_sample(
         seed=seed,
         alpha=alpha,
     )
-    return MatchedSample(stacked, data, matched)
+    return MatchedSample(stacked, data, matched, used)

@@ -21,6 +21,7 @@ from scipy import stats
 from evaluation.cohorts import cohort_members
 from evaluation.contrast import Contrast, weighted_contrast
 from evaluation.matching import encoded_covariates
+from evaluation.stacking import match_weights
 
 __all__ = ["MAX_SUBGROUP_SMD", "subgroup_effects"]
 
@@ -43,13 +44,6 @@ _COLUMNS = [
     "max_abs_smd",
     "reason",
 ]
-
-
-def _weights(n_rows: int, t_pos: np.ndarray, c_pos: np.ndarray) -> np.ndarray:
-    k = np.bincount(t_pos, minlength=n_rows)
-    weights = np.bincount(c_pos, weights=1.0 / np.maximum(k[t_pos], 1), minlength=n_rows)
-    weights[np.flatnonzero(k)] = 1.0
-    return weights
 
 
 def _max_smd(encoded: np.ndarray, treated: np.ndarray, weights: np.ndarray, sd: np.ndarray) -> float:
@@ -96,14 +90,14 @@ def subgroup_effects(
     n_clusters = int(stacked.person_code.max()) + 1
     covariates = [c for c in matched.covariates if c in stacked.frame.columns]
     encoded = encoded_covariates(stacked.frame, covariates, drop_first=False).to_numpy(dtype=float)
-    all_weights = _weights(len(index), t_pos, c_pos)
+    all_weights = match_weights(len(index), t_pos, c_pos)
     pooled_sd = np.sqrt(
         (encoded[stacked.treated].var(axis=0) + encoded[~stacked.treated & (all_weights > 0)].var(axis=0)) / 2
     )
     z = stats.norm.ppf(1 - alpha / 2)
 
     def contrast(in_group: np.ndarray) -> tuple[Contrast, np.ndarray]:
-        weights = _weights(len(index), t_pos[in_group], c_pos[in_group])
+        weights = match_weights(len(index), t_pos[in_group], c_pos[in_group])
         cell = weighted_contrast(
             y, treated=stacked.treated, weights=weights, clusters=stacked.person_code,
             n_clusters=n_clusters, adjust=adjust, level=level,

@@ -724,6 +724,19 @@ def _placebo_lines(impact: ActivityImpact) -> list[str]:
     return lines
 
 
+def pool_sample_sentence(matched, policy: DisclosurePolicy = DEFAULT_POLICY) -> str:
+    """The methods line saying that the comparison pool was sampled (`pool_sample`), built from the
+    numbers; "" when every comparison person in the participants' areas was used."""
+    if matched.pool_sample is None:
+        return ""
+    return (
+        f"Comparison pool sampled: {about_count(matched.n_pool_people, policy)} comparison people live in the "
+        f"participants' local authorities, more than the {matched.pool_sample:,} the matching takes at most, so "
+        f"a random sample of {matched.pool_sample:,} of them (drawn with seed {matched.pool_seed}) was compared "
+        "with the participants: the propensity score was fitted, and the matches found, among the sample."
+    )
+
+
 def _methods(ctx: ImpactContext) -> tuple[list[str], list[str]]:
     """The matched comparison's method, settings and design check, and its assumptions."""
     impact = _result(ctx.result)
@@ -743,6 +756,7 @@ def _methods(ctx: ImpactContext) -> tuple[list[str], list[str]]:
         f"Propensity score: {matched.propensity_method}; nearest neighbour 1:{matched.ratio} with replacement"
         + (f", caliper {matched.caliper:g} standard deviations of the score" if matched.caliper else "")
         + f"; ties broken with seed {matched.seed}.",
+        *[line for line in [pool_sample_sentence(matched, ctx.policy)] if line],
         _outcome_method(matched),
         f"Inference: {matched.variance_method}; {level} intervals from the normal distribution.",
         f"Headline horizon: the longest follow-up with at least {matched.min_n} participants "

@@ -453,7 +453,7 @@ def workbook_xlsx(
         if text:
             key = next((k for k, v in notes.items() if v == text), f"note{len(notes)}")
             notes[key] = text
-            references += f" $${key}$$"
+            references += f"$${key}$$"
         legend = [f"{marker} = {MARKERS[marker]}" for marker in published.markers]
         instructions = "This worksheet contains one table. Some cells refer to notes, which can be found on the Notes worksheet."
         if legend:
@@ -566,6 +566,7 @@ def write_ods(xlsx: str | Path, path: str | Path, *, title: str) -> Path:
             sheet_table_.addElement(ods_row)
         document.spreadsheet.addElement(sheet_table_)
     buffer = io.BytesIO()
+    _every_namespace_in_order()
     document.write(buffer)
     Path(path).write_bytes(_fixed_times(buffer.getvalue()))
     return Path(path)
@@ -599,6 +600,18 @@ def _ods_cell(cell, text, table, bold, heading, wrap, number_style):
             paragraph.addText(line)
         made.addElement(paragraph)
     return made
+
+
+def _every_namespace_in_order() -> None:
+    """odfpy declares, on each file's root, the namespaces its process has met so far, in the order
+    it met them (one dict shared by every element): make it every known namespace in a fixed order,
+    so a file's bytes do not depend on what the process wrote before (kernels are reused)."""
+    from odf.element import Element  # type: ignore[import-untyped]
+    from odf.namespaces import nsdict  # type: ignore[import-untyped]
+
+    known = {**Element.namespaces, **nsdict}
+    Element.namespaces.clear()
+    Element.namespaces.update(sorted(known.items(), key=lambda item: (item[1], item[0])))
 
 
 def _places(number_format: str | None) -> int:

@@ -53,6 +53,9 @@ MISSING_WORDS = {"na", "n/a", "#n/a", "nan", "null", "none", "-"}
 # cross-table findings they may bring with them.
 STRUCTURAL_RULES = ("table is not empty", "column appears once", "required column present")
 # A number whose commas group thousands (1,234,567.5); any other comma is not read.
+PLACEHOLDER_ADVICE = "Values such as NA, null or - stand for a missing value: fill in the real value."
+BOOLEAN_ADVICE = "Use 1 for yes and 0 for no."
+KEY_ADVICE = "Each combination may appear once; remove or merge the repeated rows."
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
 
 
@@ -377,8 +380,7 @@ def _convert(
     if spec.type in ("string", "category"):
         if spec.type == "string" and not spec.nullable:
             placeholder = text.str.lower().isin(MISSING_WORDS).fillna(False)
-            advice = "Values such as NA, null or - stand for a missing value: fill in the real value."
-            findings.append(_finding(table, spec.name, "not blank", placeholder, raw, advice))
+            findings.append(_finding(table, spec.name, "not blank", placeholder, raw, PLACEHOLDER_ADVICE))
         return text.where(~blank).astype(object).where(~blank, None), findings  # blank: <NA>, then None
     if spec.type == "date":
         parsed = _parse_dates(raw, text)
@@ -393,9 +395,7 @@ def _convert(
             np.where(lowered.isin(TRUE_WORDS), 1, np.where(lowered.isin(FALSE_WORDS), 0, -1)), index=raw.index
         )
         bad = (parsed == -1) & ~blank
-        findings.append(
-            _finding(table, spec.name, "type: boolean (0 or 1)", bad, raw, "Use 1 for yes and 0 for no.")
-        )
+        findings.append(_finding(table, spec.name, "type: boolean (0 or 1)", bad, raw, BOOLEAN_ADVICE))
         return parsed.where(~blank & ~bad).astype("Int8"), findings  # NaN becomes <NA>
     # A comma is read only as a thousands separator (1,234.50); 12,5 is no number here.
     grouped = text.str.fullmatch(_THOUSANDS.pattern).fillna(False)
@@ -403,12 +403,7 @@ def _convert(
     numbers = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce").astype("float64")
     numbers = numbers.where(~unread)
     bad = numbers.isna() & ~blank
-    advice = "Use digits only, without units or text."
-    if (unread & ~blank).any():
-        advice += (
-            " Write decimals with a decimal point (1234.50): a comma is read only between "
-            "thousands (1,234.50)."
-        )
+    advice = number_advice(bool((unread & ~blank).any()))
     findings.append(_finding(table, spec.name, f"type: {spec.type}", bad, raw, advice))
     if spec.type == "integer":
         huge = numbers.abs() >= 2**63  # beyond a 64-bit integer (or infinite)
@@ -421,23 +416,43 @@ def _convert(
 
 def _date_advice(bad: pd.Series) -> str:
     """How to write the dates that could not be read (`bad`: their text)."""
-    advice = f"Write dates as {DATE_FORMS}."
     if bad.empty:
-        return advice
-    if looks_month_first(bad).any():
+        return date_advice(False, False, False)
+    year = bad.str.extract(f"^{_ISO.pattern}$")[0].fillna(bad.str.extract(f"^{_UK.pattern}$")[2])
+    years = pd.to_numeric(year, errors="coerce")
+    return date_advice(
+        bool(looks_month_first(bad).any()),
+        bool(bad.str.fullmatch(r"\d{5}(\.0+)?").fillna(False).any()),
+        bool(((years < _FIRST_DAY.year) | (years > _LAST_DAY.year)).fillna(False).any()),
+    )
+
+
+def date_advice(month_first: bool, excel_serial: bool, out_of_range: bool) -> str:
+    """The advice for dates that could not be read, from what some of them look like."""
+    advice = f"Write dates as {DATE_FORMS}."
+    if month_first:
         advice += (
             " Some values look like month/day/year (such as 10/31/2025): dates are read day first "
             "as in the UK, so check every date in this column written with slashes."
         )
-    if bad.str.fullmatch(r"\d{5}(\.0+)?").fillna(False).any():
+    if excel_serial:
         advice += (
             " Some values look like Excel date serial numbers: format the column as a date before export."
         )
-    year = bad.str.extract(f"^{_ISO.pattern}$")[0].fillna(bad.str.extract(f"^{_UK.pattern}$")[2])
-    years = pd.to_numeric(year, errors="coerce")
-    if ((years < _FIRST_DAY.year) | (years > _LAST_DAY.year)).fillna(False).any():
+    if out_of_range:
         advice += (
             " Dates must fall in the years 1678 to 2261: leave an unknown date blank rather than 9999-12-31."
+        )
+    return advice
+
+
+def number_advice(decimal_comma: bool) -> str:
+    """The advice for numbers that could not be read (some with a comma not between thousands)."""
+    advice = "Use digits only, without units or text."
+    if decimal_comma:
+        advice += (
+            " Write decimals with a decimal point (1234.50): a comma is read only between "
+            "thousands (1,234.50)."
         )
     return advice
 
@@ -469,34 +484,46 @@ def _coerce_table(raw: pd.DataFrame, contract: Contract):
         findings.append(
             Finding(table, None, "table is not empty", 0, advice="The file has a header but no rows.")
         )
-    raw = raw.rename(columns=lambda c: str(c).strip())
-    raw.columns = [_unmangled(c, raw.columns) for c in raw.columns]
-    raw.columns = _contract_names(list(raw.columns), contract)
-    unknown = [c for c in raw.columns if c not in contract.columns]
-    for name in unknown:
-        close = difflib.get_close_matches(name, contract.columns, n=1)
-        hint = f" Did you mean '{close[0]}'?" if close else ""
-        warnings.warn(f"{table}: column '{name}' is not in the contract and was dropped.{hint}", stacklevel=3)
-    duplicated = raw.columns[raw.columns.duplicated()].unique()
-    for name in duplicated:
-        advice = (
-            "Remove the repeated column (headers differing only in case, spaces or punctuation count as one)."
-        )
-        findings.append(Finding(table, name, "column appears once", 0, advice=advice))
-    raw = raw.loc[:, ~raw.columns.duplicated()]
+    names, header_findings = resolve_columns(list(raw.columns), contract)
+    findings += header_findings
+    raw = raw.set_axis(names, axis=1).loc[:, ~pd.Index(names).duplicated()]
     typed, unparsed = {}, {}
     for name, spec in contract.columns.items():
         if name not in raw.columns:
-            if spec.required:
-                close = difflib.get_close_matches(name, unknown, n=1)
-                advice = f"Found '{close[0]}': rename it to '{name}'." if close else spec.description
-                findings.append(Finding(table, name, "required column present", 0, advice=advice))
             continue
         typed[name], column_findings, unparsed[name] = _coerce_column(
             raw[name].reset_index(drop=True), spec, table
         )
         findings += column_findings
     return pd.DataFrame(typed), [f for f in findings if f is not None], unparsed
+
+
+def resolve_columns(headers: list, contract: Contract) -> tuple[list[str], list[Finding]]:
+    """The name each header is read as (a contract column's, where it differs only in case,
+    spaces or punctuation), and the findings about the headers: a column repeated, a required
+    column missing. Columns not in the contract are named in a warning; the first of repeated
+    columns is the one read."""
+    table = contract.table
+    findings = []
+    names = [str(c).strip() for c in headers]
+    names = [_unmangled(c, names) for c in names]
+    names = _contract_names(names, contract)
+    unknown = [c for c in names if c not in contract.columns]
+    for name in unknown:
+        close = difflib.get_close_matches(name, contract.columns, n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        warnings.warn(f"{table}: column '{name}' is not in the contract and was dropped.{hint}", stacklevel=4)
+    for name in pd.Index(names)[pd.Index(names).duplicated()].unique():
+        advice = (
+            "Remove the repeated column (headers differing only in case, spaces or punctuation count as one)."
+        )
+        findings.append(Finding(table, name, "column appears once", 0, advice=advice))
+    for name, spec in contract.columns.items():
+        if name not in names and spec.required:
+            close = difflib.get_close_matches(name, unknown, n=1)
+            advice = f"Found '{close[0]}': rename it to '{name}'." if close else spec.description
+            findings.append(Finding(table, name, "required column present", 0, advice=advice))
+    return names, findings
 
 
 def _contract_names(names: list[str], contract: Contract) -> list[str]:
@@ -627,7 +654,7 @@ def _key_findings(frame: pd.DataFrame, contract: Contract) -> list[Finding]:
         f"unique: {label}",
         repeated,
         frame[key],
-        "Each combination may appear once; remove or merge the repeated rows.",
+        KEY_ADVICE,
     )
     return [finding] if finding else []
 

@@ -199,13 +199,13 @@ def _read(
 
 
 def read_raw_tables(
-    folder: Path, contracts: Mapping[str, Contract] | None = None
+    folder: Path, contracts: Mapping[str, Contract] | None = None, *, only: str | None = None
 ) -> tuple[dict[str, pd.DataFrame], dict[str, str], list[Finding]]:
     """Raw tables, their file hashes and findings for files missing, unreadable or ambiguous
-    (two files for one table, or a workbook with the table on several sheets)."""
+    (two files for one table, or a workbook with the table on several sheets); `only` reads one."""
     contracts = contracts or load_contracts()
     raw, hashes, findings = {}, {}, []
-    for table in TABLES:
+    for table in TABLES if only is None else (only,):
         paths = _find_files(folder, table)
         if not paths and table in contracts and not contracts[table].required:
             raw[table] = contracts[table].empty_frame()  # optional: reports say it is missing
@@ -291,7 +291,18 @@ def _csv_rows(text: str, delimiter: str) -> list[list[str]]:
         return []
 
 
-def _read_csv(path: Path, contract: Contract) -> pd.DataFrame:
+@dataclass(frozen=True)
+class CsvLayout:
+    """Where a CSV file's table is: its delimiter, the line of its header, and the header's cells."""
+
+    delimiter: str
+    header: int  # lines above the header
+    headers: tuple[str, ...]
+
+
+def csv_layout(path: Path, contract: Contract) -> CsvLayout:
+    """The CSV's delimiter and header line, found from its first lines and the contract, with a
+    warning for each that is not as expected (another delimiter, lines above the header)."""
     keys = {column_key(c) for c in contract.columns}
     text = _csv_head(path)
     found = {d: _csv_rows(text, d) for d in DELIMITERS}
@@ -301,15 +312,12 @@ def _read_csv(path: Path, contract: Contract) -> pd.DataFrame:
     if placed[delimiter][1] == 0:
         delimiter = _delimiter_by_fields(found)
     header, _ = placed[delimiter]
-    frame = pd.read_csv(
-        path, sep=delimiter, skiprows=header, dtype=str, keep_default_na=False, encoding="utf-8-sig"
-    )
     if delimiter != ",":
         warnings.warn(
             f"{path.name}: the columns are separated by {DELIMITERS[delimiter]}, not commas; it was "
             "read that way. Numbers are read with a decimal point (a decimal comma is refused). "
             "Save it as 'CSV (comma delimited)' to silence this warning.",
-            stacklevel=4,
+            stacklevel=5,
         )
     if header:
         _warn_header_moved(
@@ -318,7 +326,24 @@ def _read_csv(path: Path, contract: Contract) -> pd.DataFrame:
             _above([[line.strip(delimiter + " ")] for line in text.splitlines()[:header]]),
             f"line {header + 2}",
         )
-    return frame
+    rows = found[delimiter]
+    return CsvLayout(delimiter, header, tuple(rows[header]) if len(rows) > header else ())
+
+
+def read_csv_with(path: Path, layout: CsvLayout) -> pd.DataFrame:
+    """The CSV's table as text, read by pandas where its layout says."""
+    return pd.read_csv(
+        path,
+        sep=layout.delimiter,
+        skiprows=layout.header,
+        dtype=str,
+        keep_default_na=False,
+        encoding="utf-8-sig",
+    )
+
+
+def _read_csv(path: Path, contract: Contract) -> pd.DataFrame:
+    return read_csv_with(path, csv_layout(path, contract))
 
 
 def _delimiter_by_fields(found: Mapping[str, list[list[str]]]) -> str:
@@ -411,13 +436,20 @@ def _without_blank_margins(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.iloc[:end] if end < len(frame) else frame
 
 
-def load_programme(path: str | Path, *, as_of: str | pd.Timestamp | None = None) -> Programme:
+ENGINES = ("duckdb", "pandas")
+
+
+def load_programme(
+    path: str | Path, *, as_of: str | pd.Timestamp | None = None, engine: str = "duckdb"
+) -> Programme:
     """Read, type and validate an input folder; raise ContractError listing every finding.
 
     The programme's `as_of` is the date the data were extracted: `as_of` in programme.json, or
     without it the last date the data speak for. Data that run past a stated `as_of` are refused.
     With `as_of` given here, the programme is then cut at that date (an interim update). A run's
     validated snapshot (`evaluation.snapshot`) is read as it was validated, without checking again.
+    `engine` reads and checks the files in DuckDB (the default: out of core, fast on large
+    tables) or in pandas; both give the same tables and the same findings.
     """
     folder = Path(path)
     if not folder.is_dir():
@@ -429,14 +461,21 @@ def load_programme(path: str | Path, *, as_of: str | pd.Timestamp | None = None)
         if as_of is None or parse_date(as_of) == programme.as_of:
             return programme
         return cut_at(programme, as_of)
+    if engine not in ENGINES:
+        raise OptionError(f"Unknown engine '{engine}': use one of {', '.join(ENGINES)}.")
     contracts = load_contracts()
-    raw, hashes, findings = read_raw_tables(folder, contracts)
-    try:
-        tables = check_tables(raw, contracts)
-    except ContractError as error:
-        findings += list(error.findings)
-    if findings:
-        raise ContractError(findings)
+    if engine == "duckdb":
+        from evaluation.engine.folder import read_and_check
+
+        tables, hashes = read_and_check(folder, contracts)
+    else:
+        raw, hashes, findings = read_raw_tables(folder, contracts)
+        try:
+            tables = check_tables(raw, contracts)
+        except ContractError as error:
+            findings += list(error.findings)
+        if findings:
+            raise ContractError(findings)
     metadata = _metadata(folder)
     targets = _stated_targets(metadata)
     extracted = _stated_as_of(metadata)

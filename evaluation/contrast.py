@@ -23,10 +23,11 @@ from dataclasses import dataclass
 import numpy as np
 import statsmodels.api as sm
 from scipy import stats
+from statsmodels.tools.tools import pinv_extended
 
 from evaluation.did.results import WaldTest
 
-__all__ = ["Contrast", "joint_wald", "weighted_contrast"]
+__all__ = ["Contrast", "joint_wald", "weighted_contrast", "weighted_contrasts"]
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,86 @@ def weighted_contrast(
         comparison_rate=float(w_c @ level[c_use] / w_c.sum()),
         contributions=by_person * scale,
     )
+
+
+def weighted_contrasts(
+    ys: np.ndarray,
+    *,
+    treated: np.ndarray,
+    weights: np.ndarray,
+    clusters: np.ndarray,
+    n_clusters: int,
+    adjust: np.ndarray | None = None,
+    levels: np.ndarray | None = None,
+) -> list[Contrast]:
+    """`weighted_contrast` of each column of `ys` (one outcome per column, e.g. one per month after
+    referral) on the same rows, weights, clusters and regressors, in one pass.
+
+    Columns whose usable rows coincide share one fit: the whitened design's pseudo-inverse
+    (statsmodels' `pinv_extended`, as `WLS` computes it) is found once and applied to all their
+    outcomes. Each column's estimate is then WLS's, and its clustered variance statsmodels' CRV1
+    with the same small-sample correction, computed as the correction times the sum over
+    clusters of the squared per-person contributions (the row of the pseudo-inverse times the
+    whitened residuals): the same quantity, since (X'WX)^+ X'W = pinv(W^1/2 X) W^1/2
+    (tests/unit/test_contrast_batch.py checks every field against `weighted_contrast`). A
+    single cluster, or as many regressors as rows, gives NaN as statsmodels' fit fails there.
+    `levels` (default `ys`) are the outcome levels behind the reported rates.
+    """
+    ys = np.asarray(ys, dtype=float)
+    levels = ys if levels is None else np.asarray(levels, dtype=float)
+    positive = weights > 0
+    finite = np.isfinite(ys)
+    found: list[Contrast | None] = [None] * ys.shape[1]
+    by_rows: dict[bytes, tuple[np.ndarray, list[int]]] = {}
+    for j in range(ys.shape[1]):
+        use = finite[:, j] & positive
+        by_rows.setdefault(np.packbits(use).tobytes(), (use, []))[1].append(j)
+    for use, columns in by_rows.values():
+        t_use = use & treated
+        c_use = use & ~treated
+        n_t = int(t_use.sum())
+        if n_t < 1 or not c_use.any():
+            for j in columns:
+                found[j] = Contrast.empty(n_clusters)
+            continue
+        parts = [np.ones(int(use.sum())), treated[use].astype(float)]
+        if adjust is not None and adjust.shape[1]:
+            parts.append(adjust[use])
+        x = np.column_stack(parts)
+        root = np.sqrt(weights[use])
+        wexog = root[:, None] * x
+        pinv, _ = pinv_extended(wexog)
+        wendog = root[:, None] * ys[use][:, columns]
+        params = pinv @ wendog
+        wresid = wendog - wexog @ params
+        groups = clusters[use]
+        n_groups = np.unique(groups).size
+        n_obs, k_params = x.shape
+        correction = (
+            n_groups / (n_groups - 1.0) * ((n_obs - 1.0) / float(n_obs - k_params))
+            if n_groups > 1 and n_obs != k_params
+            else float("nan")
+        )
+        w_c = weights[c_use]
+        n_comparisons = int(np.unique(clusters[c_use]).size)
+        for i, j in enumerate(columns):
+            by_person = np.bincount(groups, weights=pinv[1] * wresid[:, i], minlength=n_clusters)
+            raw = float(by_person @ by_person)
+            variance = correction * raw if n_t >= 2 else float("nan")
+            if not variance >= 0:
+                variance = float("nan")
+            scale = np.sqrt(variance / raw) if raw > 0 and np.isfinite(variance) else np.nan
+            level = levels[:, j]
+            found[j] = Contrast(
+                estimate=float(params[1, i]),
+                std_error=float(np.sqrt(variance)) if variance >= 0 else float("nan"),
+                n_treated=n_t,
+                n_comparisons=n_comparisons,
+                treated_rate=float(level[t_use].mean()),
+                comparison_rate=float(w_c @ level[c_use] / w_c.sum()),
+                contributions=by_person * scale,
+            )
+    return [c for c in found if c is not None]
 
 
 def joint_wald(contrasts: list[Contrast]) -> WaldTest | None:

@@ -356,7 +356,9 @@ class ValueForMoneyRecord:
 
     def appraisal(self):
         """The `evaluation.vfm.Appraisal` this record was made from (flows, assumptions, effect,
-        values used), for `combine` and for the sentences of `evaluation.report.vfm_words`."""
+        values used), for `combine` and for the sentences of `evaluation.report.vfm_words`. A
+        programme's is rebuilt without its parts, so its `verdict` is "mixed" whatever the record's:
+        combine the activities' records again (`run_results.programme_appraisal`) for its words."""
         import pandas as pd
 
         from evaluation.vfm import Appraisal, Assumptions, EmploymentEffect

@@ -1157,9 +1157,8 @@ def value_for_money_sentences(records: Mapping[str, ImpactRecord]) -> list[str]:
     if below:
         said.append(f"For {and_list(below)}, benefits fall short of costs even in the high case: the whole "
                     "range of the ratio is below 1.")  # fmt: skip
-    combined = programme_value(records)
-    if combined is not None and len(valued) > 1:
-        appraisal = combined.appraisal()
+    appraisal = programme_appraisal({rec.activity_id: rec for rec, _ in valued})  # its verdict from its parts
+    if appraisal is not None and len(valued) > 1:
         said += [vfm_words.range_sentence(appraisal), *vfm_words.switching_sentences(appraisal),
                  vfm_words.ratio_sentence(appraisal), vfm_words.fiscal_sentences(appraisal)[0]]  # fmt: skip
     return said

@@ -177,3 +177,17 @@ def test_the_section_has_an_accessible_chart_and_the_table(records):
         assert f"{label}: {words}" in text  # the alt text carries every range
     assert "in 2025-26 prices over 5 years, Test programme, to 31 October 2026" in text
     assert "Value for money by activity and for the programme, to 31 October 2026" in text
+
+
+def test_a_programme_of_effects_none_significant_gives_no_ratio(appraisals):
+    grants = appraisals["grants"]
+    other = _appraisal("Other", 5.0, -4.0, 14.0, 150_000.0)
+    records = {"grants": _record("grants", "Grants", grants), "other": _record("other", "Other", other)}
+    said = summary.value_for_money_sentences(records)
+    whole = combine([grants, other], label="the programme")
+    assert whole.verdict == "not_significant"
+    assert vfm_words.ratio_sentence(whole) in said and said[-1] == vfm_words.fiscal_sentences(whole)[0]
+    assert any(s.startswith("No benefit-cost ratio is given as a return") for s in said)
+    assert summary.value_for_money_table(records).loc[
+        "Programme (2 activities valued)", "Benefit-cost ratio, central (low to high case)"
+    ] == (f"no ratio: not significant (0 to {whole.high.bcr:.1f})")

@@ -171,3 +171,27 @@ def test_results_of_different_schema_versions_are_refused(folders, tmp_path, cap
     error = capsys.readouterr().err
     assert f"{old}: schema {older[0]}" in error and f"{folders[1]}: schema " in error
     assert not (tmp_path / "out").exists()  # nothing written
+
+
+def test_reach_and_benefit_cost_ranges_are_shown_as_each_run_published_them(page, folders):
+    words = text(page)
+    stages = {"referred": "referred", "engaged": "engaged", "started": "started support"}
+    checked = {"reach": 0, "ratio": 0}
+    for folder in folders:
+        results = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+        for entry in results["activities"].values():
+            delivery = entry["delivery"]
+            if delivery["target"]:
+                percent = delivery["percent_of_target"]
+                shown = f"{percent:.0f}%" if isinstance(percent, int | float) else percent
+                assert f"{shown} of {delivery['target']:,} {stages[delivery['target_stage']]}" in words
+                checked["reach"] += 1
+            ratio = ((entry["impact"] or {}).get("value_for_money") or {}).get("benefit_cost_ratio")
+            if ratio and ratio["low"] is not None and ratio["high"] is not None:
+                span = f"{ratio['low']:.1f} to {ratio['high']:.1f}"
+                assert (
+                    span + (f" (central {ratio['central']:.1f})" if ratio["presented"] else ", no ratio")
+                    in words
+                )
+                checked["ratio"] += 1
+    assert checked["reach"] >= 10 and checked["ratio"] >= 1, checked

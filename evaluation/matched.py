@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from evaluation.contrast import Contrast, joint_wald, weighted_contrast
+from evaluation.contrast import Contrast, joint_wald, weighted_contrasts
 from evaluation.did.results import WaldTest
 from evaluation.disclosure import DEFAULT_POLICY
 from evaluation.errors import DesignError, InputError, OptionError, UnknownNameError
@@ -429,8 +429,15 @@ def matched_comparison(
         "caliper": caliper,
         "seed": seed,
     }
+    adjust = _adjustment(sample.stacked.frame, list(sample.matched.covariates))  # once per sample
     result = _estimate(
-        sample.stacked, sample.data, sample.matched, covariates=covariates, estimator=estimator, **settings
+        sample.stacked,
+        sample.data,
+        sample.matched,
+        covariates=covariates,
+        estimator=estimator,
+        adjust=adjust,
+        **settings,
     )
     if sample.pool is not None:
         result = replace(
@@ -440,7 +447,9 @@ def matched_comparison(
             pool_seed=sample.pool.seed,
         )
     if secondary:
-        result = replace(result, secondary=_secondary(sample, outcomes, result, estimator, person, month))
+        result = replace(
+            result, secondary=_secondary(sample, outcomes, result, estimator, person, month, adjust)
+        )
     if subgroups:
         result = replace(
             result,
@@ -451,11 +460,12 @@ def matched_comparison(
                 result,
                 estimator,
                 person,
+                adjust,
             ),
         )
     if not candidates:
         return result
-    table = [_candidate_rows(result, estimator), _candidate_table(sample, covariates, estimator, settings)]
+    table = [_candidate_rows(result, estimator), _candidate_table(sample, estimator, settings, adjust)]
     if estimator == "baseline_did":
         full = matched_sample(
             participants,
@@ -463,11 +473,13 @@ def matched_comparison(
             outcomes,
             **{**sample_options, "covariates": FULL_HISTORY_COVARIATES, "baseline": None},
         )
+        full_adjust = _adjustment(full.stacked.frame, list(full.matched.covariates))
         for other in ("adjusted_post", "did"):
             found = _estimate(
                 full.stacked,
                 full.data,
                 full.matched,
+                adjust=full_adjust,
                 covariates=FULL_HISTORY_COVARIATES,
                 estimator=other,
                 **settings,
@@ -525,7 +537,7 @@ def _candidate_rows(result: MatchedDiDResult, name: str) -> pd.DataFrame:
     return rows
 
 
-def _candidate_table(sample: MatchedSample, covariates, estimator, settings) -> pd.DataFrame:
+def _candidate_table(sample: MatchedSample, estimator, settings, adjust: np.ndarray) -> pd.DataFrame:
     """The unmatched and odds-weighted versions of the headline's contrast, on its rows."""
     stacked, matched = sample.stacked, sample.matched
     horizons = settings["horizons"]
@@ -537,24 +549,26 @@ def _candidate_table(sample: MatchedSample, covariates, estimator, settings) -> 
     score = matched.propensity.reindex(stacked.frame.index).to_numpy(dtype=float)
     on_support = (score > 0) & (score < 1)
     odds = np.where(on_support, score / np.where(on_support, 1 - score, 1), 0.0)
-    adjust = _adjustment(stacked.frame, list(matched.covariates))
     specs = {
         "unmatched_did": (_cohort_weights(stacked, np.ones(len(treated))), None),
         "weighting": (_cohort_weights(stacked, odds) * np.where(treated, on_support, 1), adjust),
     }
+    found = {
+        name: weighted_contrasts(
+            y,
+            treated=treated,
+            weights=weights,
+            clusters=stacked.person_code,
+            n_clusters=n_clusters,
+            adjust=regressors,
+            levels=levels,
+        )
+        for name, (weights, regressors) in specs.items()
+    }
     rows = []
     for j, h in enumerate(horizons):
-        for name, (weights, regressors) in specs.items():
-            cell = weighted_contrast(
-                y[:, j],
-                treated=treated,
-                weights=weights,
-                clusters=stacked.person_code,
-                n_clusters=n_clusters,
-                adjust=regressors,
-                level=levels[:, j],
-            )
-            row = _contrast_row(cell, settings["alpha"])
+        for name in specs:
+            row = _contrast_row(found[name][j], settings["alpha"])
             rows.append({"candidate": name, "label": CANDIDATES[name], "horizon": int(h), **row})
     return pd.DataFrame(rows)[["candidate", "label", "horizon", *_CANDIDATE_COLUMNS]]
 
@@ -575,6 +589,7 @@ def _estimate(
     caliper,
     seed,
     estimator="baseline_did",
+    adjust: np.ndarray | None = None,
 ) -> MatchedDiDResult:
     index = stacked.frame.index
     t_pos = index.get_indexer(matched.pairs["treated_index"])
@@ -586,32 +601,36 @@ def _estimate(
     n_clusters = int(stacked.person_code.max()) + 1
     frame = stacked.frame
     weights = match_weights(len(frame), t_pos, c_pos)
-    adjust = _adjustment(frame, list(matched.covariates))
+    if adjust is None:
+        adjust = _adjustment(frame, list(matched.covariates))
     treated = stacked.treated
     individually_matched = RECENT_MONTHS if (HISTORY in covariates or RECENT_HISTORY in covariates) else 0
 
-    def cell(j: int, e: int) -> Contrast:
+    # each month's outcome (change from the baseline, or level) and regressors, as in the method;
+    # months sharing both are estimated in one pass (`weighted_contrasts`)
+    plan: dict[tuple[bool, bool], list[int]] = {}
+    for j, e in enumerate(events):
+        e = int(e)
         if estimator == "did":
-            y, regressors = diffs[:, j], None
-        elif estimator == "baseline_did" and (e >= 0 or e < -individually_matched):
-            y, regressors = diffs[:, j], adjust
+            key = (True, False)
         elif estimator == "baseline_did":
-            y, regressors = diffs[:, j], None
-        elif e >= 0 or e < -individually_matched:
-            y, regressors = levels[:, j], adjust
-        else:  # a month the matching used one by one: the raw matched difference
-            y, regressors = levels[:, j], None
-        return weighted_contrast(
-            y,
+            key = (True, e >= 0 or e < -individually_matched)
+        else:  # a month the matching used one by one is compared raw
+            key = (False, e >= 0 or e < -individually_matched)
+        plan.setdefault(key, []).append(j)
+    found: dict[int, Contrast] = {}
+    for (differenced, adjusted), columns in plan.items():
+        batch = weighted_contrasts(
+            (diffs if differenced else levels)[:, columns],
             treated=treated,
             weights=weights,
             clusters=stacked.person_code,
             n_clusters=n_clusters,
-            adjust=regressors,
-            level=levels[:, j],
+            adjust=adjust if adjusted else None,
+            levels=levels[:, columns],
         )
-
-    cells = [cell(j, int(e)) for j, e in enumerate(events)]
+        found |= dict(zip(columns, batch, strict=True))
+    cells = [found[j] for j in range(len(events))]
     event_time = pd.DataFrame(
         [{"event_time": int(e), **_contrast_row(c, alpha)} for e, c in zip(events, cells, strict=True)]
     )
@@ -716,7 +735,7 @@ def _estimate(
 
 
 def _secondary(
-    sample: MatchedSample, outcomes, result: MatchedDiDResult, estimator, person, month
+    sample: MatchedSample, outcomes, result: MatchedDiDResult, estimator, person, month, adjust: np.ndarray
 ) -> pd.DataFrame:
     """The secondary outcomes on the headline's matched rows, weights and adjustment."""
     stacked, matched = sample.stacked, sample.matched
@@ -733,12 +752,18 @@ def _secondary(
         person=person,
         month=month,
         weights=match_weights(len(stacked.frame), t_pos, c_pos),
-        adjust=None if estimator == "did" else _adjustment(stacked.frame, list(matched.covariates)),
+        adjust=None if estimator == "did" else adjust,
     )
 
 
 def _subgroups(
-    sample: MatchedSample, participants, comparison_pool, result: MatchedDiDResult, estimator, person
+    sample: MatchedSample,
+    participants,
+    comparison_pool,
+    result: MatchedDiDResult,
+    estimator,
+    person,
+    adjust: np.ndarray,
 ) -> pd.DataFrame:
     """The headline within each priority cohort, by the headline's estimator at its horizon."""
     stacked = sample.stacked
@@ -750,7 +775,7 @@ def _subgroups(
         comparison_pool,
         y=y,
         level=level,
-        adjust=None if estimator == "did" else _adjustment(stacked.frame, list(sample.matched.covariates)),
+        adjust=None if estimator == "did" else adjust,
         alpha=result.alpha,
         min_n=result.min_n,
         person=person,

@@ -185,8 +185,7 @@ def _columns(name: str, cells: list, *, first: bool) -> list[tuple[str, list, in
         values = cells if first else [_number_or_text(c) for c in cells]
         return [(name, values, None)]
     if kinds == {"number"}:
-        parsed = [_as_cell(c) for c in cells]
-        return _with_unit(name, parsed)
+        return _with_unit([(name, [_as_cell(c) for c in cells])])
     parts = ("estimate", "lower", "upper") if "interval" in kinds else ("lower", "upper")
     pattern = INTERVAL if "interval" in kinds else RANGE
     split: dict[str, list] = {part: [] for part in parts}
@@ -207,10 +206,9 @@ def _columns(name: str, cells: list, *, first: bool) -> list[tuple[str, list, in
     }
     if pattern is RANGE:
         headers = {"lower": f"{name}: from", "upper": f"{name}: to"}
-    out = []
-    for part in parts:
-        out += _with_unit(headers[part], split[part], named=base)
-    return out
+    return _with_unit(
+        [(headers[part], split[part]) for part in parts], named=base, unit_header=f"{base}: unit"
+    )
 
 
 def _interval_name(name: str) -> tuple[str, str]:
@@ -237,21 +235,31 @@ def _number_or_text(value: object) -> object:
 
 
 def _with_unit(
-    header: str, cells: list[Cell], *, named: str | None = None
+    columns: list[tuple[str, list[Cell]]], *, named: str | None = None, unit_header: str | None = None
 ) -> list[tuple[str, list, int | None]]:
-    """The column of `cells` with its unit in the header (unless `named`, by default the header,
-    already says it), or followed by a unit column when its numbers carry different units."""
-    numbers = [c for c in cells if not isinstance(c.value, str)]
+    """Columns of cells sharing one unit (one column, or the parts of a split interval), with the
+    unit in each header (unless `named`, by default the header, already says it), or followed by
+    one unit column naming each row's unit when their numbers carry different units."""
+    numbers = [c for _, cells in columns for c in cells if not isinstance(c.value, str)]
     units = {c.unit for c in numbers}
-    places = max((c.decimals for c in numbers), default=0)
-    values = [c.value for c in cells]
+    out: list[tuple[str, list, int | None]] = []
+    for header, cells in columns:
+        places = max((c.decimals for c in cells if not isinstance(c.value, str)), default=0)
+        unit = next(iter(units), "")
+        if len(units) == 1 and unit and not UNIT_WORDS[unit].search(header if named is None else named):
+            header = f"{header} ({unit})"
+        out.append((header, [c.value for c in cells], places))
     if len(units) > 1:
-        unit_column = [UNIT_NAMES[c.unit] if not isinstance(c.value, str) else c.value for c in cells]
-        return [(header, values, places), (f"{header}: unit", unit_column, None)]
-    unit = next(iter(units), "")
-    if unit and not UNIT_WORDS[unit].search(header if named is None else named):
-        header = f"{header} ({unit})"
-    return [(header, values, places)]
+        rows = zip(*(cells for _, cells in columns), strict=True)
+        unit_column = [_row_unit(row) for row in rows]
+        out.append((unit_header or f"{columns[0][0]}: unit", unit_column, None))
+    return out
+
+
+def _row_unit(cells: tuple[Cell, ...]) -> str:
+    """A row's unit in words ("pounds"), or its shorthand when it holds no number."""
+    numbers = [c for c in cells if not isinstance(c.value, str)]
+    return UNIT_NAMES[numbers[0].unit] if numbers else str(cells[0].value)
 
 
 # --------------------------------------------------------------------------- the report

@@ -98,6 +98,23 @@ def test_cells_are_published_as_the_guidance_asks():
     assert published.decimals["Ratio"] == 1 and published.decimals["People"] == 0
 
 
+def test_an_interval_column_of_different_units_gets_one_unit_column():
+    shown = pd.DataFrame(
+        {
+            "Outcome": ["In work", "Earnings in the month", "Few people"],
+            "Effect (95% interval)": ["+18.9 (+8.6 to +29.1)", "+£205 (+£70 to +£341)", "[c]"],
+        }
+    )
+    published = sheet_table(shown).frame
+    assert published.to_dict("list") == {
+        "Outcome": ["In work", "Earnings in the month", "Few people"],
+        "Effect": [18.9, 205, "[c]"],
+        "Effect: lower limit of 95% interval": [8.6, 70, "[c]"],
+        "Effect: upper limit of 95% interval": [29.1, 341, "[c]"],
+        "Effect: unit": ["number", "pounds", "[c]"],
+    }
+
+
 def test_a_shown_float_keeps_the_pages_precision_and_no_more():
     """The page prints floats to one decimal place (`display._cell`); a spreadsheet must not
     publish more than the page did (an exact rate could give a count away)."""

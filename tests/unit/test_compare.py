@@ -461,3 +461,20 @@ def test_two_runs_of_one_programme_are_named_apart_by_their_data_date():
     assert [r.name for r in named] == ["North (to 30 June 2026)", "North (to 31 October 2025)"]
     assert {a.programme for a in named[1].activities} == {"North (to 31 October 2025)"}
     assert compare.label_programmes(runs()) == runs()  # different names: unchanged
+
+
+def test_a_support_type_in_the_results_is_used_before_the_input_plan(tmp_path):
+    """When the results' delivery entries carry `support_type` (asked of the results file), it is read
+    from there and the input folder is not looked at."""
+    from types import SimpleNamespace
+
+    class Results(dict):
+        delivery = {
+            "place": SimpleNamespace(support_type="placements"),
+            "hub": SimpleNamespace(support_type=""),
+        }
+
+    run_json = {"parameters": {"programme_path": "../nowhere"}}
+    found, source = compare._support_types(tmp_path, Results(), run_json, {})
+    assert (found, source) == ({"place": "placements", "hub": ""}, "results")
+    assert compare._support_types(tmp_path, {}, run_json, {}) == ({}, "")  # neither: not stated

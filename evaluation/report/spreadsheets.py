@@ -144,7 +144,11 @@ def sheet_table(frame: pd.DataFrame) -> SheetTable:
     for position, name in enumerate(names):
         cells = [page_value(v) for v in frame.iloc[:, position]]
         used.update(c for c in cells if isinstance(c, str) and MARKER.match(c))
+        if not cells:  # a table without rows: one row saying so, as the guidance allows no empty table
+            cells = [MARKER_NOT_AVAILABLE]
+            used.add(MARKER_NOT_AVAILABLE)
         for header, values, places in _columns(name, cells, first=position == 0):
+            header = _unique_headers([*columns, header])[-1]  # a made header may repeat a shown one
             columns[header] = values
             if places is not None:
                 decimals[header] = places

@@ -126,6 +126,14 @@ def test_a_shown_float_keeps_the_pages_precision_and_no_more():
 def test_headers_are_made_unique_and_text():
     frame = pd.DataFrame([[1, 2, 3]], columns=[6, 6, ("a", "b")])
     assert list(sheet_table(frame).frame.columns) == ["6", "6 (2)", "a b"]
+    made = pd.DataFrame({"Row": ["a"], "Spend": ["£5"], "Spend (£)": [5]})
+    assert list(sheet_table(made).frame.columns) == ["Row", "Spend (£)", "Spend (£) (2)"]
+
+
+def test_a_table_without_rows_is_published_as_one_row_of_x():
+    published = sheet_table(pd.DataFrame({"Group": [], "People": []}))
+    assert published.frame.to_dict("list") == {"Group": ["[x]"], "People": ["[x]"]}
+    assert published.markers == ("[x]",)
 
 
 # --------------------------------------------------------------------------- workbooks

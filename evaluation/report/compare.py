@@ -97,7 +97,7 @@ def design_limit(runs: Sequence[ProgrammeRun]) -> str:
     """How many activities each design covers (and how many have no impact record)."""
     found = [a for run in runs for a in run.activities]
     counts = Counter(a.design for a in found if a.record is not None)
-    listed = [f"{_count(n, 'activity', 'activities')} by {DESIGN_WORDS.get(d, DESIGNS[d].label if d in DESIGNS else d)}"
+    listed = [f"{_count(n, 'activity', 'activities')} {'' if d == 'descriptive' else 'by '}{DESIGN_WORDS.get(d, DESIGNS[d].label if d in DESIGNS else d)}"
               for d, n in sorted(counts.items(), key=lambda kv: list(DESIGN_WORDS).index(kv[0]) if kv[0] in DESIGN_WORDS else 9)]  # fmt: skip
     if len(counts) == 1:
         (design,) = counts
@@ -707,7 +707,7 @@ def compare_page(runs: Sequence[ProgrammeRun]) -> str:
     numbering = Numbering()
     names = [run.name for run in runs]
     body = [
-        f"<h1>{escape(TITLE)}: {escape(and_list(names))}</h1>",
+        f"<h1>{escape(TITLE)}: {len(runs)} programmes</h1>",
         headline(programmes_sentence(runs)).data,
         heading("What limits comparison").data,
         bullets(limits(runs)).data,

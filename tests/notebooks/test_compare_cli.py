@@ -144,7 +144,7 @@ def test_the_limits_name_the_designs_and_dates_of_these_runs(page, folders):
     designs = Counter(rec["design"] for folder in folders for rec in raw_records(folder))
     assert f"{designs['matched_comparison']} activities by matched comparison" in words
     assert f"{designs['did']} activities by area comparison" in words
-    assert f"{designs['descriptive']} activities by descriptive only" in words
+    assert f"{designs['descriptive']} activities descriptive only" in words
     assert (
         "The data run to different dates: North East CA Economic Inactivity Trailblazer (synthetic) to"
         in words

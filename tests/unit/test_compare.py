@@ -155,7 +155,7 @@ def test_design_limit_counts_each_design():
     assert words.design_limit(runs()) == (
         "The results come from different designs: 4 activities by matched comparison (participants against similar "
         "non-participants), 1 activity by area comparison (areas where the activity ran against areas where it did "
-        "not) and 1 activity by descriptive only (no estimate of effect). Only the matched comparisons and area "
+        "not) and 1 activity descriptive only (no estimate of effect). Only the matched comparisons and area "
         "comparisons estimate an effect against a counterfactual."
     )
     only_matched = [

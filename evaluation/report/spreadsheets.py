@@ -381,33 +381,34 @@ def write_files(ctx) -> dict[str, Path]:
 def cover_text(ctx) -> dict:
     """The cover sheet's title and text, from the report's context (nothing depends on the time
     of the run, so the files are the same for the same report)."""
-    from evaluation.report.formatting import long_date
+    from evaluation.report.formatting import and_list, long_date
     from evaluation.report.process import update_label
 
     title = report_title(ctx)
     stem = report_stem(ctx)
     programme = ctx.programme
     intro = [
-        f"The tables behind the report {title} ({stem}.html), one table per worksheet, exactly as the "
-        "report shows them after disclosure control, with the data behind each chart.",
+        f"The tables behind the report “{title}” ({stem}.html), one table per worksheet, exactly "
+        "as the report shows them after disclosure control, with the data behind each chart.",
         f"{update_label(programme, ctx.interim)}. Programme: {programme.name}.",
         "The Contents worksheet lists and links every table; the Notes worksheet explains the notes "
         "that titles refer to as [note 1] and so on.",
     ]
+    supplied = [name.replace("_", " ") for name in programme.tables]
     about = [
-        f"Source: management information for {programme.name} (participants, their monthly outcomes, "
-        "spend and the delivery plan), checked against the toolkit's data contracts; the report's "
-        "'About this report' section lists the input files with their SHA-256 hashes.",
+        f"Source: the data supplied for {programme.name} ({and_list(supplied)}), checked against the "
+        "toolkit's data contracts; the report's 'About this report' section lists the input files with "
+        "their SHA-256 hashes.",
         f"Data as of: {long_date(ctx.as_of)}.",
         "Numbers are stored as numbers. Money is in pounds (£) and percentages in per cent (%), stated "
-        "in the column headers; an estimate shown with its interval has a column each for the "
-        "estimate, its lower limit and its upper limit.",
+        "in the column headers, or in a unit column where the unit changes from row to row; an estimate "
+        "shown with its interval has a column each for the estimate, its lower limit and its upper limit.",
         "Shorthand in cells: "
         + "; ".join(f"{marker} {meaning}" for marker, meaning in MARKERS.items())
         + ".",
         ctx.policy.describe(),
     ]
-    if getattr(ctx, "interim", False):
+    if ctx.interim:
         about.append("This is an interim update: figures are provisional and will change.")
     contact = [
         f"The evaluation team for {programme.name}, who ran the evaluation toolkit on the programme's "

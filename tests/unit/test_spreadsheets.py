@@ -327,7 +327,10 @@ def test_a_report_writes_both_files_beside_its_page_and_links_them(context, caps
     book = load_workbook(written["xlsx"])
     cover = [row[0] for row in book["Cover"].iter_rows(values_only=True)]
     assert cover[0] == f"Process evaluation: {context.name}: data tables"
-    assert any(str(line).startswith("Data as of: ") for line in cover)
+    assert f"Data as of: {context.as_of:%d %B %Y}.".replace(": 0", ": ") in cover
+    (source,) = [line for line in cover if str(line).startswith("Source: ")]
+    assert "(delivery plan, participants, comparison pool, outcomes monthly, area panel and spend)" in source
+    assert not any("interim update" in str(line) for line in cover)  # a full update
     assert context.policy.describe() in cover
 
 

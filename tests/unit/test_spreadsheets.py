@@ -266,6 +266,9 @@ def test_the_ods_file_holds_the_same_cells(workbook):
     assert "number-columns-spanned" not in content and "number-rows-spanned" not in content
     assert 'office:value-type="float" office:value="29358"' in content  # a number, not text
     assert 'xlink:href="#Table_1.A1"' in content  # the contents link to each sheet
+    first = zipfile.ZipFile(ods).infolist()[0]  # as the OpenDocument package format requires
+    assert (first.filename, first.compress_type) == ("mimetype", zipfile.ZIP_STORED)
+    assert zipfile.ZipFile(ods).read("mimetype") == b"application/vnd.oasis.opendocument.spreadsheet"
     meta = zipfile.ZipFile(ods).read("meta.xml").decode()
     assert f"<dc:title>{COVER['title']}</dc:title>" in meta
 

@@ -467,7 +467,9 @@ def load_programme(
     if engine == "duckdb":
         from evaluation.engine.folder import read_and_check
 
-        tables, hashes = read_and_check(folder, contracts)
+        typed, hashes = read_and_check(folder, contracts)
+        assert typed is not None, "read_and_check returns the tables unless asked not to"
+        tables = typed
     else:
         raw, hashes, findings = read_raw_tables(folder, contracts)
         try:

@@ -15,7 +15,7 @@ import os
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +151,7 @@ def _run_checks(con, table: str, relation: str, checks: list[Check], contract: C
     """One scan counting every check's rows; examples fetched only for the checks that fail."""
     if not checks:
         return []
+    checks = [replace(check, mask=check.mask.replace("{relation}", relation)) for check in checks]
     counts = con.execute(
         "SELECT "
         + ", ".join(f"count_if(COALESCE({check.mask}, FALSE))" for check in checks)
@@ -352,10 +353,12 @@ def rule_findings(
     if rule.kind == "pseudonymised":
         patterns = [c._NI_NUMBER, c._EMAIL, c._NAME]
         flags = ["(?i)" if p.flags & 2 else "" for p in patterns]  # re.IGNORECASE is 2
-        mask = " OR ".join(
-            f"regexp_full_match(trim({first}), {literal(flag + p.pattern)})"
+        personal = " OR ".join(
+            f"regexp_full_match(trim(v), {literal(flag + p.pattern)})"
             for flag, p in zip(flags, patterns, strict=True)
         )
+        # Each distinct identifier is tested once (a person has a row per month).
+        mask = f"{first} IN (SELECT v FROM (SELECT DISTINCT {first} AS v FROM {relation}) WHERE {personal})"
         return _rule_finding(con, table, relation, rule, mask, first, ["personal"], columns, contracts)
     raise ValueError(f"rule '{rule.name}' has a kind no engine checks: {rule.kind}")
 

@@ -39,9 +39,14 @@ def _read_with_duckdb(con, path: Path, table: str, contract: Contract) -> duck.R
 
 
 def read_and_check(
-    folder: Path, contracts: Mapping[str, Contract], *, memory_limit: str | None = None
-) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
-    """The folder's typed tables and file hashes; a ContractError with every finding otherwise."""
+    folder: Path,
+    contracts: Mapping[str, Contract],
+    *,
+    memory_limit: str | None = None,
+    into_pandas: bool = True,
+) -> tuple[dict[str, pd.DataFrame] | None, dict[str, str]]:
+    """The folder's typed tables (None without `into_pandas`: checking only) and file hashes; a
+    ContractError with every finding otherwise."""
     structural: list[Finding] = []
     cells: list[Finding] = []
     files: list[Finding] = []
@@ -86,6 +91,8 @@ def read_and_check(
             raise ContractError(files + c._masked_findings(findings, contracts))
         if files:
             raise ContractError(files)
+        if not into_pandas:
+            return None, hashes
         tables = {
             table: frames[table]
             if table not in in_duckdb

@@ -243,7 +243,9 @@ def rule_mask(column: str, rule: ColumnRule) -> str:
         return f"{value} IS NOT NULL AND ({value} < {low} OR {value} > {high})"
     if rule.kind == "pattern":
         pattern = rule.pattern if rule.pattern.startswith("^") else "^(?:" + rule.pattern + ")"
-        return f"{value} IS NOT NULL AND NOT regexp_matches({value}, {literal(pattern)})"
+        # Each distinct value is tested once (identifiers repeat on every month of a person).
+        distinct = f"SELECT DISTINCT {value} AS v FROM {{relation}}"
+        return f"{value} IN (SELECT v FROM ({distinct}) WHERE NOT regexp_matches(v, {literal(pattern)}))"
     return f"{value} IS NOT NULL AND day({value}) <> 1"
 
 

@@ -1,4 +1,4 @@
-"""Read and check an input folder with DuckDB: the default engine of `load_programme`.
+"""Read and check an input folder in an engine (DuckDB by default, or Spark) for `load_programme`.
 
 Same files, same repairs and warnings, same findings (table, column, rule, rows, examples) in the
 same order as the pandas reader (`evaluation.programme.read_raw_tables` with
@@ -11,29 +11,35 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from evaluation import contracts as c
 from evaluation import programme as p
 from evaluation.contracts import Contract
-from evaluation.engine import duck
+from evaluation.engine import checks
+from evaluation.engine.engines import open_engine
 from evaluation.errors import ContractError, Finding
 
 
-def _read_with_duckdb(con, path: Path, table: str, contract: Contract) -> duck.RawTable | None:
-    """The file read by DuckDB, or None where the pandas reader must read it (see the module)."""
+def _read_in_engine(con, path: Path, table: str, contract: Contract) -> checks.RawTable | None:
+    """The file read by the engine, or None where the pandas reader must read it: an Excel
+    workbook, a CSV whose header is not on its first line, or a file the engine cannot read as
+    one plain table (rows of uneven length, text that is not UTF-8), so that the findings and
+    repairs stay exactly those of `docs/fault_catalogue.md`."""
+    relation = f"raw_{table}"
     try:
         if path.suffix == ".parquet":
-            return duck.read_parquet(con, path, table)
+            described = con.read_parquet(path, relation)
+            return checks.RawTable(
+                table, relation, tuple(n for n, _ in described), tuple(t for _, t in described)
+            )
         if path.suffix == ".csv":
             layout = p.csv_layout(path, contract)
             if layout.header == 0 and layout.headers:
-                try:
-                    return duck.read_csv(con, path, table, layout.delimiter, list(layout.headers))
-                except duckdb.Error:
-                    pass
-    except (duckdb.Error, UnicodeDecodeError, OSError):
+                con.read_csv(path, relation, layout.delimiter, len(layout.headers))
+                return checks.RawTable(table, relation, layout.headers, ("VARCHAR",) * len(layout.headers))
+    except (*con.read_errors, UnicodeDecodeError, OSError):
+        con.drop(relation)
         return None
     return None
 
@@ -42,27 +48,28 @@ def read_and_check(
     folder: Path,
     contracts: Mapping[str, Contract],
     *,
+    engine: str = "duckdb",
     memory_limit: str | None = None,
     into_pandas: bool = True,
 ) -> tuple[dict[str, pd.DataFrame] | None, dict[str, str]]:
     """The folder's typed tables (None without `into_pandas`: checking only) and file hashes; a
-    ContractError with every finding otherwise."""
+    ContractError with every finding otherwise. `engine`: duckdb or spark."""
     structural: list[Finding] = []
     cells: list[Finding] = []
     files: list[Finding] = []
     hashes: dict[str, str] = {}
-    with duck.connection(memory_limit) as con:
+    with open_engine(engine, memory_limit=memory_limit) as con:
         columns: dict[str, list[str]] = {}
         in_duckdb: set[str] = set()
         frames: dict[str, pd.DataFrame] = {}
         for table in c.TABLES:
             contract = contracts[table]
             paths = p._find_files(folder, table)
-            if len(paths) == 1 and (raw := _read_with_duckdb(con, paths[0], table, contract)) is not None:
+            if len(paths) == 1 and (raw := _read_in_engine(con, paths[0], table, contract)) is not None:
                 hashes[paths[0].name] = p.file_hash(paths[0])
-                present, found, _source = duck.type_table(con, raw, contract)
-                con.execute(f"DROP VIEW named_{table}")
-                con.execute(f"DROP TABLE {raw.relation}")  # the typed copy is all that is needed now
+                present, found, _source = checks.type_table(con, raw, contract)
+                con.drop(f"named_{table}")
+                con.drop(raw.relation)  # the typed copy is all that is needed now
                 structural += [f for f in found if f.rule in c.STRUCTURAL_RULES]
                 cells += [f for f in found if f.rule not in c.STRUCTURAL_RULES]
                 columns[table] = present
@@ -79,12 +86,12 @@ def read_and_check(
             cells += c.validate_table(frame, contract, unparsed=unparsed)
             frames[table] = frame
             columns[table] = list(frame.columns)
-            duck.register_typed(con, table, frame)
+            checks.register_typed(con, table, frame)
         rules = [
             finding
             for table in columns
             for rule in contracts[table].rules
-            for finding in duck.rule_findings(con, table, rule, columns, contracts)
+            for finding in checks.rule_findings(con, table, rule, columns, contracts)
         ]
         findings = structural + cells + rules
         if findings:
@@ -96,7 +103,7 @@ def read_and_check(
         tables = {
             table: frames[table]
             if table not in in_duckdb
-            else duck.typed_frame(con, table, contracts[table], columns[table])
+            else checks.typed_frame(con, table, contracts[table], columns[table])
             for table in columns
         }
     return tables, hashes

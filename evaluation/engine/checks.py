@@ -1,25 +1,17 @@
-"""Read and check an input folder's tables in DuckDB, out of core, with the same findings as pandas.
+"""Type and check tables inside an engine (DuckDB or Spark), with the same findings as pandas.
 
-CSV and Parquet files are read by DuckDB straight into its own tables; every cell is typed and
+A table read by the engine (`evaluation.engine.engines`) stays there: every cell is typed and
 every contract rule checked by SQL generated from the contracts (`evaluation.engine.sql`), so a
-28-million-row table is never turned into Python objects to be checked. Only the typed tables
-come back into pandas. A file DuckDB cannot read as a plain table (a header below a title, rows
-of uneven length, text that is not UTF-8), and every Excel workbook, is read and typed by the
-pandas reader instead, so that its findings and repairs stay exactly those documented in
-`docs/fault_catalogue.md`; its typed rows then join the others in DuckDB for the cross-table rules.
+28-million-row table is never turned into Python objects to be checked; only the first rows of
+each finding, and at the end the typed tables, come back into pandas.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 
@@ -41,20 +33,6 @@ from evaluation.errors import Finding
 ROW = "__row"
 
 
-@contextmanager
-def connection(memory_limit: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A private in-memory DuckDB that spills to a temporary folder when memory runs short."""
-    with tempfile.TemporaryDirectory(prefix="evaluation-duckdb-") as spill:
-        con = duckdb.connect(config={"temp_directory": spill, "preserve_insertion_order": True})
-        con.execute("SET enable_progress_bar = false")
-        if memory_limit or os.environ.get("EVALUATION_DUCKDB_MEMORY"):
-            con.execute(f"SET memory_limit = '{memory_limit or os.environ['EVALUATION_DUCKDB_MEMORY']}'")
-        try:
-            yield con
-        finally:
-            con.close()
-
-
 @dataclass(frozen=True)
 class RawTable:
     """A table DuckDB has read: its text (or typed, for Parquet) columns under their positions."""
@@ -65,29 +43,6 @@ class RawTable:
     types: tuple[str, ...]  # the DuckDB type of each column as read
 
 
-def read_csv(con, path: Path, table: str, delimiter: str, headers: list[str]) -> RawTable:
-    """The CSV's rows below its first line, every cell as text; a duckdb.Error if DuckDB cannot read
-    it as one plain table (the caller then reads it with pandas)."""
-    relation = f"raw_{table}"
-    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(headers))) + "}"
-    con.execute(
-        f"CREATE OR REPLACE TABLE {relation} AS SELECT * FROM read_csv(?, header = false, skip = 1, "
-        f"delim = ?, quote = '\"', escape = '\"', auto_detect = false, strict_mode = true, "
-        f"columns = {columns})",
-        [str(path), delimiter],
-    )
-    return RawTable(table, relation, tuple(headers), ("VARCHAR",) * len(headers))
-
-
-def read_parquet(con, path: Path, table: str) -> RawTable:
-    """The Parquet file's rows with the file's own column types."""
-    relation = f"raw_{table}"
-    described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
-    listed = ", ".join(f"{quote(name)} AS c{i}" for i, (name, *_rest) in enumerate(described))
-    con.execute(f"CREATE OR REPLACE TABLE {relation} AS SELECT {listed} FROM read_parquet(?)", [str(path)])
-    return RawTable(table, relation, tuple(d[0] for d in described), tuple(str(d[1]) for d in described))
-
-
 # --- typing and checking one table ---------------------------------------------------------------
 
 
@@ -96,7 +51,7 @@ def _kept_rows(con, raw: RawTable, positions: list[int]) -> int:
     if not positions:
         return 0
     filled = " OR ".join(f"NOT {_blank_at(raw, i)}" for i in positions)
-    (last,) = con.execute(f"SELECT max(rowid) FROM {raw.relation} WHERE {filled}").fetchone()
+    (last,) = con.row(f"SELECT max({con.rowid}) FROM {raw.relation} WHERE {filled}")
     return 0 if last is None else int(last) + 1
 
 
@@ -115,10 +70,10 @@ def type_table(con, raw: RawTable, contract: Contract) -> tuple[list[str], list[
     empty = [
         i
         for i in unnamed
-        if con.execute(
-            f"SELECT count(*) FROM {raw.relation} WHERE rowid < ? AND NOT {_blank_at(raw, i)}", [n_rows]
-        ).fetchone()
-        == (0,)
+        if con.row(
+            f"SELECT count(*) FROM {raw.relation} WHERE {con.rowid} < {n_rows} AND NOT {_blank_at(raw, i)}"
+        )[0]
+        == 0
     ]
     positions = [i for i in range(len(headers)) if i not in empty]
     names, findings = c.resolve_columns([named[i] for i in positions], contract)
@@ -133,12 +88,12 @@ def type_table(con, raw: RawTable, contract: Contract) -> tuple[list[str], list[
     present = [name for name in contract.columns if name in first]
     source = {name: raw.types[first[name]] for name in present}
     listed = ", ".join(f"c{first[name]} AS {quote(name)}" for name in present)
-    con.execute(
-        f"CREATE OR REPLACE VIEW named_{table} AS SELECT rowid + 1 AS {ROW}"
-        f"{', ' if listed else ''}{listed} FROM {raw.relation} WHERE rowid < {n_rows}"
+    con.view(
+        f"named_{table}",
+        f"SELECT {con.rowid} + 1 AS {ROW}{', ' if listed else ''}{listed} FROM {raw.relation} WHERE {con.rowid} < {n_rows}",
     )
     columns = [TypedColumn(contract.columns[name], source[name]) for name in present]
-    con.execute(f"CREATE OR REPLACE TABLE typed_{table} AS {typing_query(columns, f'named_{table}', ROW)}")
+    con.table(f"typed_{table}", typing_query(columns, f"named_{table}", ROW))
     cell_checks = [check for col in columns for check in col.coercion_checks()]
     found = _run_checks(con, table, f"typed_{table}", cell_checks, contract)
     checks = [check for col in columns for check in column_checks(col.spec)]
@@ -152,11 +107,11 @@ def _run_checks(con, table: str, relation: str, checks: list[Check], contract: C
     if not checks:
         return []
     checks = [replace(check, mask=check.mask.replace("{relation}", relation)) for check in checks]
-    counts = con.execute(
+    counts = con.row(
         "SELECT "
         + ", ".join(f"count_if(COALESCE({check.mask}, FALSE))" for check in checks)
         + f" FROM {relation}"
-    ).fetchone()
+    )
     findings = []
     for check, n in zip(checks, counts, strict=True):
         if n:
@@ -169,15 +124,13 @@ def _finding(con, table: str, relation: str, check: Check, n: int, contract: Con
     cell that could not be typed, from the table's named view)."""
     spec = contract.columns[check.column]
     value = quote(check.column)
-    shown = con.execute(
+    shown = con.rows(
         f"SELECT {ROW}, {value} FROM {relation} WHERE COALESCE({check.mask}, FALSE) ORDER BY {ROW} LIMIT {c.MAX_EXAMPLES}"
-    ).fetchall()
+    )
     rows = tuple(int(r) for r, _ in shown)
     if check.values == "raw":
         listed = ", ".join(str(r) for r in rows)
-        raw = dict(
-            con.execute(f"SELECT {ROW}, {value} FROM named_{table} WHERE {ROW} IN ({listed})").fetchall()
-        )
+        raw = dict(con.rows(f"SELECT {ROW}, {value} FROM named_{table} WHERE {ROW} IN ({listed})"))
         values = tuple(_python(raw[r], "raw") for r in rows)
     else:
         values = tuple(_python(v, spec.type) for _, v in shown)
@@ -192,13 +145,11 @@ def _advice(con, table: str, check: Check, spec: c.ColumnSpec) -> str:
     if check.advice == "boolean":
         return c.BOOLEAN_ADVICE
     if check.advice == "number":
-        (comma,) = con.execute(
-            f"SELECT bool_or(COALESCE({unread_comma(check.column)}, FALSE)) FROM {relation}"
-        ).fetchone()
+        (comma,) = con.row(f"SELECT bool_or(COALESCE({unread_comma(check.column)}, FALSE)) FROM {relation}")
         return c.number_advice(bool(comma))
     if check.advice == "date":
         bad = f"WHERE {ROW} IN (SELECT {ROW} FROM typed_{table} WHERE {check.mask})"
-        flags = con.execute(f"SELECT {date_advice_flags(check.column)} FROM {relation} {bad}").fetchone()
+        flags = con.row(f"SELECT {date_advice_flags(check.column)} FROM {relation} {bad}")
         return c.date_advice(*(bool(f) for f in flags))
     if check.values == "raw":
         return ""
@@ -222,16 +173,16 @@ def _key_finding(con, table: str, contract: Contract, present: list[str]) -> lis
     if not key or any(k not in present for k in key):
         return []
     listed = ", ".join(quote(k) for k in key)
-    (n,) = con.execute(
+    (n,) = con.row(
         f"SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM typed_{table} GROUP BY {listed} HAVING count(*) > 1)"
-    ).fetchone()
+    )
     if not n:
         return []
     repeated = f"count(*) OVER (PARTITION BY {listed}) > 1"
-    shown = con.execute(
+    shown = con.rows(
         f"SELECT {ROW}, {listed} FROM (SELECT {ROW}, {listed}, {repeated} AS r FROM typed_{table}) "
         f"WHERE r ORDER BY {ROW} LIMIT {c.MAX_EXAMPLES}"
-    ).fetchall()
+    )
     label = " + ".join(key)
     values = tuple(_row_text(row[1:], [contract.columns[k].type for k in key]) for row in shown)
     return [
@@ -258,9 +209,7 @@ def register_typed(con, table: str, frame: pd.DataFrame) -> None:
         if str(view[name].dtype) in ("Int8", "Int64"):
             view[name] = view[name].astype("float64")
     view.insert(0, ROW, np.arange(1, len(view) + 1))
-    con.register(f"frame_{table}", view)
-    con.execute(f"CREATE OR REPLACE TABLE typed_{table} AS SELECT * FROM frame_{table}")
-    con.unregister(f"frame_{table}")
+    con.register(f"typed_{table}", view)
 
 
 def typed_frame(con, table: str, contract: Contract, present: list[str]) -> pd.DataFrame:
@@ -269,7 +218,7 @@ def typed_frame(con, table: str, contract: Contract, present: list[str]) -> pd.D
     if not present:
         return pd.DataFrame(index=pd.RangeIndex(0))
     listed = ", ".join(quote(name) for name in present)
-    frame = con.execute(f"SELECT {listed} FROM typed_{table} ORDER BY {ROW}").df()
+    frame = con.frame(f"SELECT {listed} FROM typed_{table} ORDER BY {ROW}")
     for name in present:
         kind = contract.columns[name].type
         column = frame[name]
@@ -364,15 +313,15 @@ def rule_findings(
 
 
 def _rule_finding(con, table, relation, rule, mask, values, kinds, columns, contracts) -> list[Finding]:
-    (n,) = con.execute(f"SELECT count_if(COALESCE({mask}, FALSE)) FROM {relation}").fetchone()
+    (n,) = con.row(f"SELECT count_if(COALESCE({mask}, FALSE)) FROM {relation}")
     if not n:
         return []
-    shown = con.execute(
+    shown = con.rows(
         f"SELECT {ROW}, {values} FROM {relation} WHERE COALESCE({mask}, FALSE) ORDER BY {ROW} LIMIT {c.MAX_EXAMPLES}"
-    ).fetchall()
+    )
     examples: tuple[Any, ...]
     if kinds == ["gap"]:  # pandas shows whole days as floats once any gap in the column is blank
-        (missing,) = con.execute(f"SELECT count_if(({values}) IS NULL) FROM {relation}").fetchone()
+        (missing,) = con.row(f"SELECT count_if(({values}) IS NULL) FROM {relation}")
         examples = tuple(float(v) if missing else int(v) for _, v in shown)
     elif kinds == ["personal"]:
         examples = tuple(c.mask_personal(v) for _, v in shown)
@@ -388,9 +337,6 @@ def _rule_finding(con, table, relation, rule, mask, values, kinds, columns, cont
 
 __all__ = [
     "RawTable",
-    "connection",
-    "read_csv",
-    "read_parquet",
     "register_typed",
     "rule_findings",
     "type_table",

@@ -1,0 +1,260 @@
+"""The engines the heavy steps run on: DuckDB (embedded, the default) and Apache Spark.
+
+Each engine reads files into tables of its own and answers the SQL that `evaluation.engine.sql`
+and `checks` write once, in DuckDB's dialect; the Spark engine translates it with sqlglot (the
+SQL translator sqlframe is built on) and maps the few functions it translates differently. Both
+expose the same small interface, so the checks run unchanged on either:
+
+- `read_csv(path, relation, delimiter, n_columns)` and `read_parquet(path, relation)`: the file's
+  rows as a table, in file order, with a row position (`rowid`, from 0);
+- `table(name, query)` (kept, computed once), `view(name, query)`, `drop(name)`;
+- `row(query)`, `rows(query)`, `frame(query)` (to pandas), `register(name, frame)` (from pandas).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from evaluation.engine.sql import quote
+from evaluation.errors import OptionError
+
+ENGINES = ("duckdb", "spark")
+
+
+class DuckDBEngine:
+    """An in-memory DuckDB that spills to a temporary folder when memory runs short."""
+
+    rowid = "rowid"
+    read_errors: tuple[type[BaseException], ...]
+
+    def __init__(self, spill: str, memory_limit: str | None = None):
+        import duckdb
+
+        self.read_errors = (duckdb.Error,)
+        self.con = duckdb.connect(config={"temp_directory": spill, "preserve_insertion_order": True})
+        self.con.execute("SET enable_progress_bar = false")
+        if memory_limit:
+            self.con.execute(f"SET memory_limit = '{memory_limit}'")
+
+    def read_csv(self, path: Path, relation: str, delimiter: str, n_columns: int) -> None:
+        """Every cell as text, below the header line; an error if DuckDB cannot read the file as
+        one plain table (rows of uneven length, quotes left open, text that is not UTF-8)."""
+        columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(n_columns)) + "}"
+        self.con.execute(
+            f"CREATE OR REPLACE TABLE {relation} AS SELECT * FROM read_csv(?, header = false, skip = 1, "
+            f"delim = ?, quote = '\"', escape = '\"', auto_detect = false, strict_mode = true, "
+            f"columns = {columns})",
+            [str(path), delimiter],
+        )
+
+    def read_parquet(self, path: Path, relation: str) -> list[tuple[str, str]]:
+        """The file's columns as c0, c1, ... with their own types; returns (name, type) of each."""
+        described = self.con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+        listed = ", ".join(f"{quote(name)} AS c{i}" for i, (name, *_rest) in enumerate(described))
+        self.con.execute(
+            f"CREATE OR REPLACE TABLE {relation} AS SELECT {listed} FROM read_parquet(?)", [str(path)]
+        )
+        return [(str(d[0]), str(d[1])) for d in described]
+
+    def table(self, name: str, query: str) -> None:
+        self.con.execute(f"CREATE OR REPLACE TABLE {name} AS {query}")
+
+    def view(self, name: str, query: str) -> None:
+        self.con.execute(f"CREATE OR REPLACE VIEW {name} AS {query}")
+
+    def drop(self, name: str) -> None:
+        kinds = self.con.execute(
+            "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [name]
+        ).fetchall()
+        for (kind,) in kinds:
+            self.con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} {name}")
+
+    def row(self, query: str) -> tuple:
+        found = self.con.execute(query).fetchone()
+        assert found is not None, "an aggregate query returns one row"
+        return tuple(found)
+
+    def rows(self, query: str) -> list[tuple]:
+        return [tuple(r) for r in self.con.execute(query).fetchall()]
+
+    def frame(self, query: str) -> pd.DataFrame:
+        return self.con.execute(query).df()
+
+    def register(self, name: str, frame: pd.DataFrame) -> None:
+        self.con.register(f"frame_{name}", frame)
+        self.table(name, f"SELECT * FROM frame_{name}")
+        self.con.unregister(f"frame_{name}")
+
+    def close(self) -> None:
+        self.con.close()
+
+
+# DuckDB functions sqlglot writes for Spark in a form Spark does not run as DuckDB does.
+_STRPTIME = re.compile(r"TRY_STRPTIME\(")
+
+
+class SparkEngine:
+    """A Spark session (local unless SPARK_REMOTE or the session builder's defaults say otherwise).
+
+    Rows keep their file order through a row position taken when the file is read. Tables are
+    cached temporary views, so nothing is written to a warehouse folder."""
+
+    rowid = "__rowid"
+
+    def __init__(self, session=None):
+        from pyspark.errors import PySparkException
+        from pyspark.sql import SparkSession
+
+        self.read_errors = (PySparkException, Exception)
+        self.spark = session or (
+            SparkSession.builder.master(os.environ.get("EVALUATION_SPARK_MASTER", "local[2]"))
+            .appName("evaluation")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.sql.session.timeZone", "UTC")
+            .getOrCreate()
+        )
+        self.spark.sparkContext.setLogLevel("ERROR")
+        # String literals as written (regular expressions keep their backslashes), as in DuckDB.
+        self.spark.conf.set("spark.sql.parser.escapedStringLiterals", "true")
+        self.spark.conf.set("spark.sql.ansi.enabled", "false")
+        self._owned = session is None
+        self._cached: set[str] = set()
+
+    def _sql(self, query: str):
+        import sqlglot
+
+        translated = sqlglot.transpile(query, read="duckdb", write="spark")[0]
+        return self.spark.sql(_spark_functions(translated))
+
+    def _with_rowid(self, frame):
+        from pyspark.sql.types import LongType, StructField, StructType
+
+        schema = StructType([StructField(self.rowid, LongType(), False), *frame.schema.fields])
+        indexed = frame.rdd.zipWithIndex().map(lambda pair: (pair[1], *pair[0]))
+        return self.spark.createDataFrame(indexed, schema)
+
+    def read_csv(self, path: Path, relation: str, delimiter: str, n_columns: int) -> None:
+        from pyspark.sql.types import StringType, StructField, StructType
+
+        schema = StructType([StructField(f"c{i}", StringType(), True) for i in range(n_columns)])
+        frame = (
+            self.spark.read.option("header", "false")
+            .option("sep", delimiter)
+            .option("quote", '"')
+            .option("escape", '"')
+            .option("multiLine", "true")
+            .option("mode", "FAILFAST")
+            .option("encoding", "UTF-8")
+            .schema(schema)
+            .csv(str(path))
+        )
+        indexed = self._with_rowid(frame)
+        first = indexed.filter(f"{self.rowid} = 0")
+        if first.count():  # the header line: drop it and count rows from 0 again
+            indexed = indexed.filter(f"{self.rowid} > 0").selectExpr(
+                f"{self.rowid} - 1 AS {self.rowid}", *[f"c{i}" for i in range(n_columns)]
+            )
+        self._keep(relation, indexed)
+
+    def read_parquet(self, path: Path, relation: str) -> list[tuple[str, str]]:
+        frame = self.spark.read.parquet(str(path))
+        described = [(f.name, f.dataType.simpleString().upper()) for f in frame.schema.fields]
+        renamed = frame.toDF(*[f"c{i}" for i in range(len(described))])
+        self._keep(relation, self._with_rowid(renamed))
+        return [(name, "TIMESTAMP" if kind.startswith("TIMESTAMP") else kind) for name, kind in described]
+
+    def _keep(self, name: str, frame) -> None:
+        frame = frame.cache()
+        frame.createOrReplaceTempView(name)
+        self._cached.add(name)
+
+    def table(self, name: str, query: str) -> None:
+        self._keep(name, self._sql(query))
+
+    def view(self, name: str, query: str) -> None:
+        self._sql(query).createOrReplaceTempView(name)
+
+    def drop(self, name: str) -> None:
+        if name in self._cached:
+            self.spark.catalog.uncacheTable(name)
+            self._cached.discard(name)
+        self.spark.catalog.dropTempView(name)
+
+    def row(self, query: str) -> tuple:
+        return tuple(self._sql(query).collect()[0])
+
+    def rows(self, query: str) -> list[tuple]:
+        return [tuple(r) for r in self._sql(query).collect()]
+
+    def frame(self, query: str) -> pd.DataFrame:
+        result = self._sql(query)
+        rows = result.collect()
+        return pd.DataFrame([tuple(r) for r in rows], columns=result.columns)
+
+    def register(self, name: str, frame: pd.DataFrame) -> None:
+        records = [
+            tuple(
+                None if _missing(v) else (v.to_pydatetime() if isinstance(v, pd.Timestamp) else v)
+                for v in row
+            )
+            for row in frame.itertuples(index=False)
+        ]
+        schema = ", ".join(f"`{c}` {_spark_type(frame[c])}" for c in frame.columns)
+        self._keep(name, self.spark.createDataFrame(records, schema=schema))
+
+    def close(self) -> None:
+        for name in list(self._cached):
+            self.drop(name)
+        if self._owned:
+            self.spark.stop()
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NaT or value is pd.NA or (isinstance(value, float) and value != value)
+
+
+def _spark_type(column: pd.Series) -> str:
+    kind = str(column.dtype)
+    if kind.startswith("datetime64"):
+        return "TIMESTAMP_NTZ"
+    if kind.startswith(("int", "Int")):
+        return "BIGINT"
+    if kind.startswith(("float", "Float")):
+        return "DOUBLE"
+    return "STRING"
+
+
+def _spark_functions(query: str) -> str:
+    """DuckDB functions sqlglot leaves as they are, written as Spark's own."""
+    query = _STRPTIME.sub("TRY_TO_TIMESTAMP(", query).replace("'%Y-%m-%d'", "'y-M-d'")
+    query = re.sub(r"\bREGEXP_FULL_MATCH\(([^,]+), '", r"REGEXP_FULL(\1, '", query)
+    return query
+
+
+@contextmanager
+def open_engine(kind: str = "duckdb", *, memory_limit: str | None = None) -> Iterator[Any]:
+    """An engine for one run of the heavy steps, closed (and its spill folder removed) after."""
+    if kind not in ENGINES:
+        raise OptionError(f"Unknown engine '{kind}': use one of {', '.join(ENGINES)}.")
+    if kind == "spark":
+        engine: Any = SparkEngine()
+        try:
+            yield engine
+        finally:
+            engine.close()
+        return
+    with tempfile.TemporaryDirectory(prefix="evaluation-duckdb-") as spill:
+        engine = DuckDBEngine(spill, memory_limit or os.environ.get("EVALUATION_DUCKDB_MEMORY"))
+        try:
+            yield engine
+        finally:
+            engine.close()

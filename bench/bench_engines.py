@@ -37,7 +37,7 @@ from evaluation.engine.folder import read_and_check
 folder, how = Path(sys.argv[1]), sys.argv[2]
 contracts = load_contracts()
 started = time.perf_counter()
-if how == "pandas":
+if how == "pandas checks":
     raw, _, _ = read_raw_tables(folder, contracts)
     tables = check_tables(raw, contracts)
     rows = sum(len(t) for t in tables.values())

@@ -72,6 +72,8 @@ INTERVAL_NAME = re.compile(r"\s*\((?P<name>[^()]*\b(?:CI|interval|band|range)\b[
 UNIT_WORDS = {"%": re.compile(r"%|per ?cent", re.I), "£": re.compile(r"£|pounds", re.I)}
 UNIT_NAMES = {"%": "per cent", "£": "pounds", "": "number"}
 DISCLOSURE_NOTE = "disclosure"
+STAGING_PREFIX = ".staging-"
+"""As `evaluation.runner.STAGING_PREFIX` (not imported: the runner pulls in papermill and zmq)."""
 
 
 # --------------------------------------------------------------------------- cells
@@ -363,7 +365,9 @@ def write_files(ctx) -> dict[str, Path]:
     folder = Path(ctx.output_dir)
     names = file_names(ctx)
     about = cover_text(ctx)
-    with tempfile.TemporaryDirectory(dir=folder, prefix=".spreadsheets-") as temporary:
+    # Named as the runner names its staging folders (`runner.STAGING_PREFIX` and this process's
+    # id), so one left by a kernel killed mid-write is removed by the next run.
+    with tempfile.TemporaryDirectory(dir=folder, prefix=f"{STAGING_PREFIX}{os.getpid()}-") as temporary:
         xlsx = Path(temporary) / names["xlsx"]
         workbook_xlsx(xlsx, shown, **about)
         ods = Path(temporary) / names["ods"]

@@ -337,6 +337,12 @@ def test_a_report_writes_both_files_beside_its_page_and_links_them(context, caps
     assert context.policy.describe() in cover
 
 
+def test_a_temporary_folder_left_by_a_killed_kernel_is_one_the_runner_removes():
+    from evaluation import runner
+
+    assert spreadsheets.STAGING_PREFIX == runner.STAGING_PREFIX
+
+
 def test_a_new_reports_numbering_starts_empty(context, tmp_path):
     """A report's tables live in its own context, so the next report (even in the same kernel)
     writes only its own tables."""

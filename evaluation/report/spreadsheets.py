@@ -141,20 +141,18 @@ def sheet_table(frame: pd.DataFrame) -> SheetTable:
     column naming each row's unit."""
     columns: dict[str, list] = {}
     decimals: dict[str, int] = {}
-    used: set[str] = set()
     names = _unique_headers(frame.columns)
     for position, name in enumerate(names):
         cells = [page_value(v) for v in frame.iloc[:, position]]
-        used.update(c for c in cells if isinstance(c, str) and MARKER.match(c))
         if not cells:  # a table without rows: one row saying so, as the guidance allows no empty table
             cells = [MARKER_NOT_AVAILABLE]
-            used.add(MARKER_NOT_AVAILABLE)
         for header, values, places in _columns(name, cells, first=position == 0):
             header = _unique_headers([*columns, header])[-1]  # a made header may repeat a shown one
             columns[header] = values
             if places is not None:
                 decimals[header] = places
     out = pd.DataFrame(columns, dtype=object).reset_index(drop=True)
+    used = {v for values in columns.values() for v in values if isinstance(v, str) and MARKER.match(v)}
     return SheetTable(out, decimals, tuple(m for m in MARKERS if m in used))
 
 
@@ -186,7 +184,7 @@ def _kind(cell: object) -> str:
 def _columns(name: str, cells: list, *, first: bool) -> list[tuple[str, list, int | None]]:
     """The worksheet columns (header, values, decimal places or None for text) of one shown column."""
     kinds = {_kind(c) for c in cells} - {"marker"}
-    if first or "text" in kinds or len(kinds - {"number"}) > 1 or not kinds:
+    if first or "text" in kinds or len(kinds - {"number"}) > 1 or not kinds or kinds == {"range", "number"}:
         # Row labels and columns of words stay as shown, but a plain number is still a number.
         values = cells if first else [_number_or_text(c) for c in cells]
         return [(name, values, None)]
@@ -198,7 +196,9 @@ def _columns(name: str, cells: list, *, first: bool) -> list[tuple[str, list, in
     for cell in cells:
         match = pattern.match(cell) if isinstance(cell, str) else None
         for part in parts:
-            if match is None:  # a marker (or a number where an interval was expected): kept as it is
+            if match is None and part != "estimate" and not (isinstance(cell, str) and MARKER.match(cell)):
+                split[part].append(Cell(MARKER_NOT_AVAILABLE))  # a number shown without its interval
+            elif match is None:  # a marker fills every part; a lone number is the estimate
                 split[part].append(_as_cell(cell))
             else:
                 found = parse_number(match.group(part))

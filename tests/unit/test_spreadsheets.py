@@ -115,6 +115,20 @@ def test_an_interval_column_of_different_units_gets_one_unit_column():
     }
 
 
+def test_a_number_shown_without_its_interval_gets_no_made_up_limits():
+    shown = pd.DataFrame({"Row": ["a", "b"], "Effect (95% CI)": ["+1.0 (-0.5 to +2.5)", "0.0"]})
+    published = sheet_table(shown)
+    assert published.frame.to_dict("list") == {
+        "Row": ["a", "b"],
+        "Effect": [1.0, 0.0],
+        "Effect: lower limit of 95% CI": [-0.5, "[x]"],
+        "Effect: upper limit of 95% CI": [2.5, "[x]"],
+    }
+    assert published.markers == ("[x]",)  # explained on the sheet, as every marker used
+    ranged = pd.DataFrame({"Row": ["a", "b"], "Middle half": ["8 to 18", "12"]})
+    assert sheet_table(ranged).frame["Middle half"].tolist() == ["8 to 18", 12]  # no range to split
+
+
 def test_a_shown_float_keeps_the_pages_precision_and_no_more():
     """The page prints floats to one decimal place (`display._cell`); a spreadsheet must not
     publish more than the page did (an exact rate could give a count away)."""

@@ -274,9 +274,9 @@ def rule_findings(
         return _rule_finding(con, table, relation, rule, mask, first, kinds[:1], columns, contracts)
     if rule.kind == "dates_in_order":
         parts = [quote(n) for n in rule.columns]
-        later = [
-            f"COALESCE({parts[k]} < greatest({', '.join(parts[:k])}), FALSE)" for k in range(1, len(parts))
-        ]
+        # The latest date so far; greatest() skips blanks, as the running maximum in pandas does.
+        so_far = [parts[0]] + [f"greatest({', '.join(parts[: k + 1])})" for k in range(1, len(parts))]
+        later = [f"COALESCE({parts[k]} < {so_far[k - 1]}, FALSE)" for k in range(1, len(parts))]
         return _rule_finding(
             con, table, relation, rule, " OR ".join(later), ", ".join(parts), kinds, columns, contracts
         )
@@ -303,7 +303,7 @@ def rule_findings(
         patterns = [c._NI_NUMBER, c._EMAIL, c._NAME]
         flags = ["(?i)" if p.flags & 2 else "" for p in patterns]  # re.IGNORECASE is 2
         personal = " OR ".join(
-            f"regexp_full_match(trim(v), {literal(flag + p.pattern)})"
+            f"regexp_matches(trim(v), {literal(flag + '^(?:' + p.pattern + ')$')})"
             for flag, p in zip(flags, patterns, strict=True)
         )
         # Each distinct identifier is tested once (a person has a row per month).

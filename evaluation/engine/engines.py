@@ -118,13 +118,12 @@ class SparkEngine:
             SparkSession.builder.master(os.environ.get("EVALUATION_SPARK_MASTER", "local[2]"))
             .appName("evaluation")
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.shuffle.partitions", "4")
             .config("spark.sql.session.timeZone", "UTC")
             .getOrCreate()
         )
         self.spark.sparkContext.setLogLevel("ERROR")
-        # String literals as written (regular expressions keep their backslashes), as in DuckDB.
-        self.spark.conf.set("spark.sql.parser.escapedStringLiterals", "true")
         self.spark.conf.set("spark.sql.ansi.enabled", "false")
         self._owned = session is None
         self._cached: set[str] = set()
@@ -234,10 +233,9 @@ def _spark_type(column: pd.Series) -> str:
 
 
 def _spark_functions(query: str) -> str:
-    """DuckDB functions sqlglot leaves as they are, written as Spark's own."""
+    """The DuckDB functions sqlglot leaves as they are, written as Spark's own."""
     query = _STRPTIME.sub("TRY_TO_TIMESTAMP(", query).replace("'%Y-%m-%d'", "'y-M-d'")
-    query = re.sub(r"\bREGEXP_FULL_MATCH\(([^,]+), '", r"REGEXP_FULL(\1, '", query)
-    return query
+    return query.replace("ORD(", "ASCII(")
 
 
 @contextmanager

@@ -108,10 +108,10 @@ def _number_from_text(t: str) -> str:
     plain = f"TRY_CAST({t} AS DOUBLE)"
     return (
         f"CASE WHEN {t} IS NULL THEN NULL "
-        f"WHEN contains({t}, ',') THEN CASE WHEN regexp_full_match({t}, '{_THOUSANDS}') "
+        f"WHEN contains({t}, ',') THEN CASE WHEN regexp_matches({t}, '{_THOUSANDS}') "
         f"THEN TRY_CAST(replace({t}, ',', '') AS DOUBLE) END "
         f"WHEN {plain} IS NULL OR isnan({plain}) THEN NULL "
-        f"WHEN regexp_full_match({t}, '[0-9.eE+-]+') OR regexp_matches({t}, '{_NUMBER}') THEN {plain} END"
+        f"WHEN regexp_matches({t}, '^[0-9.eE+-]+$') OR regexp_matches({t}, '{_NUMBER}') THEN {plain} END"
     )
 
 
@@ -265,11 +265,11 @@ def date_advice_flags(column: str) -> str:
     t = text(column)
     uk_day, uk_month, uk_year = (f"TRY_CAST(regexp_extract({t}, '{_UK}', {i}) AS INTEGER)" for i in (1, 2, 3))
     month_first = (
-        f"regexp_full_match({t}, '{_UK}') AND try_strptime({uk_year} || '-' || {uk_month} || '-' || {uk_day}, '%Y-%m-%d') IS NULL "
+        f"regexp_matches({t}, '{_UK}') AND try_strptime({uk_year} || '-' || {uk_month} || '-' || {uk_day}, '%Y-%m-%d') IS NULL "
         f"AND try_strptime({uk_year} || '-' || {uk_day} || '-' || {uk_month}, '%Y-%m-%d') IS NOT NULL "
         f"AND {uk_year} BETWEEN {FIRST_YEAR} AND {LAST_YEAR}"
     )
-    serial = f"regexp_full_match({t}, '\\d{{5}}(\\.0+)?')"
+    serial = f"regexp_matches({t}, '^\\d{{5}}(\\.0+)?$')"
     year = f"COALESCE(TRY_CAST(NULLIF(regexp_extract({t}, '{_ISO}', 1), '') AS INTEGER), {uk_year})"
     out_of_range = f"({year} < {FIRST_YEAR} OR {year} > {LAST_YEAR})"
     return f"bool_or(COALESCE({month_first}, FALSE)), bool_or(COALESCE({serial}, FALSE)), bool_or(COALESCE({out_of_range}, FALSE))"
@@ -278,7 +278,7 @@ def date_advice_flags(column: str) -> str:
 def unread_comma(column: str) -> str:
     """True where a number's comma is not between thousands (a decimal comma, say)."""
     t = text(column)
-    return f"(contains({t}, ',') AND NOT regexp_full_match({t}, '{_THOUSANDS}'))"
+    return f"(contains({t}, ',') AND NOT regexp_matches({t}, '{_THOUSANDS}'))"
 
 
 __all__ = [

@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install reports test test-fast lint browser-deps bench bench-selection
+.PHONY: install reports test test-fast lint browser-deps office-deps bench bench-selection
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -22,8 +22,12 @@ reports: install
 browser-deps:
 	@command -v chromium > /dev/null || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver > /dev/null)
 
+## LibreOffice Calc, headless, for the test that opens the published spreadsheets in it (Debian packages)
+office-deps:
+	@command -v soffice > /dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui > /dev/null)
+
 ## Lint, type-check, then every test including slow, notebook and browser tests
-test: install browser-deps
+test: install browser-deps office-deps
 	$(VENV)/bin/ruff check evaluation tests bench
 	$(VENV)/bin/ruff format --check evaluation tests bench
 	$(VENV)/bin/mypy evaluation

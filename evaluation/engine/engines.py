@@ -40,7 +40,10 @@ class DuckDBEngine:
 
         self.read_errors = (duckdb.Error,)
         self.con = duckdb.connect(config={"temp_directory": spill, "preserve_insertion_order": True})
-        self.con.execute("SET enable_progress_bar = false")
+        # Off where it is on (a terminal); in Jupyter it is off already and setting it fails
+        # without ipywidgets.
+        if self.row("SELECT current_setting('enable_progress_bar')")[0]:
+            self.con.execute("SET enable_progress_bar = false")
         if memory_limit:
             self.con.execute(f"SET memory_limit = '{memory_limit}'")
 

@@ -386,3 +386,56 @@ def test_an_activity_id_that_cannot_name_a_file_is_refused(context):
             spreadsheets.report_stem(context)
     finally:
         context.activity_id = "women"
+
+
+@pytest.mark.notebook
+def test_a_reused_kernel_never_carries_one_reports_tables_into_the_next(synthetic_folder, tmp_path):
+    """Two reports run one after the other in one warm kernel (as the runner runs them): the
+    second report's spreadsheet holds its own table only."""
+    import nbformat
+    import papermill
+
+    from evaluation.kernels import WarmKernel
+    from evaluation.runner import KERNEL, KERNEL_START_TIMEOUT, ReportKernelManager
+
+    def report(name: str, activity: str, tables: int):
+        notebook = nbformat.v4.new_notebook()
+        notebook.metadata["kernelspec"] = {"name": KERNEL, "display_name": "Python 3", "language": "python"}
+        notebook.cells = [
+            nbformat.v4.new_code_cell(
+                "import pandas as pd\n"
+                "from evaluation.report.context import activity_context\n"
+                "from evaluation.report import spreadsheets\n"
+                f"ctx = activity_context({str(synthetic_folder)!r}, {activity!r}, output_dir={str(tmp_path)!r})\n"
+                "spreadsheets.download_links(ctx)"
+            ),
+            nbformat.v4.new_code_cell(
+                f"for n in range({tables}):\n"
+                f"    ctx.numbering.table(pd.DataFrame({{'Row': ['a'], 'People': [10 * (n + 1)]}}), title=f'{name} {{n}}')"
+            ),
+            nbformat.v4.new_code_cell("spreadsheets.write(ctx)"),
+        ]
+        path = tmp_path / f"{name}.ipynb"
+        nbformat.write(notebook, path)
+        papermill.execute_notebook(
+            str(path), str(path), kernel_name=KERNEL, progress_bar=False, km=kernel.manager()
+        )
+        kernel.reset()
+        return nbformat.read(path, as_version=4)
+
+    kernel = WarmKernel(ReportKernelManager, kernel_name=KERNEL, start_timeout=KERNEL_START_TIMEOUT)
+    try:
+        report("first", "women", 3)
+        second = report("second", "lmi_hub", 1)
+    finally:
+        kernel.close()
+    first_book = load_workbook(tmp_path / "women_process.xlsx")
+    second_book = load_workbook(tmp_path / "lmi_hub_process.xlsx")
+    assert first_book.sheetnames[3:] == ["Table_1", "Table_2", "Table_3"]
+    assert second_book.sheetnames[3:] == ["Table_1"]
+    assert second_book["Table_1"]["A1"].value.startswith("Table 1: second 0")
+    # The links shown at the top were updated in place with the sizes (the last cell shows nothing).
+    links = second.cells[0].outputs[0]["data"]["text/html"]
+    size = round((tmp_path / "lmi_hub_process.ods").stat().st_size / 1024)
+    assert f"Download the data for this report (ODS, {max(1, size)} KB)" in links
+    assert second.cells[2].outputs == []

@@ -28,6 +28,7 @@ what was not, which is what the placebo referrals in every impact report test.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -133,7 +134,7 @@ def check_design(
     if people.empty:
         raise DesignError(f"activity {activity_id!r} has no participants", "Check the activity id")
     pool, outcomes = programme.comparison_pool, programme.outcomes_monthly
-    options = dict(
+    options: dict[str, Any] = dict(
         covariates=DEFAULT_COVARIATES,
         exact=("la_code",),
         outcome="employed",

@@ -36,7 +36,14 @@ from evaluation.designs import Design, design_of, registry
 from evaluation.disclosure import DEFAULT_POLICY, DisclosurePolicy, impact_allowed
 from evaluation.errors import DesignError
 from evaluation.falsification import falsify
-from evaluation.matched import CANDIDATES, Estimator, MatchedDiDResult, matched_comparison, matched_did
+from evaluation.matched import (
+    CANDIDATES,
+    DEFAULT_EXACT,
+    Estimator,
+    MatchedDiDResult,
+    matched_comparison,
+    matched_did,
+)
 from evaluation.stacking import (
     AGE_BANDS,
     BANDED_COLUMNS,
@@ -44,12 +51,14 @@ from evaluation.stacking import (
     FULL_HISTORY_COVARIATES,
     HISTORY,
     LOG1P_COLUMNS,
+    POOL_SAMPLE,
     PRE_HISTORY,
     RECENT_HISTORY,
     WORK_GAP_BANDS,
     MatchedSample,
     baseline_window,
     matched_sample,
+    stacked_people,
 )
 
 __all__ = [
@@ -100,11 +109,25 @@ def _matched_activity(programme, activity_id, plan, *, policy, seed, alpha, hori
     allowed, why = impact_allowed(n, policy)
     if not allowed:
         return MatchedImpact(status="not_estimated", reason=why, **base)
-    options = {"seed": seed, "alpha": alpha}
+    # The data end where the whole outcome table ends, whichever rows are read.
+    options = {
+        "seed": seed,
+        "alpha": alpha,
+        "pool_sample": POOL_SAMPLE,
+        "last_month": programme.last_outcome_month,
+    }
+    # Only the outcome rows the estimate can use: its participants' and the comparison people
+    # it may stack (a national pool's table never comes into memory whole).
+    pool = programme.comparison_pool
+    outcomes = programme.outcomes_of(
+        stacked_people(
+            people, pool, exact=DEFAULT_EXACT, person="person_id", pool_sample=POOL_SAMPLE, seed=seed
+        )
+    )
     result = matched_comparison(
         people,
-        programme.comparison_pool,
-        programme.outcomes_monthly,
+        pool,
+        outcomes,
         horizons=horizons,
         min_n=policy.min_impact_n,
         candidates=True,
@@ -115,8 +138,8 @@ def _matched_activity(programme, activity_id, plan, *, policy, seed, alpha, hori
     checks = falsify(
         result,
         people,
-        programme.comparison_pool,
-        programme.outcomes_monthly,
+        pool,
+        outcomes,
         min_n=policy.min_impact_n,
         **options,
     )

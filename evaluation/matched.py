@@ -326,13 +326,17 @@ def _horizon_label(h: int) -> str:
     return f"{h} month" if h == 1 else f"{h} months"
 
 
+DEFAULT_EXACT = ("la_code",)
+"""The strata matched exactly by default: the local authorities."""
+
+
 def matched_comparison(
     participants: pd.DataFrame,
     comparison_pool: pd.DataFrame,
     outcomes: pd.DataFrame,
     *,
     covariates: Sequence[str] = DEFAULT_COVARIATES,
-    exact: Sequence[str] | None = ("la_code",),
+    exact: Sequence[str] | None = DEFAULT_EXACT,
     outcome: str = "employed",
     horizons: Sequence[int] = (6, 12),
     pre_months: int = 12,

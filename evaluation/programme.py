@@ -79,6 +79,12 @@ class Programme:
     true_effects: pd.DataFrame | None = None
     missing_tables: frozenset[str] = frozenset()  # optional tables the folder does not hold
     targets: Mapping[str, int] = field(default_factory=dict)  # programme-level, from programme.json
+    outcomes_reader: Callable[[pd.Index], pd.DataFrame] | None = field(
+        default=None, compare=False, repr=False
+    )
+    """Where a snapshot can read some people's outcome rows without the whole table (`outcomes_of`)."""
+    outcomes_end: pd.Timestamp | None = None
+    """The outcome table's last month where a snapshot recorded it (`last_outcome_month`)."""
 
     def has(self, table: str) -> bool:
         """Whether the input folder held this table (an optional one may be absent)."""
@@ -140,6 +146,23 @@ class Programme:
     def area_panel_of(self, activity_id: str) -> pd.DataFrame:
         panel = self.tables["area_panel"]
         return panel[panel["activity_id"] == activity_id].reset_index(drop=True)
+
+    def outcomes_of(self, people: pd.Index) -> pd.DataFrame:
+        """The outcome rows of `people` only, in table order. Read from a run's snapshot, a report
+        reads these rows alone, never the whole table (national pools hold millions of people)."""
+        if self.outcomes_reader is not None:
+            return self.outcomes_reader(pd.Index(people))
+        outcomes = self.tables["outcomes_monthly"]
+        return outcomes[outcomes["person_id"].isin(people)].reset_index(drop=True)
+
+    @property
+    def last_outcome_month(self) -> pd.Timestamp | None:
+        """The last month in the outcome table (None when it has no rows), without reading the
+        table where the snapshot recorded it."""
+        if self.outcomes_end is not None:
+            return self.outcomes_end
+        months = self.tables["outcomes_monthly"]["month"]
+        return pd.Timestamp(months.max()) if len(months) else None
 
 
 def file_hash(path: Path) -> str:
@@ -664,7 +687,9 @@ def cut_at(programme: Programme, as_of: str | pd.Timestamp) -> Programme:
         outcomes = tables["outcomes_monthly"]
         known = set(tables["participants"]["person_id"]) | set(tables["comparison_pool"]["person_id"])
         tables["outcomes_monthly"] = outcomes[outcomes["person_id"].isin(known)].reset_index(drop=True)
-    return replace(programme, tables=MappingProxyType(tables), as_of=cutoff)
+    return replace(
+        programme, tables=MappingProxyType(tables), as_of=cutoff, outcomes_reader=None, outcomes_end=None
+    )
 
 
 def _cut_table(frame: pd.DataFrame, contract: Contract, cutoff: pd.Timestamp) -> pd.DataFrame:

@@ -15,6 +15,7 @@ published: it lives in the run's staging folder and goes when the run ends.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
 
@@ -50,6 +51,7 @@ def write_snapshot(programme: Programme, folder: str | Path) -> Path:
         "missing_tables": sorted(programme.missing_tables),
         "targets": dict(programme.targets),
         "input_hashes": dict(programme.input_hashes),
+        "last_outcome_month": _last_month(programme),
         "text_columns": {  # Parquet reads text back as pandas' string type; restore plain objects
             name: [c for c in frame.columns if frame[c].dtype == object]
             for name, frame in programme.tables.items()
@@ -57,6 +59,35 @@ def write_snapshot(programme: Programme, folder: str | Path) -> Path:
     }
     (folder / SNAPSHOT_FILE).write_text(json.dumps(about, indent=2), encoding="utf-8")
     return folder
+
+
+def _last_month(programme: Programme) -> str | None:
+    if "outcomes_monthly" not in programme.tables:
+        return None
+    last = programme.last_outcome_month
+    return None if last is None else last.date().isoformat()
+
+
+class _TablesOnDemand(Mapping):
+    """The snapshot's tables, each read from its Parquet file the first time it is asked for:
+    a report that never looks at the outcome table never holds it."""
+
+    def __init__(self, names: list[str], read: Callable[[str], pd.DataFrame]):
+        self._names, self._read = list(names), read
+        self._frames: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._names:
+            raise KeyError(name)
+        if name not in self._frames:
+            self._frames[name] = self._read(name)
+        return self._frames[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
 
 
 def snapshot_source(folder: str | Path) -> str | None:
@@ -76,13 +107,23 @@ def read_snapshot(folder: str | Path) -> Programme:
             f"{folder / SNAPSHOT_FILE} is a snapshot of version {about.get('version')!r}; this toolkit "
             f"reads version {SNAPSHOT_VERSION}. Run the reports again from the input folder."
         )
-    tables = {}
-    for name in about["tables"]:
-        frame = pd.read_parquet(folder / f"{name}.parquet")
+
+    def as_validated(name: str, frame: pd.DataFrame) -> pd.DataFrame:
         for column in about["text_columns"].get(name, []):  # as validated: objects, None when blank
             values = frame[column].astype(object)
             frame[column] = values.where(values.notna(), None)
-        tables[name] = frame
+        return frame
+
+    def read(name: str) -> pd.DataFrame:
+        return as_validated(name, pd.read_parquet(folder / f"{name}.parquet"))
+
+    def outcomes_of(people: pd.Index) -> pd.DataFrame:
+        path = folder / "outcomes_monthly.parquet"
+        frame = pd.read_parquet(path, filters=[("person_id", "in", people.astype(str).tolist())])
+        return as_validated("outcomes_monthly", frame).reset_index(drop=True)
+
+    tables = _TablesOnDemand(about["tables"], read)
+    last = about.get("last_outcome_month")
     truth = folder / "true_effects.parquet"
     return Programme(
         name=about["name"],
@@ -95,4 +136,6 @@ def read_snapshot(folder: str | Path) -> Programme:
         true_effects=pd.read_parquet(truth) if truth.exists() else None,
         missing_tables=frozenset(about["missing_tables"]),
         targets=MappingProxyType(about["targets"]),
+        outcomes_reader=outcomes_of if "outcomes_monthly" in about["tables"] else None,
+        outcomes_end=pd.Timestamp(last) if last else None,
     )

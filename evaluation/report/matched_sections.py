@@ -142,7 +142,8 @@ def observed_by(people: pd.DataFrame, last_month: pd.Timestamp, horizon: int) ->
 
 def _last_outcome_month(ctx: ImpactContext) -> pd.Timestamp:
     """The last month of the employment records, as the first of the month."""
-    return pd.Timestamp(ctx.programme.outcomes_monthly["month"].max()).to_period("M").to_timestamp()
+    last = required(ctx.programme.last_outcome_month, "last outcome month")
+    return pd.Timestamp(last).to_period("M").to_timestamp()
 
 
 def _withheld_sentences(impact: MatchedImpact, name: str) -> list[str]:

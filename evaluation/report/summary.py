@@ -633,8 +633,7 @@ def headline_section(ctx: SummaryContext) -> list:
 
 def update_scope(ctx: SummaryContext) -> list:
     start = long_date(programme_start(ctx.programme))
-    outcomes = ctx.programme.outcomes_monthly
-    last = pd.Timestamp(outcomes["month"].max()) if not outcomes.empty else ctx.as_of
+    last = ctx.programme.last_outcome_month or ctx.as_of
     people = ctx.programme.participants
     items = [
         f"This summary counts {months_since_start(ctx.programme)} months from the programme's start on {start} and "

@@ -89,3 +89,76 @@ def test_a_run_validates_once_and_its_notebooks_never_read_the_input_again(
     assert "snapshot" not in notebook and ".staging" not in notebook
     assert f'programme_path = \\"../../{small_input_copy.path.name}\\"' in notebook
     shutil.rmtree(tmp_path / "out")
+
+
+def test_a_report_reading_a_snapshot_reads_no_outcome_row_it_does_not_use(
+    synthetic_folder, tmp_path, monkeypatch
+):
+    """Issue 13: a report never holds the whole outcome table. Read from a snapshot, the outcome
+    table is not read at all until asked for; a matched estimate reads only its participants' and
+    the comparison people's in their areas, and gives exactly the in-memory numbers."""
+    from evaluation.impact import estimate_activity
+    from tests.unit import matched_golden as golden
+
+    validated = load_programme(synthetic_folder)
+    folder = write_snapshot(validated, tmp_path / "snapshot")
+    read: list[str] = []
+    original = pd.read_parquet
+
+    def counting(path, *args, **kwargs):
+        frame = original(path, *args, **kwargs)
+        read.append(f"{path.stem}:{len(frame)}")
+        return frame
+
+    monkeypatch.setattr(pd, "read_parquet", counting)
+    snapshot = load_programme(folder)
+    assert not [r for r in read if r.startswith("outcomes_monthly")]
+    assert snapshot.last_outcome_month == validated.outcomes_monthly["month"].max()
+    activity = "vcse_small_grants"
+    people = validated.participants_of(activity)
+    areas = set(people["la_code"])
+    pool = validated.comparison_pool
+    wanted = set(people["person_id"]) | set(pool.loc[pool["la_code"].isin(areas), "person_id"])
+    found = golden.snapshot(
+        estimate_activity(snapshot, activity, seed=golden.SEED, alpha=0.05, horizons=(6, 12))
+    )
+    outcome_reads = [int(r.split(":")[1]) for r in read if r.startswith("outcomes_monthly")]
+    in_use = validated.outcomes_monthly["person_id"].isin(wanted)
+    assert outcome_reads == [int(in_use.sum())] and in_use.sum() < len(in_use)
+    expected = golden.snapshot(
+        estimate_activity(validated, activity, seed=golden.SEED, alpha=0.05, horizons=(6, 12))
+    )
+    assert found["status"] == "estimated"
+    assert golden.compare(found, expected) == []
+
+
+def test_above_the_pool_sample_only_the_sampled_comparison_people_are_read(
+    synthetic_folder, tmp_path, monkeypatch
+):
+    """With more comparison people in the participants' areas than the estimator samples, the
+    report reads the outcome rows of the sample alone, and the estimate equals the in-memory one."""
+    from evaluation import stacking
+    from evaluation.impact import estimate_activity
+    from tests.unit import matched_golden as golden
+
+    monkeypatch.setattr(stacking, "POOL_SAMPLE", 400)
+    monkeypatch.setattr("evaluation.impact.POOL_SAMPLE", 400)
+    monkeypatch.setattr("evaluation.matched.POOL_SAMPLE", 400, raising=False)
+    validated = load_programme(synthetic_folder)
+    snapshot = load_programme(write_snapshot(validated, tmp_path / "snapshot"))
+    activity = "vcse_small_grants"
+    people = validated.participants_of(activity)
+    needed = stacking.stacked_people(
+        people,
+        validated.comparison_pool,
+        exact=("la_code",),
+        person="person_id",
+        pool_sample=400,
+        seed=golden.SEED,
+    )
+    assert len(needed) == people["person_id"].nunique() + 400
+    options = {"seed": golden.SEED, "alpha": 0.05, "horizons": (6, 12)}
+    found = golden.snapshot(estimate_activity(snapshot, activity, **options))
+    expected = golden.snapshot(estimate_activity(validated, activity, **options))
+    assert found["status"] == "estimated" and golden.compare(found, expected) == []
+    assert set(snapshot.outcomes_of(needed)["person_id"]) == set(needed)

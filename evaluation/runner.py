@@ -14,6 +14,8 @@ of the machine that ran them: paths are given relative to the output folder, or 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import gc
 import html
 import json
 import os
@@ -44,7 +46,7 @@ from evaluation.report.render import page, render_notebook
 from evaluation.resources import TEMPLATES, package_folder
 from evaluation.run_parameters import RunParameters
 from evaluation.run_results import RESULTS_FILE, write_results
-from evaluation.snapshot import snapshot_source, write_snapshot
+from evaluation.snapshot import read_snapshot, snapshot_source, write_snapshot
 
 NOTEBOOK_DIR = package_folder(TEMPLATES)  # the templates shipped with the package
 ACTIVITY_NOTEBOOKS = {"process": "process_evaluation.ipynb", "impact": "impact_evaluation.ipynb"}
@@ -358,6 +360,7 @@ def run(
     with _sigterm_stops_the_run(), staging_folder(destination) as staging:
         # Validated once, above: every notebook reads this snapshot instead of the input folder.
         snapshot = write_snapshot(programme, staging / SNAPSHOT_FOLDER)
+        programme = held_lightly(snapshot)
         for job in jobs:
             job.parameters["programme_path"] = str(snapshot)
         pool = KernelWorkers(min(max(1, workers), len(jobs) or 1), _report_kernel)
@@ -381,6 +384,21 @@ def run(
     write_run_record(programme, destination, result, common)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def held_lightly(snapshot: Path) -> Programme:
+    """The programme as the run holds it while its reports are written: read back from the
+    snapshot without the outcome table (the reports read what they need of it themselves), and
+    the memory the full tables took handed back to the system, so that a national outcome table
+    is not held by the runner beside the reports' kernels."""
+    programme = read_snapshot(snapshot)
+    for name in programme.tables:
+        if name != "outcomes_monthly":
+            programme.tables[name]  # read now: the snapshot goes with the staging folder
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # glibc only: return freed heap pages
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    return programme
 
 
 @contextlib.contextmanager

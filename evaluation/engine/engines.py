@@ -27,6 +27,9 @@ from evaluation.engine.sql import quote
 from evaluation.errors import OptionError
 
 ENGINES = ("duckdb", "spark")
+DUCKDB_MEMORY = "3GB"
+"""DuckDB's memory by default (EVALUATION_DUCKDB_MEMORY overrides): beyond it, it spills to disk,
+so a national table is read and checked beside the tables a run holds, not instead of them."""
 
 
 class DuckDBEngine:
@@ -254,7 +257,9 @@ def open_engine(kind: str = "duckdb", *, memory_limit: str | None = None) -> Ite
             engine.close()
         return
     with tempfile.TemporaryDirectory(prefix="evaluation-duckdb-") as spill:
-        engine = DuckDBEngine(spill, memory_limit or os.environ.get("EVALUATION_DUCKDB_MEMORY"))
+        engine = DuckDBEngine(
+            spill, memory_limit or os.environ.get("EVALUATION_DUCKDB_MEMORY", DUCKDB_MEMORY)
+        )
         try:
             yield engine
         finally:

@@ -16,8 +16,8 @@ that a field added to the results later is picked up there:
 - reach against target: the results' delivery entries (`Results.delivery`, results schema 2);
   a folder written before results files has none, and the report says so;
 - the benefit-cost range: the impact record's value for money (`ImpactRecord.value_for_money`,
-  record schema 2), as its own report presents it (no ratio for an effect that is not significant:
-  a range from zero; none at all for a negative one).
+  record schema 2), as its own report presents it (no ratio for an effect that is not significant
+  or is negative: a ratio from the top of its interval would imply a return).
 
 Results written under different schema versions are not compared: `load_runs` raises an
 `InputError` naming each folder and its version (the command exits 2), since a field can change
@@ -70,8 +70,8 @@ class Reach:
 
 @dataclass(frozen=True)
 class BenefitCost:
-    """An activity's benefit-cost ratio as its impact report presents it: `presented` False when the
-    effect is not significant (then `low` is 0, `central` None) or negative (all None)."""
+    """An activity's benefit-cost ratio as its impact report presents it: `presented` False (and the
+    numbers None) when the effect is not significant or negative."""
 
     presented: bool
     low: float | None
@@ -400,8 +400,7 @@ def effect_frame(runs: Iterable[ProgrammeRun]) -> pd.DataFrame:
 def ratio_frame(runs: Iterable[ProgrammeRun]) -> pd.DataFrame:
     """Every benefit-cost range, one row per activity with a value for money: programme, activity,
     type of support, label, low, central (None when no ratio is presented), high, presented, verdict,
-    reason. An effect that is not significant has the range from 0 to the high case's; a negative
-    one has no range (low and high None)."""
+    reason. An effect that is not significant or negative has no ratio (low, central and high None)."""
     rows = [
         {
             "support_type": a.support_label,

@@ -335,13 +335,15 @@ def group_sentence(label: str, found: Sequence[Activity]) -> str:
     )
 
 
-def ratio_text(low: float | None, central: float | None, high: float | None, presented: bool) -> str:
-    """A benefit-cost range as a table shows it: "1.2 to 3.4 (central 2.1)", "0 to 2.0, no ratio
-    (not significant)", "[z] (negative effect)"."""
-    if low is None or high is None:
-        return "[z] no range (negative effect)"
-    if not presented or central is None:
-        return f"{low:.1f} to {high:.1f}, no ratio (effect not significant)"
+def ratio_text(
+    low: float | None, central: float | None, high: float | None, presented: bool, verdict: str = ""
+) -> str:
+    """A benefit-cost range as a table shows it: "1.2 to 3.4 (central 2.1)", or why there is none
+    (`verdict`, the effect's): "[z] no ratio (effect not significant)", "[z] no ratio (negative
+    effect)". A ratio from the top of an interval that includes zero would imply a return."""
+    if not presented or low is None or central is None or high is None:
+        why = "effect not significant" if verdict == "not_significant" else "negative effect"
+        return f"[z] no ratio ({why})"
     return f"{low:.1f} to {high:.1f} (central {central:.1f})"
 
 
@@ -373,7 +375,7 @@ def group_table(found: Sequence[Activity]) -> pd.DataFrame:
             effect, verdict, follow_up = "[z]", f"Not estimated: {reason.rstrip('.')}", "[z]"
         level = rec.evidence_level if rec is not None and head is not None else None
         ratio = (
-            ratio_text(a.ratio.low, a.ratio.central, a.ratio.high, a.ratio.presented)
+            ratio_text(a.ratio.low, a.ratio.central, a.ratio.high, a.ratio.presented, a.ratio.verdict)
             if a.ratio is not None
             else "[z]"
         )
@@ -473,19 +475,16 @@ def grouped_forest(frame: pd.DataFrame, *, xlabel: str) -> plt.Figure:
 
 def ratio_chart(frame: pd.DataFrame) -> plt.Figure:
     """Benefit-cost ranges (low to high case) grouped by type of support, with the central case a
-    filled square where a ratio is presented; a range from zero for an effect that is not significant
-    is dashed and grey, with no central marker; a dashed line at 1 (benefits equal costs)."""
-    shown = frame[frame["low"].notna() & frame["high"].notna()]
+    filled square, for the activities with a ratio presented (an effect that is not significant or is
+    negative has none: the words give the reason); a dashed line at 1 (benefits equal costs)."""
+    shown = _presented(frame)
     data, headings = _grouped_positions(shown.assign(_sort=shown["high"]), "_sort")
     fig, ax = plt.subplots(figsize=(9, _height(data, headings)))
     ax.axvline(1, color=charts.CATEGORICAL[2], linestyle="--", linewidth=1.3)
     for row in _rows(data):
-        presented = bool(row.presented) and row.central is not None and np.isfinite(row.central)
-        ax.hlines(row.y, row.low, row.high, color=charts.MAIN if presented else charts.GREY, linewidth=1.8,
-                  linestyles="solid" if presented else "dashed")  # fmt: skip
-        if presented:
-            ax.scatter([row.central], [row.y], marker="s", s=50, color=charts.MAIN, zorder=3)
-        ax.annotate(ratio_text(row.low, row.central, row.high, presented), (1.0, row.y),
+        ax.hlines(row.y, row.low, row.high, color=charts.MAIN, linewidth=1.8)
+        ax.scatter([row.central], [row.y], marker="s", s=50, color=charts.MAIN, zorder=3)
+        ax.annotate(ratio_text(row.low, row.central, row.high, True), (1.0, row.y),
                     xycoords=("axes fraction", "data"), xytext=(8, 0), textcoords="offset points", va="center",
                     fontsize=9)  # fmt: skip
     top = max(float(np.nanmax([*data["high"], 1.0])), 1.0)
@@ -514,14 +513,18 @@ def forest_alt(frame: pd.DataFrame, what: str) -> str:
     )
 
 
+def _presented(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows with a ratio presented (low, central and high given)."""
+    given = frame["low"].notna() & frame["central"].notna() & frame["high"].notna()
+    return frame[frame["presented"].astype(bool) & given]
+
+
 def ratio_alt(frame: pd.DataFrame) -> str:
-    shown = frame[frame["low"].notna() & frame["high"].notna()]
+    shown = _presented(frame)
     data, _ = _grouped_positions(shown.assign(_sort=shown["high"]), "_sort")
     groups = []
     for label, group in data.groupby("support_type", sort=False):
-        rows = "; ".join(
-            f"{r.label} {ratio_text(r.low, r.central, r.high, bool(r.presented))}" for r in _rows(group)
-        )
+        rows = "; ".join(f"{r.label} {ratio_text(r.low, r.central, r.high, True)}" for r in _rows(group))
         groups.append(f"{label}: {rows}")
     return (
         f"Range chart of {_count(len(data), 'benefit-cost ratio')} from the low to the high case, grouped by type of "
@@ -565,11 +568,11 @@ def effects_section(runs: Sequence[ProgrammeRun], numbering: Numbering) -> list[
 def ratio_sentence(ratios: pd.DataFrame) -> str:
     """How many activities have an appraisal, how many a ratio, and where their ranges lie against 1."""
     text = f"{_count(len(ratios), 'activity has', 'activities have')} a value-for-money appraisal."
-    shown = ratios[ratios["presented"].astype(bool) & ratios["low"].notna() & ratios["high"].notna()]
+    shown = _presented(ratios)
     if shown.empty:
         text += (
             " None has a benefit-cost ratio presented: each effect valued is not statistically significant or is "
-            "negative, so its range starts at zero or there is none."
+            "negative, so a ratio would imply a return the evidence does not show."
         )
     else:
         above = int((shown["low"] >= 1).sum())
@@ -588,7 +591,7 @@ def ratio_section(runs: Sequence[ProgrammeRun], numbering: Numbering) -> list[st
     if ratios.empty:
         return []
     out = [heading("Value for money: benefit-cost ranges").data]
-    drawn = ratios[ratios["low"].notna() & ratios["high"].notna()]
+    drawn = _presented(ratios)
     said = [
         ratio_sentence(ratios),
         *[f"{r.activity_name} in {r.programme}: {r.reason}." for r in _rows(ratios) if r.reason],

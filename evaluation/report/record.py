@@ -262,9 +262,10 @@ class CaseRecord:
 
 @dataclass(frozen=True)
 class RatioRecord:
-    """A ratio as it may be presented: `presented` False (no ratio) when the effect is not
-    statistically significant (then `low` is 0, `central` None and `high` the most it could be)
-    or negative (all None), with the reason in words."""
+    """A ratio as it may be presented: `presented` False (no ratio: `low`, `central` and `high` None)
+    when the effect is not statistically significant or negative, with the reason in words. A ratio
+    from the top of an interval that includes zero would imply a return the evidence does not show;
+    the cases' benefits in pounds give the range from zero instead."""
 
     presented: bool
     low: float | None
@@ -331,8 +332,12 @@ class ValueForMoneyRecord:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ValueForMoneyRecord:
         values = _known(cls, data, "value for money")
-        values["benefit_cost_ratio"] = RatioRecord.from_dict(values["benefit_cost_ratio"])
-        values["fiscal_return"] = RatioRecord.from_dict(values["fiscal_return"])
+        for name in ("benefit_cost_ratio", "fiscal_return"):
+            ratio = RatioRecord.from_dict(values[name])
+            if not ratio.presented:  # a record written when "0 to the high case" was kept
+                verdict = "not_significant" if values.get("verdict") == "not_significant" else "negative"
+                ratio = RatioRecord(**_ratio(verdict, 0.0, 0.0, 0.0))
+            values[name] = ratio
         cases = dict(values["cases"])
         if set(cases) != {"low", "central", "high"}:
             raise RecordError(f"value for money: the cases are {sorted(cases)}, not low, central and high")
@@ -406,7 +411,8 @@ def _nan_if_none(value: float | None) -> float:
 
 NO_RATIO = {
     "not_significant": "the effect on employment is not statistically significant, so its benefits could be "
-    "zero: the ratio lies anywhere from 0 to the high case's and is not a return",
+    "zero: no ratio is given, as any would imply a return the evidence does not show (the benefits are a range "
+    "in pounds from zero)",
     "negative": "the effect on employment is negative: the monetised effects are losses, so a ratio is not "
     "meaningful",
 }
@@ -416,9 +422,8 @@ def _ratio(verdict: str, low: float, central: float, high: float) -> dict:
     """A ratio's range as it may be presented (`RatioRecord`), by the effect's verdict."""
     if verdict in ("positive", "mixed"):
         return {"presented": True, "low": low, "central": central, "high": high, "reason": ""}
-    if verdict == "not_significant":
-        return {"presented": False, "low": 0.0, "central": None, "high": high, "reason": NO_RATIO[verdict]}
-    return {"presented": False, "low": None, "central": None, "high": None, "reason": NO_RATIO["negative"]}
+    reason = NO_RATIO["not_significant" if verdict == "not_significant" else "negative"]
+    return {"presented": False, "low": None, "central": None, "high": None, "reason": reason}
 
 
 def appraisal_dict(appraisal) -> dict:

@@ -999,18 +999,16 @@ def programme_value(records: Mapping[str, ImpactRecord]) -> ValueForMoneyRecord 
     return ValueForMoneyRecord.from_dict(appraisal_dict(combined)) if combined is not None else None
 
 
-def ratio_range(ratio: RatioRecord, what: str = "") -> str:
-    """A ratio's range for a table: "1.3 (0.8 to 1.9)", or why there is no ratio: "no ratio: not
-    significant (0 to 0.7)", "no ratio: negative effect". `what` prefixes money ("£")."""
+def ratio_range(ratio: RatioRecord, what: str = "", verdict: str = "") -> str:
+    """A ratio's range for a table: "1.3 (0.8 to 1.9)", or why there is no ratio (`verdict`, the
+    effect's): "no ratio: not significant", "no ratio: negative effect". `what` prefixes money ("£")."""
 
     def text(value: float | None) -> str:
         return f"{what}{vfm_words.ratio_text(value)}" if value is not None else "[x]"
 
     if ratio.presented and ratio.central is not None:
         return f"{text(ratio.central)} ({text(ratio.low)} to {text(ratio.high)})"
-    if ratio.high is not None:
-        return f"no ratio: not significant ({what}0 to {text(ratio.high)})"
-    return "no ratio: negative effect"
+    return "no ratio: not significant" if verdict == "not_significant" else "no ratio: negative effect"
 
 
 def money_range(central: float, low: float, high: float) -> str:
@@ -1059,8 +1057,8 @@ def value_for_money_row(name: str, vfm: ValueForMoneyRecord | None, reason: str 
         money_range(central.npsv, low.npsv, high.npsv),
         switching_years(vfm),
         switching_people(vfm),
-        ratio_range(vfm.benefit_cost_ratio),
-        ratio_range(vfm.fiscal_return, what="£"),
+        ratio_range(vfm.benefit_cost_ratio, verdict=vfm.verdict),
+        ratio_range(vfm.fiscal_return, what="£", verdict=vfm.verdict),
         note,
     ]
 
@@ -1188,8 +1186,8 @@ def programme_value_for_money(ctx: SummaryContext) -> list:
         )
         activities = len(data) - 1
         title = (
-            f"Benefit-cost ratio ranges of the {activities} activit{'y' if activities == 1 else 'ies'} valued and "
-            "the programme" + (f"; for {spanning} the whole range is above 1" if spanning else "")
+            f"Benefit-cost ratio ranges of the {activities} activit{'y' if activities == 1 else 'ies'} with a ratio "
+            "and the programme" + (f"; for {spanning} the whole range is above 1" if spanning else "")
         )
         years = combined.horizon_years
         prices = f"{combined.base_year}-{(combined.base_year + 1) % 100:02d}"
@@ -1200,7 +1198,7 @@ def programme_value_for_money(ctx: SummaryContext) -> list:
                 subtitle=f"Benefits per £1 of cost, low to high case, present values in {prices} prices over {years} "
                 f"years, {ctx.programme.name}, to {long_date(ctx.as_of)}",
                 alt=(
-                    "Range bars of the benefit-cost ratio, one per activity valued and one for the programme, from "
+                    "Range bars of the benefit-cost ratio, one per activity with a ratio and one for the programme, from "
                     "the low to the high case with the central case marked, and a dashed line at 1 where benefits "
                     f"equal costs. {title}. "
                     + "; ".join(

@@ -2,8 +2,8 @@
 
 Ranges and switching values come first and the benefit-cost ratio after them, as the 2026 Green
 Book asks: a ratio is a summary of the same figures, not a pass mark. An activity whose effect is
-not statistically significant gets a range that starts at zero benefit and no ratio presented as a
-return. Money is rounded for reading (`short_money`: £1.2m, £950,000); the tables give the figures.
+not statistically significant gets a range of benefits in pounds that starts at zero and no ratio
+at all (one from the top of its interval would imply a return the evidence does not show). Money is rounded for reading (`short_money`: £1.2m, £950,000); the tables give the figures.
 """
 
 from __future__ import annotations
@@ -88,9 +88,11 @@ def range_sentence(appraisal: Appraisal) -> str:
     pvs = sorted(c.pv_benefits for c in appraisal.cases.values())
     over = f"over {_horizon(appraisal)}"
     if appraisal.verdict == "not_significant":
+        below = appraisal.effect is not None and appraisal.effect.estimate < 0
         return (
-            f"{_owner(appraisal, True)} effect on employment is not statistically significant, so its "
-            f"benefits could be zero: {over} they are between £0 and {short_money(pvs[-1])}, "
+            f"{_owner(appraisal, True)} effect on employment is not statistically significant"
+            + (" and its central estimate is a fall in employment" if below else "")
+            + f", so its benefits could be zero: {over} they are between £0 and {short_money(pvs[-1])}, "
             f"against costs of {_costs(appraisal)}."
         )
     if appraisal.verdict == "negative":
@@ -154,8 +156,8 @@ def ratio_sentence(appraisal: Appraisal) -> str:
     low, central, high = (ratio_text(c.bcr) for c in (appraisal.low, appraisal.central, appraisal.high))
     if appraisal.verdict == "not_significant":
         return (
-            "No benefit-cost ratio is given as a return: with an effect that could be zero, the ratio "
-            f"lies anywhere between 0 and {high}."
+            "No benefit-cost ratio is given: with an effect that could be zero, any ratio would imply a return "
+            "the evidence does not show."
         )
     if appraisal.verdict == "negative":
         return "A benefit-cost ratio is not meaningful here: the monetised effects are losses."
@@ -182,8 +184,8 @@ def fiscal_sentences(appraisal: Appraisal) -> list[str]:
         ]
     if appraisal.verdict == "not_significant":
         first = (
-            "For the Exchequer, savings and taxes could also be zero: each £1 of public money returns "
-            f"between £0 and {_pounds(high.fiscal_bcr)}."
+            f"For the Exchequer, savings and taxes could also be zero: between £0 and {short_money(high.pv_fiscal)} "
+            f"against public costs of {public}."
         )
     else:
         first = (

@@ -76,7 +76,7 @@ def runs() -> list[ProgrammeRun]:
         activity("North", record("place", "Placements A", estimate=5.0, lower=1.0, upper=9.0), "placements",
                  Reach(200, "started", 150, 75), BenefitCost(True, 1.2, 2.0, 3.1, "positive")),
         activity("North", record("case", "Key workers", estimate=1.5, lower=-2.0, upper=5.0), "case_management",
-                 Reach(100, "engaged", 120, 120), BenefitCost(False, 0.0, None, 1.8, "not_significant", "not a return")),
+                 Reach(100, "engaged", 120, 120), BenefitCost(False, None, None, None, "not_significant", "not a return")),
         activity("North", record("areas", "Service redesign", design="did", estimate=0.8, lower=-0.5, upper=2.1,
                                  horizon=None, measure="area employment rate"), "system_reform"),
         activity("North", record("hub", "Data hub", design="descriptive", reason="descriptive design")),
@@ -137,7 +137,7 @@ def test_ratio_and_reach_frames():
     ratios = ratio_frame(runs()).set_index("activity_name")
     assert list(ratios.index) == ["Placements A", "Key workers"]
     assert ratios.loc["Placements A", ["low", "central", "high"]].tolist() == [1.2, 2.0, 3.1]
-    assert pd.isna(ratios.loc["Key workers", "central"]) and ratios.loc["Key workers", "low"] == 0.0
+    assert ratios.loc["Key workers", ["low", "central", "high"]].isna().all()  # not significant: no ratio
     reach = reach_frame(runs()).set_index("activity_name")
     assert list(reach.index) == ["Placements A", "Key workers", "Triage"]
     assert reach.loc["Key workers", "percent"] == 120 and reach.loc["Triage", "reached"] == "[c]"
@@ -262,15 +262,15 @@ def test_group_sentence_counts_verdicts():
 
 
 def test_ratio_sentence_places_each_range_against_1():
-    ratios = ratio_frame(
-        runs()
-    )  # Placements A 1.2 to 3.1 (a ratio); Key workers 0 to 1.8 (none: not significant)
+    ratios = ratio_frame(runs())  # Placements A 1.2 to 3.1 (a ratio); Key workers none (not significant)
     assert words.ratio_sentence(ratios) == (
         "2 activities have a value-for-money appraisal. 1 has a ratio presented: the range from the low to the high "
         "case is wholly at or above 1 (benefits at least equal costs) for 1, wholly below 1 for 0 and spans 1 for 0. "
         "Ranges come first: a ratio is not a pass or fail (Green Book)."
     )
-    more = pd.concat([ratios, ratios.assign(low=[0.4, 0.0], high=[0.9, 1.0]), ratios.assign(low=[0.7, 0.0])])
+    more = pd.concat(
+        [ratios, ratios.assign(low=[0.4, None], high=[0.9, None]), ratios.assign(low=[0.7, None])]
+    )
     assert (
         "3 have a ratio presented: the range from the low to the high case is wholly at or above 1 (benefits at "
         "least equal costs) for 1, wholly below 1 for 1 and spans 1 for 1." in words.ratio_sentence(more)
@@ -278,8 +278,8 @@ def test_ratio_sentence_places_each_range_against_1():
     none = ratios[~ratios["presented"]]
     assert words.ratio_sentence(none) == (
         "1 activity has a value-for-money appraisal. None has a benefit-cost ratio presented: each effect valued is "
-        "not statistically significant or is negative, so its range starts at zero or there is none. Ranges come "
-        "first: a ratio is not a pass or fail (Green Book)."
+        "not statistically significant or is negative, so a ratio would imply a return the evidence does not show. "
+        "Ranges come first: a ratio is not a pass or fail (Green Book)."
     )
 
 
@@ -297,8 +297,15 @@ def test_chart_labels_put_the_programme_on_its_own_line():
 
 def test_ratio_and_reach_text():
     assert words.ratio_text(1.2, 2.0, 3.1, True) == "1.2 to 3.1 (central 2.0)"
-    assert words.ratio_text(0.0, None, 1.8, False) == "0.0 to 1.8, no ratio (effect not significant)"
-    assert words.ratio_text(None, None, None, False) == "[z] no range (negative effect)"
+    assert (
+        words.ratio_text(None, None, None, False, "not_significant")
+        == "[z] no ratio (effect not significant)"
+    )
+    assert words.ratio_text(None, None, None, False, "negative") == "[z] no ratio (negative effect)"
+    # a record written with a range from zero is still shown without a ratio
+    assert (
+        words.ratio_text(0.0, None, 1.8, False, "not_significant") == "[z] no ratio (effect not significant)"
+    )
     north, south = runs()
     assert words.reach_text(north.activities[1]) == "120% of 100 engaged"
     assert words.reach_text(south.activities[0]) == "[c] of 450 engaged"
@@ -310,7 +317,7 @@ def test_group_table_shows_each_activitys_own_headline():
     assert table.loc["Key workers", "Effect, percentage points (95% CI)"] == "+1.5 (-2.0 to +5.0)"
     assert (
         table.loc["Key workers", "Benefit-cost ratio (low to high)"]
-        == "0.0 to 1.8, no ratio (effect not significant)"
+        == "[z] no ratio (effect not significant)"
     )
     assert table.loc["Case management", "Verdict"] == "verdict withheld"
     assert table.loc["Case management", "Strength of evidence (Maryland scale)"] == "Level 2 of 5"
@@ -332,7 +339,7 @@ def test_alt_texts_state_every_number():
     assert "South: Case management (6 months) +7.2 (+0.6 to +13.8), verdict withheld" in alt
     ratio = words.ratio_alt(ratio_frame(runs()))
     assert "North: Placements A 1.2 to 3.1 (central 2.0)" in ratio
-    assert "North: Key workers 0.0 to 1.8, no ratio (effect not significant)" in ratio
+    assert "Key workers" not in ratio  # not significant: no ratio, so no range drawn
 
 
 def page_text(html: str) -> str:

@@ -121,10 +121,10 @@ def test_an_effect_that_is_not_significant_is_recorded_with_no_ratio():
     original = _appraisal(estimate=10.0, lower=-5.0, upper=25.0)
     found = ValueForMoneyRecord.from_dict(appraisal_dict(original))
     assert found.verdict == "not_significant"
-    assert not found.benefit_cost_ratio.presented and found.benefit_cost_ratio.central is None
-    assert found.benefit_cost_ratio.low == 0.0  # the range includes zero benefit
-    assert found.benefit_cost_ratio.high == pytest.approx(original.high.bcr)
-    assert "not statistically significant" in found.benefit_cost_ratio.reason
+    ratio = found.benefit_cost_ratio  # none: a ratio from the top of the interval would imply a return
+    assert (ratio.presented, ratio.low, ratio.central, ratio.high) == (False, None, None, None)
+    assert "not statistically significant" in ratio.reason
+    assert found.high.pv_benefits == pytest.approx(original.high.pv_benefits)  # the range in pounds
     assert all(case.bcr is None and case.fiscal_return is None for case in found.cases.values())
     assert found.low.pv_benefits == 0.0
 

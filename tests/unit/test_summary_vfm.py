@@ -8,7 +8,6 @@ import html
 import json
 from types import SimpleNamespace
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -79,8 +78,10 @@ def test_each_row_shows_the_appraisal_its_impact_report_printed(records, apprais
     bcr = table["Benefit-cost ratio, central (low to high case)"]
     s = appraisals["strong"]
     assert bcr["Strong"] == f"{s.central.bcr:.1f} ({s.low.bcr:.1f} to {s.high.bcr:.1f})"
-    g = appraisals["grants"]
-    assert bcr["Grants"] == f"no ratio: not significant (0 to {g.high.bcr:.1f})"
+    assert bcr["Grants"] == "no ratio: not significant"  # not a range up to its high case's ratio
+    assert table.loc[
+        "Grants", "Return to the Exchequer per £1 of public money, central (low to high case)"
+    ] == ("no ratio: not significant")
     assert table.loc["Grants", "Note"].startswith(
         "Effect not statistically significant: the range starts at zero"
     )
@@ -141,12 +142,11 @@ def test_no_estimate_no_value_for_money_sentence():
     assert summary.programme_value({"small": small}) is None
 
 
-def test_chart_data_marks_ranges_without_a_ratio(records, appraisals):
+def test_chart_data_leaves_out_effects_without_a_ratio(records, appraisals):
+    """Grants' effect is not significant: no ratio, so no range drawn up to its high case's."""
     data = charts.ratio_range_data(summary.ratio_frame(records))
-    assert data["label"].tolist() == ["Strong", "Placements", "Grants", "Costly", "Programme"]
-    grants = data.set_index("label").loc["Grants"]
-    assert not grants["presented"] and np.isnan(grants["central"]) and grants["low"] == 0.0
-    assert grants["text"] == f"0.0 to {appraisals['grants'].high.bcr:.1f}: no ratio, effect not significant"
+    assert data["label"].tolist() == ["Strong", "Placements", "Costly", "Programme"]
+    assert data["presented"].all() and not data["central"].isna().any()
     strong = appraisals["strong"]
     assert (
         data["text"].iloc[0]
@@ -169,8 +169,8 @@ def test_the_section_has_an_accessible_chart_and_the_table(records):
     )
     text = html.unescape(" ".join(part.data for part in summary.programme_value_for_money(ctx)))
     assert (
-        "Figure 1: Benefit-cost ratio ranges of the 4 activities valued and the programme; for 1 the whole range is above 1"
-        in text
+        "Figure 1: Benefit-cost ratio ranges of the 3 activities with a ratio and the programme; for 1 the whole "
+        "range is above 1" in text
     )
     data = charts.ratio_range_data(summary.ratio_frame(records))
     for label, words in zip(data["label"], data["text"], strict=True):
@@ -187,7 +187,11 @@ def test_a_programme_of_effects_none_significant_gives_no_ratio(appraisals):
     whole = combine([grants, other], label="the programme")
     assert whole.verdict == "not_significant"
     assert vfm_words.ratio_sentence(whole) in said and said[-1] == vfm_words.fiscal_sentences(whole)[0]
-    assert any(s.startswith("No benefit-cost ratio is given as a return") for s in said)
-    assert summary.value_for_money_table(records).loc[
-        "Programme (2 activities valued)", "Benefit-cost ratio, central (low to high case)"
-    ] == (f"no ratio: not significant (0 to {whole.high.bcr:.1f})")
+    assert any(s.startswith("No benefit-cost ratio is given:") for s in said)
+    assert (
+        summary.value_for_money_table(records).loc[
+            "Programme (2 activities valued)", "Benefit-cost ratio, central (low to high case)"
+        ]
+        == "no ratio: not significant"
+    )
+    assert summary.ratio_frame(records).empty  # nothing to chart

@@ -146,6 +146,9 @@ class DeliveryRecord:
     budget_gbp: float | None
     spend_gbp: float | None
     spend_per_started_gbp: Shown
+    support_type: str | None = None
+    """The delivery plan's type of support ("" when it states none); None in a file written before
+    results carried it (then `evaluation compare` reads the run's input plan)."""
 
 
 @dataclass(frozen=True)
@@ -237,6 +240,18 @@ def _target(value) -> int | None:
     return None if value is None or not np.isfinite(value) or value <= 0 else int(value)
 
 
+def support_type(programme: Programme, activity_id: str) -> str:
+    """The delivery plan's `support_type` for an activity (its contract's allowed values), "" when
+    the plan leaves it blank or has no such column."""
+    import pandas as pd
+
+    plan = programme.delivery_plan
+    if "support_type" not in plan.columns:
+        return ""
+    value = plan.loc[plan["activity_id"] == activity_id, "support_type"].iloc[0]
+    return "" if pd.isna(value) else str(value)
+
+
 def delivery_record(row: Mapping[Any, Any], people, programme: Programme, policy: DisclosurePolicy) -> dict:
     """One row of the summary's delivery table (`summary.delivery_table`) published as the reports
     publish it."""
@@ -261,6 +276,7 @@ def delivery_record(row: Mapping[Any, Any], people, programme: Programme, policy
         "activity_name": str(row["activity_name"]),
         "priority": str(row["priority"]),
         "design": str(row["design"]),
+        "support_type": support_type(programme, str(row["activity_id"])),
         "target": target,
         "target_stage": str(row["target_stage"]),
         "target_reached": safe_count(int(row["target_reached"]), policy),

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import jsonschema
+import pandas as pd
 import pytest
 
 import evaluation
@@ -202,6 +203,38 @@ def test_delivery_counts_in_the_results_are_the_reports_published_counts(program
             )
     reach = results.reach
     assert reach.people == safe_count(programme.participants["person_id"].nunique())
+
+
+def test_each_activitys_type_of_support_is_the_delivery_plans(programme, run_folder):
+    """`support_type` (what `evaluation compare` groups by) as the plan states it, "" where blank;
+    the schema allows the contract's values only; a file written before it reads as None."""
+    import yaml
+
+    from evaluation.compare import _support_types
+    from evaluation.contracts import contracts_dir
+
+    path = run_results.write_results(programme, run_folder, seed=7, interim=False)
+    results = evaluation.read_results(run_folder)
+    plan = programme.delivery_plan.set_index("activity_id")["support_type"]
+    expected = {a: "" if pd.isna(plan[a]) else str(plan[a]) for a in programme.activity_ids}
+    assert {a: d.support_type for a, d in results.delivery.items()} == expected
+    assert set(expected.values()) - {""}, "the synthetic plan states no type: the test means nothing"
+    assert "" in expected.values()  # the external evaluation is not a type of support
+    assert _support_types(run_folder, results, {}, {}) == (expected, "results")
+    contract = yaml.safe_load((contracts_dir() / "delivery_plan.yaml").read_text())
+    schema = json.loads((Path(evaluation.__file__).parent / "data" / "results.schema.json").read_text())
+    allowed = schema["$defs"]["delivery"]["properties"]["support_type"]["enum"]
+    assert allowed == ["", *contract["columns"]["support_type"]["allowed"]]
+    data = json.loads(path.read_text())
+    first = programme.activity_ids[0]
+    data["activities"][first]["delivery"]["support_type"] = "training"
+    with pytest.raises(RecordError, match="support_type"):
+        run_results.from_dict(data)
+    for entry in data["activities"].values():
+        del entry["delivery"]["support_type"]
+    older = run_results.from_dict(data)
+    assert {d.support_type for d in older.delivery.values()} == {None}
+    assert _support_types(run_folder, older, {}, {}) == ({}, "")  # then compare reads the input plan
 
 
 def test_a_doctored_results_file_is_refused_with_where_and_why(programme, run_folder):

@@ -459,7 +459,7 @@ def _without_blank_margins(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.iloc[:end] if end < len(frame) else frame
 
 
-ENGINES = ("duckdb", "pandas")
+ENGINES = ("duckdb", "spark", "pandas")
 
 
 def load_programme(
@@ -472,7 +472,8 @@ def load_programme(
     With `as_of` given here, the programme is then cut at that date (an interim update). A run's
     validated snapshot (`evaluation.snapshot`) is read as it was validated, without checking again.
     `engine` reads and checks the files in DuckDB (the default: out of core, fast on large
-    tables) or in pandas; both give the same tables and the same findings.
+    tables), in Spark (where the data live in a Spark estate; needs pyspark and Java) or in
+    pandas; all give the same tables and the same findings (docs/engines.md).
     """
     folder = Path(path)
     if not folder.is_dir():
@@ -487,10 +488,10 @@ def load_programme(
     if engine not in ENGINES:
         raise OptionError(f"Unknown engine '{engine}': use one of {', '.join(ENGINES)}.")
     contracts = load_contracts()
-    if engine == "duckdb":
+    if engine != "pandas":
         from evaluation.engine.folder import read_and_check
 
-        typed, hashes = read_and_check(folder, contracts)
+        typed, hashes = read_and_check(folder, contracts, engine=engine)
         assert typed is not None, "read_and_check returns the tables unless asked not to"
         tables = typed
     else:

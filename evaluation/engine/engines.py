@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -104,11 +105,14 @@ class DuckDBEngine:
 
 
 # DuckDB functions sqlglot writes for Spark in a form Spark does not run as DuckDB does.
-_STRPTIME = re.compile(r"TRY_STRPTIME\(")
+_STRPTIME = re.compile(r"\bTRY_STRPTIME\(")
+_ORD = re.compile(r"\bORD\(")
 
 
 class SparkEngine:
-    """A Spark session (local unless SPARK_REMOTE or the session builder's defaults say otherwise).
+    """A Spark session: the one already running in this process (a notebook on a Spark platform,
+    or a test's), or else a local one (`EVALUATION_SPARK_MASTER`, default local[2]) stopped on
+    close.
 
     Rows keep their file order through a row position taken when the file is read. Tables are
     cached temporary views, so nothing is written to a warehouse folder."""
@@ -120,7 +124,8 @@ class SparkEngine:
         from pyspark.sql import SparkSession
 
         self.read_errors = (PySparkException, Exception)
-        self.spark = session or (
+        running = session or SparkSession.getActiveSession()
+        self.spark = running or (
             SparkSession.builder.master(os.environ.get("EVALUATION_SPARK_MASTER", "local[2]"))
             .appName("evaluation")
             .config("spark.ui.enabled", "false")
@@ -131,7 +136,7 @@ class SparkEngine:
         )
         self.spark.sparkContext.setLogLevel("ERROR")
         self.spark.conf.set("spark.sql.ansi.enabled", "false")
-        self._owned = session is None
+        self._owned = running is None
         self._cached: set[str] = set()
 
     def _sql(self, query: str):
@@ -163,8 +168,16 @@ class SparkEngine:
             .csv(str(path))
         )
         indexed = self._with_rowid(frame)
-        first = indexed.filter(f"{self.rowid} = 0")
-        if first.count():  # the header line: drop it and count rows from 0 again
+        # Spark reads bytes that are not UTF-8 as U+FFFD where DuckDB refuses the file: refused
+        # here too, so the pandas reader gives its finding (a file that really holds U+FFFD is
+        # read there, only slower).
+        replaced = " OR ".join(f"instr(c{i}, '\ufffd') > 0" for i in range(n_columns))
+        header, not_utf8 = indexed.selectExpr(
+            f"count_if({self.rowid} = 0)", f"coalesce(bool_or({replaced}), false)"
+        ).first()
+        if not_utf8:
+            raise UnicodeDecodeError("utf-8", b"", 0, 1, f"{path.name} holds bytes that are not UTF-8")
+        if header:  # the header line: drop it and count rows from 0 again
             indexed = indexed.filter(f"{self.rowid} > 0").selectExpr(
                 f"{self.rowid} - 1 AS {self.rowid}", *[f"c{i}" for i in range(n_columns)]
             )
@@ -241,7 +254,27 @@ def _spark_type(column: pd.Series) -> str:
 def _spark_functions(query: str) -> str:
     """The DuckDB functions sqlglot leaves as they are, written as Spark's own."""
     query = _STRPTIME.sub("TRY_TO_TIMESTAMP(", query).replace("'%Y-%m-%d'", "'y-M-d'")
-    return query.replace("ORD(", "ASCII(")
+    return _ORD.sub("ASCII(", query)
+
+
+def check_spark() -> None:
+    """An OptionError saying what to install when the Spark engine cannot start: pyspark is
+    missing, or no Spark session is running and there is no Java to start a local one."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise OptionError(
+            "The Spark engine needs pyspark, which is not installed: install it with "
+            "pip install 'evaluation[spark]', or use --engine duckdb."
+        ) from None
+    if SparkSession.getActiveSession() is not None:
+        return
+    home = os.environ.get("JAVA_HOME")
+    if not (home and (Path(home) / "bin" / "java").is_file()) and shutil.which("java") is None:
+        raise OptionError(
+            "The Spark engine needs Java (17 or later) to start a local Spark session, and none "
+            "was found (no java on PATH, no JAVA_HOME): install a Java runtime, or use --engine duckdb."
+        )
 
 
 @contextmanager
@@ -250,6 +283,7 @@ def open_engine(kind: str = "duckdb", *, memory_limit: str | None = None) -> Ite
     if kind not in ENGINES:
         raise OptionError(f"Unknown engine '{kind}': use one of {', '.join(ENGINES)}.")
     if kind == "spark":
+        check_spark()
         engine: Any = SparkEngine()
         try:
             yield engine

@@ -46,7 +46,13 @@ from evaluation.report.render import page, render_notebook
 from evaluation.resources import TEMPLATES, package_folder
 from evaluation.run_parameters import RunParameters
 from evaluation.run_results import RESULTS_FILE, write_results
-from evaluation.snapshot import read_snapshot, snapshot_source, write_snapshot
+from evaluation.snapshot import (
+    is_snapshot,
+    read_snapshot,
+    snapshot_source,
+    validate_into_snapshot,
+    write_snapshot,
+)
 
 NOTEBOOK_DIR = package_folder(TEMPLATES)  # the templates shipped with the package
 ACTIVITY_NOTEBOOKS = {"process": "process_evaluation.ipynb", "impact": "impact_evaluation.ipynb"}
@@ -336,15 +342,68 @@ def run(
     workers: int = 2,
     progress: bool = True,
     replace_previous: bool = False,
+    engine: str = "duckdb",
 ) -> RunSummary:
     """Validate the input, then render every report; returns a summary (never raises on a report failure).
 
     `as_of` (YYYY-MM-DD or DD/MM/YYYY, day first) makes an interim update: the data are cut at that
     date, and the folder name and every report's label take their date from the cut programme.
+    `engine` reads and checks the input (`evaluation.programme.ENGINES`).
     """
     started = time.perf_counter()
     interim = as_of is not None and str(as_of) != ""
-    programme = load_programme(programme_path, as_of=as_of if interim else None)
+    validated = Path(tempfile.mkdtemp(prefix="evaluation-snapshot-"))
+    try:
+        return _run_validated(
+            programme_path,
+            out_dir,
+            validated,
+            started=started,
+            as_of=as_of if interim else None,
+            engine=engine,
+            seed=seed,
+            activities=activities,
+            kinds=kinds,
+            summary=summary,
+            workers=workers,
+            progress=progress,
+            replace_previous=replace_previous,
+        )
+    finally:
+        shutil.rmtree(validated, ignore_errors=True)
+
+
+def validated_programme(
+    programme_path: str | Path, folder: Path, *, as_of: str | pd.Timestamp | None, engine: str
+) -> Programme:
+    """Validate the input once and write its snapshot into `folder`. A full update from an input
+    folder goes from the engine to the snapshot without the outcome table ever whole in memory;
+    an interim cut, the pandas engine or a snapshot given as input go through `load_programme`."""
+    if as_of is None and engine != "pandas" and not is_snapshot(programme_path):
+        return validate_into_snapshot(programme_path, folder, engine=engine)
+    programme = load_programme(programme_path, as_of=as_of, engine=engine)
+    write_snapshot(programme, folder)
+    return programme
+
+
+def _run_validated(
+    programme_path,
+    out_dir,
+    validated: Path,
+    *,
+    started: float,
+    as_of,
+    engine,
+    seed,
+    activities,
+    kinds,
+    summary,
+    workers,
+    progress,
+    replace_previous,
+) -> RunSummary:
+    interim = as_of is not None
+    programme = validated_programme(programme_path, validated, as_of=as_of, engine=engine)
     destination = report_folder(Path(out_dir), programme, interim)
     check_same_inputs(destination, programme, replace_previous=replace_previous)
     result = RunSummary(out_dir=destination)
@@ -359,7 +418,7 @@ def run(
     remove_stale_staging(destination)
     with _sigterm_stops_the_run(), staging_folder(destination) as staging:
         # Validated once, above: every notebook reads this snapshot instead of the input folder.
-        snapshot = write_snapshot(programme, staging / SNAPSHOT_FOLDER)
+        snapshot = Path(shutil.move(str(validated), staging / SNAPSHOT_FOLDER))
         programme = held_lightly(snapshot)
         for job in jobs:
             job.parameters["programme_path"] = str(snapshot)

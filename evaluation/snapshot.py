@@ -21,8 +21,9 @@ from types import MappingProxyType
 
 import pandas as pd
 
-from evaluation.contracts import load_contracts
-from evaluation.errors import InputError
+from evaluation import programme as p
+from evaluation.contracts import TABLES, load_contracts
+from evaluation.errors import ContractError, InputError, InputFolderNotFoundError
 from evaluation.programme import SNAPSHOT_FILE, Programme
 
 SNAPSHOT_VERSION = 1
@@ -41,24 +42,107 @@ def write_snapshot(programme: Programme, folder: str | Path) -> Path:
         frame.to_parquet(folder / f"{name}.parquet", index=False)
     if programme.true_effects is not None:
         programme.true_effects.to_parquet(folder / "true_effects.parquet", index=False)
+    _write_about(
+        folder,
+        programme,
+        tables=list(programme.tables),
+        last_month=_last_month(programme),
+        text_columns={  # Parquet reads text back as pandas' string type; restore plain objects
+            name: [c for c in frame.columns if frame[c].dtype == object]
+            for name, frame in programme.tables.items()
+        },
+    )
+    return folder
+
+
+def _write_about(
+    folder: Path, programme: Programme, *, tables: list[str], last_month: str | None, text_columns: dict
+) -> None:
     about = {
         "version": SNAPSHOT_VERSION,
         "name": programme.name,
         "slug": programme.slug,
         "source": str(Path(programme.path).resolve()),
         "as_of": programme.as_of.date().isoformat(),
-        "tables": list(programme.tables),
+        "tables": tables,
         "missing_tables": sorted(programme.missing_tables),
         "targets": dict(programme.targets),
         "input_hashes": dict(programme.input_hashes),
-        "last_outcome_month": _last_month(programme),
-        "text_columns": {  # Parquet reads text back as pandas' string type; restore plain objects
-            name: [c for c in frame.columns if frame[c].dtype == object]
-            for name, frame in programme.tables.items()
-        },
+        "last_outcome_month": last_month,
+        "text_columns": text_columns,
     }
     (folder / SNAPSHOT_FILE).write_text(json.dumps(about, indent=2), encoding="utf-8")
-    return folder
+
+
+def validate_into_snapshot(path: str | Path, folder: str | Path, *, engine: str = "duckdb") -> Programme:
+    """Read and check an input folder in `engine` and write its snapshot into `folder`, the typed
+    tables going from the engine to Parquet a batch at a time, never whole into pandas; returns
+    the programme read back from the snapshot (its tables read when first asked for). The same
+    programme, tables and findings as `load_programme` then `write_snapshot`, in the memory a
+    national outcome table needs to be checked, not held."""
+    from evaluation.engine.folder import read_and_check
+
+    source, folder = Path(path), Path(folder)
+    if not source.is_dir():
+        raise InputFolderNotFoundError(f"Input folder not found: {source}")
+    folder.mkdir(parents=True, exist_ok=True)
+    contracts = load_contracts()
+    _, hashes = read_and_check(source, contracts, engine=engine, into_pandas=False, parquet_to=folder)
+    written = [name for name in TABLES if (folder / f"{name}.parquet").exists()]
+    timed = {  # what the as-of date needs of each table: its time columns alone
+        name: pd.read_parquet(
+            folder / f"{name}.parquet", columns=_time_names(contracts[name], folder / f"{name}.parquet")
+        )
+        for name in written
+    }
+    metadata = p._metadata(source)
+    extracted = p._stated_as_of(metadata)
+    if extracted is None:
+        extracted = p._inferred_as_of(timed, contracts)
+    elif late := p.findings_after(timed, contracts, extracted):
+        raise ContractError(late)
+    truth = source / p.TRUTH_FILE
+    if truth.exists():
+        pd.read_csv(truth).to_parquet(folder / "true_effects.parquet", index=False)
+    programme = Programme(
+        name=metadata.get("name", source.name),
+        slug=metadata.get("slug", source.name),
+        path=source,
+        tables=MappingProxyType({}),
+        contracts=MappingProxyType(contracts),
+        input_hashes=MappingProxyType(hashes),
+        as_of=extracted,
+        missing_tables=frozenset(t for t in TABLES if not p._find_files(source, t)),
+        targets=MappingProxyType(p._stated_targets(metadata)),
+    )
+    months = timed.get("outcomes_monthly", pd.DataFrame()).get("month")
+    last = None if months is None or months.isna().all() else pd.Timestamp(months.max()).date().isoformat()
+    text = {  # as write_snapshot records them: the typed text columns
+        name: [
+            col
+            for col in _columns(folder / f"{name}.parquet")
+            if contracts[name].columns[col].type in ("string", "category")
+        ]
+        for name in written
+    }
+    _write_about(folder, programme, tables=written, last_month=last, text_columns=text)
+    return read_snapshot(folder)
+
+
+def _columns(path: Path) -> list[str]:
+    import pyarrow.parquet as pq
+
+    return list(pq.read_schema(path).names)
+
+
+def _time_names(contract, path: Path) -> list[str]:
+    present = set(_columns(path))
+    names = []
+    for spec in contract.time_columns:
+        for name in (spec.name, spec.period_end):
+            if name and name in present and name not in names:
+                names.append(name)
+    return names
 
 
 def _last_month(programme: Programme) -> str | None:

@@ -212,13 +212,17 @@ def register_typed(con, table: str, frame: pd.DataFrame) -> None:
     con.register(f"typed_{table}", view)
 
 
-def typed_frame(con, table: str, contract: Contract, present: list[str]) -> pd.DataFrame:
+def typed_frame(
+    con, table: str, contract: Contract, present: list[str], rows: tuple[int, int] | None = None
+) -> pd.DataFrame:
     """The typed table as the pandas checks return it (text as objects, dates as datetime64[ns],
-    booleans as Int8, whole numbers as Int64, numbers as float64), rows in file order."""
+    booleans as Int8, whole numbers as Int64, numbers as float64), rows in file order; with
+    `rows` (first, end), only the rows at those positions in the file."""
     if not present:
         return pd.DataFrame(index=pd.RangeIndex(0))
     listed = ", ".join(quote(name) for name in present)
-    frame = con.frame(f"SELECT {listed} FROM typed_{table} ORDER BY {ROW}")
+    where = f" WHERE {ROW} >= {int(rows[0])} AND {ROW} < {int(rows[1])}" if rows else ""
+    frame = con.frame(f"SELECT {listed} FROM typed_{table}{where} ORDER BY {ROW}")
     for name in present:
         kind = contract.columns[name].type
         column = frame[name]

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from evaluation import contracts as c
 from evaluation import programme as p
@@ -51,9 +53,13 @@ def read_and_check(
     engine: str = "duckdb",
     memory_limit: str | None = None,
     into_pandas: bool = True,
+    parquet_to: Path | None = None,
 ) -> tuple[dict[str, pd.DataFrame] | None, dict[str, str]]:
     """The folder's typed tables (None without `into_pandas`: checking only) and file hashes; a
-    ContractError with every finding otherwise. `engine`: duckdb or spark."""
+    ContractError with every finding otherwise. `engine`: duckdb or spark. With `parquet_to` (a
+    folder), each typed table is also written there as <table>.parquet, exactly as pandas
+    writes the typed frame, a batch of rows at a time: a national table never has to fit in
+    memory."""
     structural: list[Finding] = []
     cells: list[Finding] = []
     files: list[Finding] = []
@@ -98,6 +104,14 @@ def read_and_check(
             raise ContractError(files + c._masked_findings(findings, contracts))
         if files:
             raise ContractError(files)
+        if parquet_to is not None:
+            for table in columns:
+                frame = frames.get(table)
+                path = Path(parquet_to) / f"{table}.parquet"
+                if frame is not None:
+                    frame.to_parquet(path, index=False)
+                else:
+                    write_parquet(con, table, contracts[table], columns[table], path)
         if not into_pandas:
             return None, hashes
         tables = {
@@ -107,3 +121,36 @@ def read_and_check(
             for table in columns
         }
     return tables, hashes
+
+
+BATCH_ROWS = 2_000_000
+"""Rows brought from the engine into pandas at a time when a table is written to Parquet."""
+
+_ARROW_TYPES = {
+    "string": pa.string(),
+    "category": pa.string(),
+    "date": pa.timestamp("ns"),
+    "boolean": pa.int8(),
+    "integer": pa.int64(),
+}
+
+
+def write_parquet(con, table: str, contract: Contract, present: list[str], path: Path) -> None:
+    """The typed table as Parquet, `BATCH_ROWS` at a time, in file order; read back with
+    pandas it equals `checks.typed_frame` (pandas' own metadata restores the nullable types)."""
+    first, last = con.row(f"SELECT min({checks.ROW}), max({checks.ROW}) FROM typed_{table}")
+    first, last = (0, -1) if first is None else (int(first), int(last))
+    schema = pa.schema(
+        [(name, _ARROW_TYPES.get(contract.columns[name].type, pa.float64())) for name in present]
+    )
+    writer = None
+    try:
+        for start in range(first, max(last + 1, first + 1), BATCH_ROWS):
+            frame = checks.typed_frame(con, table, contract, present, rows=(start, start + BATCH_ROWS))
+            batch = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(path, batch.schema)
+            writer.write_table(batch)
+    finally:
+        if writer is not None:
+            writer.close()

@@ -71,15 +71,15 @@ def test_a_run_validates_once_and_its_notebooks_never_read_the_input_again(
     so no notebook read them; the published notebook names the input folder, not the snapshot."""
     written = []
 
-    def snapshot_then_remove_inputs(programme, folder):
-        path = runner_write_snapshot(programme, folder)
+    def snapshot_then_remove_inputs(path, folder, *, engine):
+        programme = runner_validate(path, folder, engine=engine)
         for table in programme.tables:
             small_input_copy.remove(table)
-        written.append(path)
-        return path
+        written.append(folder)
+        return programme
 
-    runner_write_snapshot = runner.write_snapshot
-    monkeypatch.setattr(runner, "write_snapshot", snapshot_then_remove_inputs)
+    runner_validate = runner.validate_into_snapshot
+    monkeypatch.setattr(runner, "validate_into_snapshot", snapshot_then_remove_inputs)
     result = runner.run(
         small_input_copy.path, tmp_path / "out", activities=["women"], summary=True, progress=False
     )
@@ -162,3 +162,38 @@ def test_above_the_pool_sample_only_the_sampled_comparison_people_are_read(
     expected = golden.snapshot(estimate_activity(validated, activity, **options))
     assert found["status"] == "estimated" and golden.compare(found, expected) == []
     assert set(snapshot.outcomes_of(needed)["person_id"]) == set(needed)
+
+
+def test_a_snapshot_written_from_the_engine_equals_one_written_from_pandas(synthetic_folder, tmp_path, monkeypatch):
+    """Issue 13: the run's snapshot can be written by the engine a batch of rows at a time (the
+    outcome table never whole in pandas); read back, every table, dtype, date and hash equals
+    the snapshot of the programme load_programme returns. Batches of 1,000 rows here, so that
+    the outcome table is written in many pieces."""
+    from evaluation.engine import folder as engine_folder
+    from evaluation.snapshot import validate_into_snapshot
+
+    monkeypatch.setattr(engine_folder, "BATCH_ROWS", 1_000)
+    expected = load_programme(write_snapshot(load_programme(synthetic_folder), tmp_path / "from_pandas"))
+    found = validate_into_snapshot(synthetic_folder, tmp_path / "from_engine")
+    assert len(found.outcomes_monthly) > 10_000
+    assert_same_programme(found, expected)
+    assert found.last_outcome_month == expected.last_outcome_month
+    assert json.loads((tmp_path / "from_engine" / SNAPSHOT_FILE).read_text()) == json.loads(
+        (tmp_path / "from_pandas" / SNAPSHOT_FILE).read_text()
+    )
+
+
+def test_the_engine_snapshot_refuses_data_after_the_stated_date_as_load_programme_does(synthetic_folder, tmp_path):
+    from evaluation.errors import ContractError
+    from evaluation.snapshot import validate_into_snapshot
+
+    folder = tmp_path / "input"
+    shutil.copytree(synthetic_folder, folder)
+    metadata = json.loads((folder / "programme.json").read_text())
+    metadata["as_of"] = "2025-09-30"
+    (folder / "programme.json").write_text(json.dumps(metadata))
+    with pytest.raises(ContractError) as expected:
+        load_programme(folder)
+    with pytest.raises(ContractError) as found:
+        validate_into_snapshot(folder, tmp_path / "snapshot")
+    assert found.value.findings == expected.value.findings and len(found.value.findings) >= 2

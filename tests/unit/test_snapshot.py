@@ -164,7 +164,9 @@ def test_above_the_pool_sample_only_the_sampled_comparison_people_are_read(
     assert set(snapshot.outcomes_of(needed)["person_id"]) == set(needed)
 
 
-def test_a_snapshot_written_from_the_engine_equals_one_written_from_pandas(synthetic_folder, tmp_path, monkeypatch):
+def test_a_snapshot_written_from_the_engine_equals_one_written_from_pandas(
+    synthetic_folder, tmp_path, monkeypatch
+):
     """Issue 13: the run's snapshot can be written by the engine a batch of rows at a time (the
     outcome table never whole in pandas); read back, every table, dtype, date and hash equals
     the snapshot of the programme load_programme returns. Batches of 1,000 rows here, so that
@@ -183,7 +185,9 @@ def test_a_snapshot_written_from_the_engine_equals_one_written_from_pandas(synth
     )
 
 
-def test_the_engine_snapshot_refuses_data_after_the_stated_date_as_load_programme_does(synthetic_folder, tmp_path):
+def test_the_engine_snapshot_refuses_data_after_the_stated_date_as_load_programme_does(
+    synthetic_folder, tmp_path
+):
     from evaluation.errors import ContractError
     from evaluation.snapshot import validate_into_snapshot
 

@@ -374,13 +374,18 @@ def run(
 
 
 def validated_programme(
-    programme_path: str | Path, folder: Path, *, as_of: str | pd.Timestamp | None, engine: str
+    programme_path: str | Path,
+    folder: Path,
+    *,
+    as_of: str | pd.Timestamp | None,
+    engine: str,
+    progress: bool = False,
 ) -> Programme:
     """Validate the input once and write its snapshot into `folder`. A full update from an input
     folder goes from the engine to the snapshot without the outcome table ever whole in memory;
     an interim cut, the pandas engine or a snapshot given as input go through `load_programme`."""
     if as_of is None and engine != "pandas" and not is_snapshot(programme_path):
-        return validate_into_snapshot(programme_path, folder, engine=engine)
+        return validate_into_snapshot(programme_path, folder, engine=engine, progress=progress)
     programme = load_programme(programme_path, as_of=as_of, engine=engine)
     write_snapshot(programme, folder)
     return programme
@@ -403,7 +408,9 @@ def _run_validated(
     replace_previous,
 ) -> RunSummary:
     interim = as_of is not None
-    programme = validated_programme(programme_path, validated, as_of=as_of, engine=engine)
+    programme = validated_programme(
+        programme_path, validated, as_of=as_of, engine=engine, progress=progress is not False
+    )
     destination = report_folder(Path(out_dir), programme, interim)
     check_same_inputs(destination, programme, replace_previous=replace_previous)
     result = RunSummary(out_dir=destination)

@@ -74,7 +74,9 @@ def _write_about(
     (folder / SNAPSHOT_FILE).write_text(json.dumps(about, indent=2), encoding="utf-8")
 
 
-def validate_into_snapshot(path: str | Path, folder: str | Path, *, engine: str = "duckdb") -> Programme:
+def validate_into_snapshot(
+    path: str | Path, folder: str | Path, *, engine: str = "duckdb", progress: bool = False
+) -> Programme:
     """Read and check an input folder in `engine` and write its snapshot into `folder`, the typed
     tables going from the engine to Parquet a batch at a time, never whole into pandas; returns
     the programme read back from the snapshot (its tables read when first asked for). The same
@@ -87,7 +89,9 @@ def validate_into_snapshot(path: str | Path, folder: str | Path, *, engine: str 
         raise InputFolderNotFoundError(f"Input folder not found: {source}")
     folder.mkdir(parents=True, exist_ok=True)
     contracts = load_contracts()
-    _, hashes = read_and_check(source, contracts, engine=engine, into_pandas=False, parquet_to=folder)
+    _, hashes = read_and_check(
+        source, contracts, engine=engine, into_pandas=False, parquet_to=folder, progress=progress
+    )
     written = [name for name in TABLES if (folder / f"{name}.parquet").exists()]
     timed = {  # what the as-of date needs of each table: its time columns alone
         name: pd.read_parquet(

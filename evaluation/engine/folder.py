@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from tqdm import tqdm
 
 from evaluation import contracts as c
 from evaluation import programme as p
@@ -54,21 +55,26 @@ def read_and_check(
     memory_limit: str | None = None,
     into_pandas: bool = True,
     parquet_to: Path | None = None,
+    progress: bool = False,
 ) -> tuple[dict[str, pd.DataFrame] | None, dict[str, str]]:
     """The folder's typed tables (None without `into_pandas`: checking only) and file hashes; a
     ContractError with every finding otherwise. `engine`: duckdb or spark. With `parquet_to` (a
     folder), each typed table is also written there as <table>.parquet, exactly as pandas
     writes the typed frame, a batch of rows at a time: a national table never has to fit in
-    memory."""
+    memory. `progress` shows a bar of the steps with each table's rows."""
+    steps = len(c.TABLES) + 1 + (len(c.TABLES) if parquet_to is not None else 0)
+    bar = tqdm(total=steps, desc="Validating", unit="step", disable=not progress)
     structural: list[Finding] = []
     cells: list[Finding] = []
     files: list[Finding] = []
     hashes: dict[str, str] = {}
-    with open_engine(engine, memory_limit=memory_limit) as con:
+    with bar, open_engine(engine, memory_limit=memory_limit) as con:
         columns: dict[str, list[str]] = {}
         in_duckdb: set[str] = set()
         frames: dict[str, pd.DataFrame] = {}
         for table in c.TABLES:
+            bar.set_postfix_str(f"reading and checking {table}")
+            bar.update()
             contract = contracts[table]
             paths = p._find_files(folder, table)
             if len(paths) == 1 and (raw := _read_in_engine(con, paths[0], table, contract)) is not None:
@@ -80,6 +86,7 @@ def read_and_check(
                 cells += [f for f in found if f.rule not in c.STRUCTURAL_RULES]
                 columns[table] = present
                 in_duckdb.add(table)
+                bar.set_postfix_str(f"{table}: {con.row(f'SELECT count(*) FROM typed_{table}')[0]:,} rows")
                 continue
             raw_frames, table_hashes, problems = p.read_raw_tables(folder, {**contracts}, only=table)
             hashes |= table_hashes
@@ -93,6 +100,8 @@ def read_and_check(
             frames[table] = frame
             columns[table] = list(frame.columns)
             checks.register_typed(con, table, frame)
+        bar.set_postfix_str("rules across tables")
+        bar.update()
         rules = [
             finding
             for table in columns
@@ -106,6 +115,8 @@ def read_and_check(
             raise ContractError(files)
         if parquet_to is not None:
             for table in columns:
+                bar.set_postfix_str(f"writing {table} to the snapshot")
+                bar.update()
                 frame = frames.get(table)
                 path = Path(parquet_to) / f"{table}.parquet"
                 if frame is not None:

@@ -71,8 +71,8 @@ def test_a_run_validates_once_and_its_notebooks_never_read_the_input_again(
     so no notebook read them; the published notebook names the input folder, not the snapshot."""
     written = []
 
-    def snapshot_then_remove_inputs(path, folder, *, engine):
-        programme = runner_validate(path, folder, engine=engine)
+    def snapshot_then_remove_inputs(path, folder, **options):
+        programme = runner_validate(path, folder, **options)
         for table in programme.tables:
             small_input_copy.remove(table)
         written.append(folder)

@@ -18,7 +18,7 @@ from threadpoolctl import threadpool_limits
 from evaluation import synthetic
 from evaluation.contracts import parse_date
 from evaluation.errors import ContractError, EvaluationError, RunError
-from evaluation.programme import load_programme
+from evaluation.programme import ENGINES, load_programme
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_BUG = 0, 1, 2, 3
 BUG_LOG = "run-error.log"  # `run` writes a bug's traceback here, in its --out folder
@@ -50,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
 
     validate = commands.add_parser("validate", help="check an input folder against the data contracts")
     validate.add_argument("path", type=Path)
+    _engine_option(validate)
 
     generate = commands.add_parser("synthetic", help="write a built-in synthetic programme to a folder")
     generate.add_argument("out", type=Path)
@@ -75,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--activity", action="append", help="rerun only this activity (repeatable)")
     run.add_argument("--seed", type=int, default=2025)
     run.add_argument("--workers", type=int, default=2)
+    _engine_option(run)
     run.add_argument(
         "--replace-previous",
         action="store_true",
@@ -260,7 +262,7 @@ def _validate(args) -> int:
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            programme = load_programme(args.path)
+            programme = load_programme(args.path, engine=args.engine)
     except ContractError as error:
         for warning in caught:
             print(f"warning: {warning.message}", file=sys.stderr)
@@ -293,6 +295,16 @@ def _init(args) -> int:
         f"then check them with: evaluation validate {args.folder}"
     )
     return EXIT_OK
+
+
+def _engine_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="duckdb",
+        help="what reads and checks the input: duckdb (default), spark (needs pyspark and Java) "
+        "or pandas (docs/engines.md)",
+    )
 
 
 def _programme_option(parser: argparse.ArgumentParser, when: str = "") -> None:
@@ -371,6 +383,7 @@ def _run(args) -> int:
             activities=args.activity,
             workers=args.workers,
             replace_previous=args.replace_previous,
+            engine=args.engine,
         )
     print(summary.text())
     print(f"Open {summary.out_dir / 'index.html'}")

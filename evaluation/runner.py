@@ -40,6 +40,7 @@ from tqdm import tqdm
 from traitlets import default
 
 from evaluation.errors import InputError, OptionError, RunError, RunFailure
+from evaluation.footprint import estimate as estimate_footprint
 from evaluation.kernels import KernelWorkers, WarmKernel
 from evaluation.programme import Programme, load_programme
 from evaluation.report.render import page, render_notebook
@@ -352,6 +353,8 @@ def run(
     """
     started = time.perf_counter()
     interim = as_of is not None and str(as_of) != ""
+    if progress is not False and Path(programme_path).is_dir() and not is_snapshot(programme_path):
+        print(estimate_footprint(programme_path, workers=workers).sentence(), file=sys.stderr, flush=True)
     validated = Path(tempfile.mkdtemp(prefix="evaluation-snapshot-"))
     try:
         return _run_validated(

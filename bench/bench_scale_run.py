@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import subprocess
 import sys
 import tempfile
@@ -51,7 +52,11 @@ def tree_rss(root: psutil.Process) -> int:
 def measured(command: list[str]) -> tuple[float, float]:
     """(seconds, peak GB of the process tree) of a command run to its end; fails if it fails."""
     started = time.perf_counter()
-    child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # One BLAS thread per process, as `evaluation run` sets for itself and its kernels.
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    child = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
+    )
     root = psutil.Process(child.pid)
     peak = 0
     done = threading.Event()

@@ -135,7 +135,13 @@ class SparkEngine:
             .getOrCreate()
         )
         self.spark.sparkContext.setLogLevel("ERROR")
-        self.spark.conf.set("spark.sql.ansi.enabled", "false")
+        # Casts that fail give NULL, as DuckDB's TRY_CAST; dates without a time zone, as in
+        # DuckDB (a TIMESTAMP with one comes back into Python shifted to the local zone, an
+        # hour early in British Summer Time). A running session gets its settings back on close.
+        self._settings = {"spark.sql.ansi.enabled": "false", "spark.sql.timestampType": "TIMESTAMP_NTZ"}
+        self._before = {key: self.spark.conf.get(key, None) for key in self._settings}
+        for key, value in self._settings.items():
+            self.spark.conf.set(key, value)
         self._owned = running is None
         self._cached: set[str] = set()
 
@@ -146,11 +152,23 @@ class SparkEngine:
         return self.spark.sql(_spark_functions(translated))
 
     def _with_rowid(self, frame):
-        from pyspark.sql.types import LongType, StructField, StructType
+        """The rows numbered from 0 in file order, without a row passing through Python: a
+        row's partition and place in it (monotonically_increasing_id) plus the rows of the
+        partitions before it; checkpointed, so that the numbers are fixed for later queries."""
+        from pyspark.sql import functions as F
 
-        schema = StructType([StructField(self.rowid, LongType(), False), *frame.schema.fields])
-        indexed = frame.rdd.zipWithIndex().map(lambda pair: (pair[1], *pair[0]))
-        return self.spark.createDataFrame(indexed, schema)
+        place = F.monotonically_increasing_id()
+        tagged = frame.select(F.spark_partition_id().alias("__p"), place.alias("__m"), "*")
+        counts = dict(tagged.groupBy("__p").count().collect())
+        before, offsets = 0, []
+        for partition in sorted(counts):
+            offsets.append(f"WHEN {int(partition)} THEN {before}")
+            before += int(counts[partition])
+        offset = f"CASE __p {' '.join(offsets)} ELSE 0 END" if offsets else "0"
+        columns = [f"`{name}`" for name in frame.columns]
+        # monotonically_increasing_id puts the partition in the bits above the 33rd.
+        place_in = "__m - shiftleft(CAST(__p AS BIGINT), 33)"
+        return tagged.selectExpr(f"{offset} + ({place_in}) AS {self.rowid}", *columns).localCheckpoint()
 
     def read_csv(self, path: Path, relation: str, delimiter: str, n_columns: int) -> None:
         from pyspark.sql.types import StringType, StructField, StructType
@@ -181,13 +199,13 @@ class SparkEngine:
             indexed = indexed.filter(f"{self.rowid} > 0").selectExpr(
                 f"{self.rowid} - 1 AS {self.rowid}", *[f"c{i}" for i in range(n_columns)]
             )
-        self._keep(relation, indexed)
+        indexed.createOrReplaceTempView(relation)
 
     def read_parquet(self, path: Path, relation: str) -> list[tuple[str, str]]:
         frame = self.spark.read.parquet(str(path))
         described = [(f.name, f.dataType.simpleString().upper()) for f in frame.schema.fields]
         renamed = frame.toDF(*[f"c{i}" for i in range(len(described))])
-        self._keep(relation, self._with_rowid(renamed))
+        self._with_rowid(renamed).createOrReplaceTempView(relation)
         return [(name, "TIMESTAMP" if kind.startswith("TIMESTAMP") else kind) for name, kind in described]
 
     def _keep(self, name: str, frame) -> None:
@@ -234,6 +252,12 @@ class SparkEngine:
             self.drop(name)
         if self._owned:
             self.spark.stop()
+            return
+        for key, value in self._before.items():
+            if value is None:
+                self.spark.conf.unset(key)
+            else:
+                self.spark.conf.set(key, value)
 
 
 def _missing(value: Any) -> bool:

@@ -38,7 +38,7 @@ import pandas as pd
 
 from evaluation.did.results import WaldTest
 from evaluation.errors import DesignError
-from evaluation.matched import matched_comparison
+from evaluation.matched import matched_horizons
 
 PLACEBO_MONTHS = (6, 12)
 """Pseudo-referral dates, months before the real referral."""
@@ -136,7 +136,8 @@ def falsify(
     exact, ratio, caliper, seed, ...); horizons and the anchor are set here. A placebo that
     cannot be run (too little history before the pseudo-referral, too few people) is kept
     with the reason and does not count as failed. `deciding_only` skips the placebos that do
-    not decide publication (for simulations).
+    not decide publication (for simulations). Each placebo is estimated at its horizons only
+    (`matched_horizons`: the same numbers as `matched_comparison`'s, without what it does not publish).
     """
     placebos = []
     options = {k: v for k, v in options.items() if k not in ("horizons", "candidates", "anchor_shift")}
@@ -144,7 +145,7 @@ def falsify(
     for months in months_list:
         horizons = tuple(range(min(PLACEBO_HORIZONS, months)))
         try:
-            found = matched_comparison(
+            found = matched_horizons(
                 participants,
                 comparison_pool,
                 outcomes,

@@ -41,6 +41,7 @@ the simulations that chose it over four other estimators: docs/method_selection.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -77,9 +78,11 @@ from evaluation.subgroups import subgroup_effects
 __all__ = [
     "CANDIDATES",
     "Estimator",
+    "HorizonEstimates",
     "MatchedDiDResult",
     "matched_comparison",
     "matched_did",
+    "matched_horizons",
 ]
 
 
@@ -381,6 +384,131 @@ def matched_comparison(
     on a random sample of that many of them drawn with `seed` (`evaluation.stacking.POOL_SAMPLE`;
     None never samples); `pool_sample` and `n_pool_people` in the result say so.
     """
+    setup = _setup(
+        participants,
+        comparison_pool,
+        outcomes,
+        covariates=covariates,
+        exact=exact,
+        outcome=outcome,
+        horizons=horizons,
+        pre_months=pre_months,
+        ratio=ratio,
+        caliper=caliper,
+        seed=seed,
+        alpha=alpha,
+        min_n=min_n,
+        person=person,
+        referral=referral,
+        month=month,
+        last_month=last_month,
+        estimator=estimator,
+        anchor_shift=anchor_shift,
+        baseline=baseline,
+        pool_sample=pool_sample,
+    )
+    estimator, covariates, settings = setup.estimator, setup.covariates, setup.settings
+    sample = matched_sample(participants, comparison_pool, outcomes, **setup.sample_options)
+    adjust = _adjustment(sample.stacked.frame, list(sample.matched.covariates))  # once per sample
+    result = _estimate(
+        sample.stacked,
+        sample.data,
+        sample.matched,
+        covariates=covariates,
+        estimator=estimator,
+        adjust=adjust,
+        **settings,
+    )
+    if sample.pool is not None:
+        result = replace(
+            result,
+            n_pool_people=sample.pool.n_candidates,
+            pool_sample=sample.pool.sample,
+            pool_seed=sample.pool.seed,
+        )
+    if secondary:
+        result = replace(
+            result, secondary=_secondary(sample, outcomes, result, estimator, person, month, adjust)
+        )
+    if subgroups:
+        result = replace(
+            result,
+            subgroups=_subgroups(
+                sample,
+                participants,
+                sample.pool.frame if sample.pool is not None else comparison_pool,
+                result,
+                estimator,
+                person,
+                adjust,
+            ),
+        )
+    if not candidates:
+        return result
+    table = [
+        _candidate_rows(result.horizons, estimator),
+        _candidate_table(sample, estimator, settings, adjust),
+    ]
+    if estimator == "baseline_did":
+        full = matched_sample(
+            participants,
+            comparison_pool,
+            outcomes,
+            **{
+                **setup.sample_options,
+                "covariates": FULL_HISTORY_COVARIATES,
+                "baseline": None,
+                "balance": False,
+            },
+        )
+        full_adjust = _adjustment(full.stacked.frame, list(full.matched.covariates))
+        for other in ("adjusted_post", "did"):
+            found = _horizon_estimates(
+                full, adjust=full_adjust, covariates=FULL_HISTORY_COVARIATES, estimator=other, **settings
+            )
+            table.append(_candidate_rows(found.horizons, other))
+    order = list(CANDIDATES)
+    frame = pd.concat(table, ignore_index=True)
+    frame = frame.sort_values(
+        ["horizon", "candidate"], key=lambda c: c.map(order.index) if c.name == "candidate" else c
+    )
+    return replace(result, candidates=frame.reset_index(drop=True))
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """`matched_comparison`'s options, checked: what `matched_sample` and `_estimate` take."""
+
+    estimator: Estimator
+    covariates: tuple[str, ...]
+    sample_options: dict[str, Any]
+    settings: dict[str, Any]
+
+
+def _setup(
+    participants,
+    comparison_pool,
+    outcomes,
+    *,
+    covariates,
+    exact,
+    outcome,
+    horizons,
+    pre_months,
+    ratio,
+    caliper,
+    seed,
+    alpha,
+    min_n,
+    person,
+    referral,
+    month,
+    last_month,
+    estimator,
+    anchor_shift,
+    baseline,
+    pool_sample,
+) -> _Setup:
     estimator = check_option("estimator", estimator, Estimator)
     if estimator != "baseline_did":
         baseline = None
@@ -419,9 +547,6 @@ def matched_comparison(
         "anchor_shift": int(anchor_shift),
         "pool_sample": _checked_sample(pool_sample),
     }
-    sample = matched_sample(
-        participants, comparison_pool, outcomes, covariates=covariates, baseline=baseline, **sample_options
-    )
     settings = {
         "horizons": horizons,
         "pre_months": int(pre_months),
@@ -433,68 +558,35 @@ def matched_comparison(
         "caliper": caliper,
         "seed": seed,
     }
-    adjust = _adjustment(sample.stacked.frame, list(sample.matched.covariates))  # once per sample
-    result = _estimate(
-        sample.stacked,
-        sample.data,
-        sample.matched,
-        covariates=covariates,
-        estimator=estimator,
-        adjust=adjust,
-        **settings,
+    sample_options |= {"covariates": covariates, "baseline": baseline}
+    return _Setup(estimator, covariates, sample_options, settings)
+
+
+@dataclass(frozen=True)
+class HorizonEstimates:
+    """The estimates at the requested horizons only, and their joint test: all that a placebo
+    referral (`evaluation.falsification`) and a sensitivity candidate publish."""
+
+    horizons: pd.DataFrame  # as `MatchedDiDResult.horizons`
+    horizons_test: WaldTest | None
+
+
+def matched_horizons(participants, comparison_pool, outcomes, **options) -> HorizonEstimates:
+    """`matched_comparison`'s `horizons` table and joint test, with the same options and numbers,
+    without what only a headline publishes (the months before referral, balance, the unmatched
+    difference, matched sets, candidates, secondary outcomes, priority cohorts): the placebo
+    referrals need only these, and estimating the rest was most of their time."""
+    bound = inspect.signature(matched_comparison).bind(participants, comparison_pool, outcomes, **options)
+    bound.apply_defaults()
+    chosen = {k: v for k, v in bound.arguments.items() if k not in ("candidates", "secondary", "subgroups")}
+    setup = _setup(**chosen)
+    sample = matched_sample(
+        participants, comparison_pool, outcomes, **(setup.sample_options | {"balance": False})
     )
-    if sample.pool is not None:
-        result = replace(
-            result,
-            n_pool_people=sample.pool.n_candidates,
-            pool_sample=sample.pool.sample,
-            pool_seed=sample.pool.seed,
-        )
-    if secondary:
-        result = replace(
-            result, secondary=_secondary(sample, outcomes, result, estimator, person, month, adjust)
-        )
-    if subgroups:
-        result = replace(
-            result,
-            subgroups=_subgroups(
-                sample,
-                participants,
-                sample.pool.frame if sample.pool is not None else comparison_pool,
-                result,
-                estimator,
-                person,
-                adjust,
-            ),
-        )
-    if not candidates:
-        return result
-    table = [_candidate_rows(result, estimator), _candidate_table(sample, estimator, settings, adjust)]
-    if estimator == "baseline_did":
-        full = matched_sample(
-            participants,
-            comparison_pool,
-            outcomes,
-            **{**sample_options, "covariates": FULL_HISTORY_COVARIATES, "baseline": None},
-        )
-        full_adjust = _adjustment(full.stacked.frame, list(full.matched.covariates))
-        for other in ("adjusted_post", "did"):
-            found = _estimate(
-                full.stacked,
-                full.data,
-                full.matched,
-                adjust=full_adjust,
-                covariates=FULL_HISTORY_COVARIATES,
-                estimator=other,
-                **settings,
-            )
-            table.append(_candidate_rows(found, other))
-    order = list(CANDIDATES)
-    frame = pd.concat(table, ignore_index=True)
-    frame = frame.sort_values(
-        ["horizon", "candidate"], key=lambda c: c.map(order.index) if c.name == "candidate" else c
+    adjust = _adjustment(sample.stacked.frame, list(sample.matched.covariates))
+    return _horizon_estimates(
+        sample, adjust=adjust, covariates=setup.covariates, estimator=setup.estimator, **setup.settings
     )
-    return replace(result, candidates=frame.reset_index(drop=True))
 
 
 def _checked_sample(pool_sample) -> int | None:
@@ -534,8 +626,8 @@ def _cohort_weights(stacked: Stacked, base: np.ndarray) -> np.ndarray:
 _CANDIDATE_COLUMNS = ["estimate", "std_error", "ci_lower", "ci_upper", "n", "p_value"]
 
 
-def _candidate_rows(result: MatchedDiDResult, name: str) -> pd.DataFrame:
-    rows = result.horizons[["horizon", *_CANDIDATE_COLUMNS]].copy()
+def _candidate_rows(horizons: pd.DataFrame, name: str) -> pd.DataFrame:
+    rows = horizons[["horizon", *_CANDIDATE_COLUMNS]].copy()
     rows.insert(0, "label", CANDIDATES[name])
     rows.insert(0, "candidate", name)
     return rows
@@ -577,6 +669,103 @@ def _candidate_table(sample: MatchedSample, estimator, settings, adjust: np.ndar
     return pd.DataFrame(rows)[["candidate", "label", "horizon", *_CANDIDATE_COLUMNS]]
 
 
+def _pair_positions(stacked: Stacked, matched) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions of each matched pair's participant and comparison."""
+    index = stacked.frame.index
+    return index.get_indexer(matched.pairs["treated_index"]), index.get_indexer(
+        matched.pairs["control_index"]
+    )
+
+
+def _event_cells(
+    stacked: Stacked,
+    data: Outcomes,
+    matched,
+    events: np.ndarray,
+    *,
+    estimator: str,
+    covariates,
+    adjust: np.ndarray,
+) -> tuple[list[Contrast], np.ndarray, np.ndarray]:
+    """The contrast at each month `events` after the anchor as the method says (each month's
+    outcome, the change from the baseline or the level, and its regressors), with the outcome
+    levels and changes at those months; months sharing both are estimated in one pass
+    (`weighted_contrasts`)."""
+    t_pos, c_pos = _pair_positions(stacked, matched)
+    levels = data.relative(stacked.outcome_row, stacked.anchor_col, events)
+    diffs = levels - stacked.pre_mean[:, None]
+    n_clusters = int(stacked.person_code.max()) + 1
+    weights = match_weights(len(stacked.frame), t_pos, c_pos)
+    individually_matched = RECENT_MONTHS if (HISTORY in covariates or RECENT_HISTORY in covariates) else 0
+    plan: dict[tuple[bool, bool], list[int]] = {}
+    for j, e in enumerate(events):
+        e = int(e)
+        if estimator == "did":
+            key = (True, False)
+        elif estimator == "baseline_did":
+            key = (True, e >= 0 or e < -individually_matched)
+        else:  # a month the matching used one by one is compared raw
+            key = (False, e >= 0 or e < -individually_matched)
+        plan.setdefault(key, []).append(j)
+    found: dict[int, Contrast] = {}
+    for (differenced, adjusted), columns in plan.items():
+        batch = weighted_contrasts(
+            (diffs if differenced else levels)[:, columns],
+            treated=stacked.treated,
+            weights=weights,
+            clusters=stacked.person_code,
+            n_clusters=n_clusters,
+            adjust=adjust if adjusted else None,
+            levels=levels[:, columns],
+        )
+        found |= dict(zip(columns, batch, strict=True))
+    return [found[j] for j in range(len(events))], levels, diffs
+
+
+def _horizon_table(horizons, rows: list[dict], min_n: int) -> tuple[pd.DataFrame, int, bool]:
+    """The horizons' table (one `_contrast_row` per horizon), its headline horizon and whether
+    that reaches `min_n`."""
+    table = pd.DataFrame(
+        [
+            {"term": _horizon_label(h), "horizon": h, **{k: row[k] for k in row if k not in _EVENT_ONLY}}
+            for h, row in zip(horizons, rows, strict=True)
+        ]
+    )
+    table["reportable"] = table["n"] >= min_n
+    headline_h, meets = _headline(table)
+    return table, headline_h, meets
+
+
+_EVENT_ONLY = ("event_time", "period", "matched_on")
+
+
+def _horizon_estimates(
+    sample: MatchedSample,
+    *,
+    adjust: np.ndarray,
+    covariates,
+    estimator: str,
+    horizons,
+    alpha,
+    min_n,
+    **_unused,
+) -> HorizonEstimates:
+    """`_estimate`'s horizons table and joint test alone (the same numbers), from only the
+    horizons' months."""
+    events = np.asarray(horizons, dtype=np.int64)
+    cells, _, _ = _event_cells(
+        sample.stacked,
+        sample.data,
+        sample.matched,
+        events,
+        estimator=estimator,
+        covariates=covariates,
+        adjust=adjust,
+    )
+    table, _, _ = _horizon_table(horizons, [_contrast_row(c, alpha) for c in cells], min_n)
+    return HorizonEstimates(table, joint_wald(cells))
+
+
 def _estimate(
     stacked: Stacked,
     data: Outcomes,
@@ -595,64 +784,22 @@ def _estimate(
     estimator="baseline_did",
     adjust: np.ndarray | None = None,
 ) -> MatchedDiDResult:
-    index = stacked.frame.index
-    t_pos = index.get_indexer(matched.pairs["treated_index"])
-    c_pos = index.get_indexer(matched.pairs["control_index"])
+    t_pos, c_pos = _pair_positions(stacked, matched)
     first_event = -max(pre_months, stacked.history_months)
     events = np.arange(first_event, max(horizons) + 1)
-    levels = data.relative(stacked.outcome_row, stacked.anchor_col, events)
-    diffs = levels - stacked.pre_mean[:, None]
-    n_clusters = int(stacked.person_code.max()) + 1
-    frame = stacked.frame
-    weights = match_weights(len(frame), t_pos, c_pos)
     if adjust is None:
-        adjust = _adjustment(frame, list(matched.covariates))
-    treated = stacked.treated
+        adjust = _adjustment(stacked.frame, list(matched.covariates))
     individually_matched = RECENT_MONTHS if (HISTORY in covariates or RECENT_HISTORY in covariates) else 0
-
-    # each month's outcome (change from the baseline, or level) and regressors, as in the method;
-    # months sharing both are estimated in one pass (`weighted_contrasts`)
-    plan: dict[tuple[bool, bool], list[int]] = {}
-    for j, e in enumerate(events):
-        e = int(e)
-        if estimator == "did":
-            key = (True, False)
-        elif estimator == "baseline_did":
-            key = (True, e >= 0 or e < -individually_matched)
-        else:  # a month the matching used one by one is compared raw
-            key = (False, e >= 0 or e < -individually_matched)
-        plan.setdefault(key, []).append(j)
-    found: dict[int, Contrast] = {}
-    for (differenced, adjusted), columns in plan.items():
-        batch = weighted_contrasts(
-            (diffs if differenced else levels)[:, columns],
-            treated=treated,
-            weights=weights,
-            clusters=stacked.person_code,
-            n_clusters=n_clusters,
-            adjust=adjust if adjusted else None,
-            levels=levels[:, columns],
-        )
-        found |= dict(zip(columns, batch, strict=True))
-    cells = [found[j] for j in range(len(events))]
+    cells, levels, diffs = _event_cells(
+        stacked, data, matched, events, estimator=estimator, covariates=covariates, adjust=adjust
+    )
     event_time = pd.DataFrame(
         [{"event_time": int(e), **_contrast_row(c, alpha)} for e, c in zip(events, cells, strict=True)]
     )
     event_time.insert(1, "period", np.where(events < 0, "pre", "post"))
     event_time["matched_on"] = (events < 0) & (events >= -individually_matched)
-    rows = []
-    for h in horizons:
-        row = event_time.loc[event_time["event_time"] == h].iloc[0].to_dict()
-        rows.append(
-            {
-                "term": _horizon_label(h),
-                "horizon": h,
-                **{k: row[k] for k in row if k not in ("event_time", "period", "matched_on")},
-            }
-        )
-    table = pd.DataFrame(rows)
-    table["reportable"] = table["n"] >= min_n
-    headline_h, meets = _headline(table)
+    rows = [event_time.loc[event_time["event_time"] == h].iloc[0].to_dict() for h in horizons]
+    table, headline_h, meets = _horizon_table(horizons, rows, min_n)
     head = table.loc[table["horizon"] == headline_h].iloc[0]
     at_horizons = [c for e, c in zip(events, cells, strict=True) if e in set(horizons)]
     horizons_test = joint_wald(at_horizons)

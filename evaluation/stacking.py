@@ -498,11 +498,14 @@ def matched_sample(
     anchor_shift=0,
     baseline=None,
     pool_sample: int | None = POOL_SAMPLE,
+    balance: bool = True,
 ) -> MatchedSample:
     """Stack participants and the pool by referral-month cohort and match them (checked inputs).
 
     With more than `pool_sample` comparison people in the participants' strata, a seeded random
-    sample of them is stacked instead (`sampled_pool`, `POOL_SAMPLE`; None: never sample)."""
+    sample of them is stacked instead (`sampled_pool`, `POOL_SAMPLE`; None: never sample).
+    `balance` False leaves the matching's balance table empty (`match`), for samples that
+    publish none (placebo referrals, sensitivity candidates)."""
     used = sampled_pool(
         participants, comparison_pool, exact=exact, person=person, pool_sample=pool_sample, seed=seed
     )
@@ -560,5 +563,6 @@ def matched_sample(
         replace=True,
         seed=seed,
         alpha=alpha,
+        balance=balance,
     )
     return MatchedSample(stacked, data, matched, used)

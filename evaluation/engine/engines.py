@@ -85,9 +85,10 @@ class DuckDBEngine:
             self.con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} {name}")
 
     def row(self, query: str) -> tuple:
-        found = self.con.execute(query).fetchone()
-        assert found is not None, "an aggregate query returns one row"
-        return tuple(found)
+        # Fetched to the end: a result left open makes DuckDB refuse `register` next.
+        found = self.con.execute(query).fetchall()
+        assert len(found) == 1, "an aggregate query returns one row"
+        return tuple(found[0])
 
     def rows(self, query: str) -> list[tuple]:
         return [tuple(r) for r in self.con.execute(query).fetchall()]

@@ -59,3 +59,16 @@ def test_both_engines_give_the_same_findings_or_tables(fault_id, small_input_cop
     assert by_duckdb.input_hashes == by_pandas.input_hashes
     for name, frame in by_pandas.tables.items():
         pd.testing.assert_frame_equal(by_duckdb.tables[name], frame, obj=name)
+
+
+def test_duckdb_registers_a_table_after_a_one_row_query(tmp_path):
+    """A table typed by pandas (an Excel file) is registered after one-row queries; DuckDB
+    refuses to register while a result is left open (seen without a terminal, where the
+    engine's first query is its last before the first table)."""
+    from evaluation.engine.engines import DuckDBEngine
+
+    engine = DuckDBEngine(str(tmp_path))
+    assert engine.row("SELECT 41 + 1") == (42,)
+    engine.register("typed_plan", pd.DataFrame({"activity_id": ["women", "youth"]}))
+    assert engine.rows("SELECT activity_id FROM typed_plan ORDER BY 1") == [("women",), ("youth",)]
+    engine.close()

@@ -5,7 +5,8 @@ The default synthetic programme is generated with `--pool-size` comparison peopl
 default: about 41 million person-months) into a folder of CSV files (kept in `--folder` and
 reused when it is already there). Then, each in a fresh process and one after the other:
 
-1. validation alone: `load_programme(folder)` (read, type and check every table, into pandas);
+1. validation alone, as a run starts: `validate_into_snapshot` (read, type and check every table in
+   DuckDB and write the snapshot the reports read);
 2. the full run: `evaluation run FOLDER --out TMP` (27 reports, the summary, results.json).
 
 For each it reports the seconds and the peak resident memory of the whole process tree (the
@@ -91,15 +92,19 @@ def main() -> None:
         seconds, peak = measured([python, "-c", generate])
         print(f"generated in {seconds:.0f} s (peak {peak:.1f} GB)", flush=True)
     rows = sum(1 for _ in (folder / "outcomes_monthly.csv").open("rb")) - 1
-    validate = f"from evaluation.programme import load_programme; load_programme({str(folder)!r})"
-    valid_s, valid_gb = measured([python, "-c", validate])
+    with tempfile.TemporaryDirectory() as snapshot:
+        validate = (
+            f"from evaluation.snapshot import validate_into_snapshot; "
+            f"validate_into_snapshot({str(folder)!r}, {snapshot!r})"
+        )
+        valid_s, valid_gb = measured([python, "-c", validate])
     print(f"validation {valid_s:.0f} s, peak {valid_gb:.1f} GB", flush=True)
     with tempfile.TemporaryDirectory() as out:
         run_s, run_gb = measured([str(BIN / "evaluation"), "run", str(folder), "--out", out])
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
     lines = [
         f"## {stamp}: pool {args.pool_size:,}, {rows:,} outcome rows (CSV), 27 reports",
-        f"- validate once (load_programme): {valid_s:.0f} s, peak {valid_gb:.1f} GB",
+        f"- validate once into the snapshot: {valid_s:.0f} s, peak {valid_gb:.1f} GB",
         f"- full evaluation run: {run_s:.0f} s = {run_s / valid_s:.1f} x validation, "
         f"peak of the process tree {run_gb:.1f} GB",
         "",

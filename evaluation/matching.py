@@ -355,19 +355,56 @@ def _score_keys(linear: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 def _fit_logit(design: np.ndarray, treated: np.ndarray) -> tuple[np.ndarray, str]:
-    """Logit coefficients, or an empty array and the reason the fit is unusable."""
+    """Logit coefficients, or an empty array and the reason the fit is unusable.
+
+    Newton-Raphson from zero takes 13 or so passes over every row when participants are a
+    small share of the rows (a stacked pool); started from `_warm_start` it reaches the same
+    maximum (to about 1e-13) in 4 or 5. Any problem on the warm path refits from zero, so
+    separation is found exactly as before.
+    """
+    start = _warm_start(design, treated)
+    if start is not None:
+        params, problem = _newton_logit(design, treated, start)
+        if not problem:
+            return params, ""
+    return _newton_logit(design, treated, None)
+
+
+WARM_START_ROWS = 20_000
+"""Fits on more rows than this start from `_warm_start` (smaller ones from zero, as before)."""
+
+WARM_START_EVERY = 8
+"""`_warm_start` keeps every participant and one comparison row in this many."""
+
+
+def _warm_start(design: np.ndarray, treated: np.ndarray) -> np.ndarray | None:
+    """Starting values for a large logit: the logit of every treated row and every
+    `WARM_START_EVERY`-th other row, its intercept moved by log(`WARM_START_EVERY`) (sampling
+    the controls multiplies the odds by that much; the slopes are unchanged). None for a small
+    fit, or when the sample's own fit fails."""
+    if len(design) <= WARM_START_ROWS:
+        return None
+    kept = treated | (np.arange(len(design)) % WARM_START_EVERY == 0)
+    params, problem = _newton_logit(design[kept], treated[kept], None)
+    if problem:
+        return None
+    params[0] -= np.log(WARM_START_EVERY)
+    return params
+
+
+def _newton_logit(design: np.ndarray, treated: np.ndarray, start) -> tuple[np.ndarray, str]:
     model = sm.Logit(treated.astype(float), design, check_rank=False)
     with warnings.catch_warnings():
         warnings.simplefilter("error", PerfectSeparationWarning)
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", RuntimeWarning)  # exp overflow while diverging
         try:
-            fit = model.fit(method="newton", maxiter=LOGIT_MAX_ITER, disp=False)
+            fit = model.fit(method="newton", maxiter=LOGIT_MAX_ITER, disp=False, start_params=start)
         except PerfectSeparationWarning:
             return np.empty(0), "perfect separation"
         except np.linalg.LinAlgError:
             return np.empty(0), "a singular information matrix (quasi-separation)"
-    params = np.asarray(fit.params, dtype=float)
+    params = np.array(fit.params, dtype=float)
     if not fit.mle_retvals.get("converged", False) or not np.all(np.isfinite(params)):
         return np.empty(0), "non-convergence (quasi-separation)"
     return params, ""

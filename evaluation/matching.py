@@ -164,17 +164,17 @@ def _standardised_design(
 
     The design covers every row of `frame`; columns constant over `rows` are left out. Returns
     the design, its `rows` (the same array when every row is fitted) and the notes. Built in
-    place, without the copies that dominated its time; the values are the same.
+    place, without the copies that dominated its time; the values are the same, bit for bit.
     """
     encoded = encoded_covariates(frame, covariates, drop_first=True, rows=rows)
     values = encoded.to_numpy(dtype=float)
     every_row = bool(rows.all())
-    fitted = values if every_row else values[rows]
+    fitted = values[rows]  # the mean and SD of these copies, as laid out, to the last bit
     sd = fitted.std(axis=0)
     keep = sd > 0
     notes = tuple(f"dropped constant covariate {c!r}" for c in encoded.columns[~keep])
     kept = values if keep.all() else values[:, keep]
-    mean = (fitted if keep.all() else fitted[:, keep]).mean(axis=0)
+    mean = fitted[:, keep].mean(axis=0)
     design = np.empty((len(frame), 1 + kept.shape[1]))
     design[:, 0] = 1.0
     np.subtract(kept, mean, out=design[:, 1:])

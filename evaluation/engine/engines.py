@@ -136,10 +136,9 @@ class SparkEngine:
             .getOrCreate()
         )
         self.spark.sparkContext.setLogLevel("ERROR")
-        # Casts that fail give NULL, as DuckDB's TRY_CAST; dates without a time zone, as in
-        # DuckDB (a TIMESTAMP with one comes back into Python shifted to the local zone, an
-        # hour early in British Summer Time). A running session gets its settings back on close.
-        self._settings = {"spark.sql.ansi.enabled": "false", "spark.sql.timestampType": "TIMESTAMP_NTZ"}
+        # Casts that fail give NULL, as in DuckDB; a running session gets its setting back on
+        # close. (Dates need no setting: sqlglot writes DuckDB's TIMESTAMP as TIMESTAMP_NTZ.)
+        self._settings = {"spark.sql.ansi.enabled": "false"}
         self._before = {key: self.spark.conf.get(key, None) for key in self._settings}
         for key, value in self._settings.items():
             self.spark.conf.set(key, value)
@@ -152,24 +151,27 @@ class SparkEngine:
         translated = sqlglot.transpile(query, read="duckdb", write="spark")[0]
         return self.spark.sql(_spark_functions(translated))
 
-    def _with_rowid(self, frame):
-        """The rows numbered from 0 in file order, without a row passing through Python: a
-        row's partition and place in it (monotonically_increasing_id) plus the rows of the
-        partitions before it; checkpointed, so that the numbers are fixed for later queries."""
+    def _with_rowid(self, frame, first: int = 0, flag: str = "false"):
+        """The rows numbered from `first` in file order, without a row passing through Python:
+        a row's partition and place in it (monotonically_increasing_id) plus the rows of the
+        partitions before it; checkpointed, so that the numbers are fixed for later queries.
+        Also whether `flag` (an SQL condition) holds in any row, found in the same pass."""
         from pyspark.sql import functions as F
 
         place = F.monotonically_increasing_id()
         tagged = frame.select(F.spark_partition_id().alias("__p"), place.alias("__m"), "*")
-        counts = dict(tagged.groupBy("__p").count().collect())
-        before, offsets = 0, []
-        for partition in sorted(counts):
+        counted = tagged.groupBy("__p").agg(F.count(F.lit(1)), F.expr(f"coalesce(bool_or({flag}), false)"))
+        before, offsets, flagged = first, [], False
+        for partition, n, any_flag in sorted(tuple(r) for r in counted.collect()):
             offsets.append(f"WHEN {int(partition)} THEN {before}")
-            before += int(counts[partition])
+            before += int(n)
+            flagged = flagged or bool(any_flag)
         offset = f"CASE __p {' '.join(offsets)} ELSE 0 END" if offsets else "0"
         columns = [f"`{name}`" for name in frame.columns]
         # monotonically_increasing_id puts the partition in the bits above the 33rd.
         place_in = "__m - shiftleft(CAST(__p AS BIGINT), 33)"
-        return tagged.selectExpr(f"{offset} + ({place_in}) AS {self.rowid}", *columns).localCheckpoint()
+        numbered = tagged.selectExpr(f"{offset} + ({place_in}) AS {self.rowid}", *columns)
+        return numbered.localCheckpoint(), flagged
 
     def read_csv(self, path: Path, relation: str, delimiter: str, n_columns: int) -> None:
         from pyspark.sql.types import StringType, StructField, StructType
@@ -186,27 +188,20 @@ class SparkEngine:
             .schema(schema)
             .csv(str(path))
         )
-        indexed = self._with_rowid(frame)
         # Spark reads bytes that are not UTF-8 as U+FFFD where DuckDB refuses the file: refused
         # here too, so the pandas reader gives its finding (a file that really holds U+FFFD is
-        # read there, only slower).
+        # read there, only slower). The header line is row -1.
         replaced = " OR ".join(f"instr(c{i}, '\ufffd') > 0" for i in range(n_columns))
-        header, not_utf8 = indexed.selectExpr(
-            f"count_if({self.rowid} = 0)", f"coalesce(bool_or({replaced}), false)"
-        ).first()
+        indexed, not_utf8 = self._with_rowid(frame, first=-1, flag=replaced)
         if not_utf8:
             raise UnicodeDecodeError("utf-8", b"", 0, 1, f"{path.name} holds bytes that are not UTF-8")
-        if header:  # the header line: drop it and count rows from 0 again
-            indexed = indexed.filter(f"{self.rowid} > 0").selectExpr(
-                f"{self.rowid} - 1 AS {self.rowid}", *[f"c{i}" for i in range(n_columns)]
-            )
-        indexed.createOrReplaceTempView(relation)
+        indexed.filter(f"{self.rowid} >= 0").createOrReplaceTempView(relation)
 
     def read_parquet(self, path: Path, relation: str) -> list[tuple[str, str]]:
         frame = self.spark.read.parquet(str(path))
         described = [(f.name, f.dataType.simpleString().upper()) for f in frame.schema.fields]
         renamed = frame.toDF(*[f"c{i}" for i in range(len(described))])
-        self._with_rowid(renamed).createOrReplaceTempView(relation)
+        self._with_rowid(renamed)[0].createOrReplaceTempView(relation)
         return [(name, "TIMESTAMP" if kind.startswith("TIMESTAMP") else kind) for name, kind in described]
 
     def _keep(self, name: str, frame) -> None:

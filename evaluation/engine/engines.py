@@ -96,6 +96,10 @@ class DuckDBEngine:
     def frame(self, query: str) -> pd.DataFrame:
         return self.con.execute(query).df()
 
+    def arrow(self, query: str) -> Any:
+        """The result as an Arrow table, without pandas (for writing Parquet)."""
+        return self.con.sql(query).to_arrow_table()
+
     def register(self, name: str, frame: pd.DataFrame) -> None:
         self.con.register(f"frame_{name}", frame)
         self.table(name, f"SELECT * FROM frame_{name}")

@@ -21,6 +21,7 @@ from evaluation import programme as p
 from evaluation.contracts import Contract
 from evaluation.engine import checks
 from evaluation.engine.engines import open_engine
+from evaluation.engine.sql import quote
 from evaluation.errors import ContractError, Finding
 
 
@@ -155,12 +156,20 @@ def write_parquet(con, table: str, contract: Contract, present: list[str], path:
         [(name, _ARROW_TYPES.get(contract.columns[name].type, pa.float64())) for name in present]
     )
     writer = None
+    listed = ", ".join(quote(name) for name in present)
     try:
         for start in range(first, max(last + 1, first + 1), BATCH_ROWS):
-            frame = checks.typed_frame(con, table, contract, present, rows=(start, start + BATCH_ROWS))
-            batch = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
-            if writer is None:
-                writer = pq.ParquetWriter(path, batch.schema)
+            if writer is None or not hasattr(con, "arrow"):
+                # Through pandas: the file's schema then carries pandas' own metadata.
+                frame = checks.typed_frame(con, table, contract, present, rows=(start, start + BATCH_ROWS))
+                batch = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+                if writer is None:
+                    writer = pq.ParquetWriter(path, batch.schema)
+            else:  # the engine's rows straight into Arrow, cast to the same schema
+                batch = con.arrow(
+                    f"SELECT {listed} FROM typed_{table} WHERE {checks.ROW} >= {start} "
+                    f"AND {checks.ROW} < {start + BATCH_ROWS} ORDER BY {checks.ROW}"
+                ).cast(writer.schema)
             writer.write_table(batch)
     finally:
         if writer is not None:

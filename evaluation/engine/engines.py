@@ -1,8 +1,8 @@
 """The engines the heavy steps run on: DuckDB (embedded, the default) and Apache Spark.
 
 Each engine reads files into tables of its own and answers the SQL that `evaluation.engine.sql`
-and `checks` write once, in DuckDB's dialect; the Spark engine translates it with sqlglot (the
-SQL translator sqlframe is built on) and maps the few functions it translates differently. Both
+and `checks` write once, in DuckDB's dialect; the Spark engine translates it with sqlglot (a
+SQL translator) and maps the few functions it translates differently. Both
 expose the same small interface, so the checks run unchanged on either:
 
 - `read_csv(path, relation, delimiter, n_columns)` and `read_parquet(path, relation)`: the file's

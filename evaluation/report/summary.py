@@ -1118,10 +1118,15 @@ def value_for_money_sentences(records: Mapping[str, ImpactRecord]) -> list[str]:
     if not estimated:
         return ["No activity has an impact estimate yet, so value for money cannot be assessed."]
     names = and_list([rec.activity_name for rec, _ in valued])
-    said.append(
-        f"Value for money is assessed for {len(valued)} of the {len(estimated)} activities with an impact estimate"
-        + (f" ({names})." if valued else ".")
-    )
+    if len(estimated) == 1:
+        only = estimated[0].activity_name
+        assessed = "is assessed" if valued else "is not assessed"
+        said.append(f"Value for money {assessed} for the one activity with an impact estimate, {only}.")
+    else:
+        said.append(
+            f"Value for money is assessed for {len(valued)} of the {len(estimated)} activities with an impact estimate"
+            + (f" ({names})." if valued else ".")
+        )
     others = [rec for rec in estimated if value_for_money_of(rec) is None]
     if others:
         said.append(

@@ -195,3 +195,14 @@ def test_a_programme_of_effects_none_significant_gives_no_ratio(appraisals):
         == "no ratio: not significant"
     )
     assert summary.ratio_frame(records).empty  # nothing to chart
+
+
+def test_one_activity_with_an_estimate_is_named_not_counted(records):
+    """A one-activity programme (Manchester) says "the one activity", never "the 1 activities"."""
+    strong = {"strong": records["strong"]}
+    said = summary.value_for_money_sentences(strong)
+    assert said[0] == "Value for money is assessed for the one activity with an impact estimate, Strong."
+    withheld = {"withheld": records["withheld"]}
+    said = summary.value_for_money_sentences(withheld)
+    assert said[0] == "Value for money is not assessed for the one activity with an impact estimate, Withheld."
+    assert all("1 activities" not in s for s in said)

@@ -36,7 +36,7 @@ from evaluation.falsification import falsify
 from evaluation.impact import matched_comparison
 from tests.simulation.dgp import SCENARIOS, simulate
 
-REPLICATIONS = int(os.environ.get("SELECTION_REPLICATIONS", "150"))  # bench/bench_selection.py: 200
+REPLICATIONS = int(os.environ.get("SELECTION_REPLICATIONS", "100"))  # bench/bench_selection.py: 200
 HORIZON = 12
 SIZE = {"n_participants": 200, "pool_multiple": 5}
 MIN_N = 60  # the Justice Data Lab minimum, as in the pipeline

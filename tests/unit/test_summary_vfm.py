@@ -204,5 +204,7 @@ def test_one_activity_with_an_estimate_is_named_not_counted(records):
     assert said[0] == "Value for money is assessed for the one activity with an impact estimate, Strong."
     withheld = {"withheld": records["withheld"]}
     said = summary.value_for_money_sentences(withheld)
-    assert said[0] == "Value for money is not assessed for the one activity with an impact estimate, Withheld."
+    assert (
+        said[0] == "Value for money is not assessed for the one activity with an impact estimate, Withheld."
+    )
     assert all("1 activities" not in s for s in said)

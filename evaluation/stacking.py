@@ -432,32 +432,38 @@ def sampled_pool(
     """The comparison pool to stack: all of it, or, when more than `pool_sample` of its people
     (not participants) are in the participants' `exact` strata, a random sample of that many of
     them drawn with `seed` (0 when None); the pool's order is kept."""
-    candidates = _candidates(participants, comparison_pool, exact=exact, person=person)
-    n_candidates = int(candidates.sum())
-    seed = 0 if seed is None else int(seed)
-    if pool_sample is None or n_candidates <= pool_sample:
-        return PoolUsed(comparison_pool, n_candidates, None, seed)
-    return PoolUsed(
-        comparison_pool.iloc[_sampled(candidates, pool_sample, seed)], n_candidates, int(pool_sample), seed
+    rows, n_candidates, sample, seed = _stackable(
+        participants, comparison_pool, exact=exact, person=person, pool_sample=pool_sample, seed=seed
     )
+    frame = comparison_pool if sample is None else comparison_pool.iloc[rows]
+    return PoolUsed(frame, n_candidates, sample, seed)
 
 
-def _candidates(participants, comparison_pool, *, exact: Sequence[str], person: str) -> np.ndarray:
-    """Which pool rows are comparison people (not participants) in the participants' strata."""
+def _stackable(
+    participants,
+    comparison_pool,
+    *,
+    exact: Sequence[str],
+    person: str,
+    pool_sample: int | None,
+    seed: int | None,
+) -> tuple[np.ndarray, int, int | None, int]:
+    """The pool rows that may be stacked (every comparison person, not a participant, in the
+    participants' `exact` strata, or a seeded sample of `pool_sample` of them, in pool order), the
+    number of such people, the sample's size (None when all are used) and the seed (0 for None)."""
     candidates = ~comparison_pool[person].isin(participants[person]).to_numpy()
     exact = list(exact)
     if exact:
         keys = pd.MultiIndex.from_frame(participants[exact].astype(object))
         candidates &= pd.MultiIndex.from_frame(comparison_pool[exact].astype(object)).isin(keys)
-    return candidates
-
-
-def _sampled(candidates: np.ndarray, pool_sample: int, seed: int) -> np.ndarray:
-    """The seeded sample of candidate rows, in pool order."""
+    n_candidates = int(candidates.sum())
+    seed = 0 if seed is None else int(seed)
+    if pool_sample is None or n_candidates <= pool_sample:
+        return np.flatnonzero(candidates), n_candidates, None, seed
     chosen = np.random.default_rng(seed).choice(
         np.flatnonzero(candidates), size=int(pool_sample), replace=False
     )
-    return np.sort(chosen)
+    return np.sort(chosen), n_candidates, int(pool_sample), seed
 
 
 def stacked_people(
@@ -470,14 +476,9 @@ def stacked_people(
     seed: int | None,
 ) -> pd.Index:
     """Everyone whose outcomes `matched_sample` can read: the participants and the comparison
-    people it may stack (every candidate in the participants' strata, or the seeded sample of them
-    `sampled_pool` draws). A report reads only these people's outcome rows, not the whole table."""
-    candidates = _candidates(participants, comparison_pool, exact=exact, person=person)
-    seed = 0 if seed is None else int(seed)
-    rows = (
-        np.flatnonzero(candidates)
-        if pool_sample is None or int(candidates.sum()) <= pool_sample
-        else _sampled(candidates, pool_sample, seed)
+    people it may stack (`_stackable`). A report reads only these people's outcome rows."""
+    rows, *_ = _stackable(
+        participants, comparison_pool, exact=exact, person=person, pool_sample=pool_sample, seed=seed
     )
     return pd.Index(participants[person]).append(pd.Index(comparison_pool[person].to_numpy()[rows])).unique()
 

@@ -1,7 +1,6 @@
 """`evaluation compare` on the output folders of real runs of the three built-in programmes (issue 12,
 item 7): North East CA (the session's end-to-end run, `rendered_run`), South Yorkshire's Rotherham
-plan and Manchester (run here once at 0.3 of their size, or taken from the programme-shape tests'
-runs when those already ran in this process).
+plan and Manchester (the programme-shape tests' runs, at 0.3 of their size).
 
 The page is checked against what each run wrote (its impact records, read here as plain JSON) and
 against the support types of the shipped delivery plans, counted here independently.
@@ -10,7 +9,6 @@ against the support types of the shipped delivery plans, counted here independen
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 from collections import Counter
@@ -23,33 +21,17 @@ from evaluation import synthetic
 from evaluation.cli import main
 from evaluation.compare import NOT_STATED, SUPPORT_TYPES
 from evaluation.report.formatting import pp_interval
-from evaluation.runner import run
+from tests.notebooks.test_programme_shapes import shape_runs
 
 pytestmark = [pytest.mark.notebook, pytest.mark.slow, pytest.mark.xdist_group("e2e")]
-SCALE, SEED = 0.3, 11
 _CACHE: dict[str, object] = {}
 
 
 def shape_folder(key: str, tmp_path_factory) -> Path:
-    """The output folder of a full run of a built-in programme: the programme-shape tests' run when
-    it is in this process already, else one run here (cached for the session)."""
-    try:
-        from tests.notebooks.test_programme_shapes import RUNS
-
-        if key in RUNS:
-            return RUNS[key][1]["full"].out_dir
-    except ImportError:  # pragma: no cover - the shapes tests are always there
-        pass
-    if key not in _CACHE:
-        folder = synthetic.write(tmp_path_factory.mktemp(f"compare_{key}"), SEED, scale=SCALE, programme=key)
-        here = os.getcwd()
-        try:
-            _CACHE[key] = run(
-                folder, tmp_path_factory.mktemp(f"compare_{key}_reports"), seed=SEED, progress=False
-            )
-        finally:
-            os.chdir(here)  # papermill's cwd= (see tests/e2e_fixtures.py)
-    return _CACHE[key].out_dir  # type: ignore[attr-defined]
+    """The output folder of the full run of a built-in programme, shared with the programme-shape
+    tests (`shape_runs` runs each programme once per session; both modules are in the "e2e" group,
+    so on one worker)."""
+    return shape_runs(key, tmp_path_factory)[1]["full"].out_dir
 
 
 def compare_folders(rendered_run, tmp_path_factory) -> list[Path]:

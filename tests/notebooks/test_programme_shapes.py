@@ -22,7 +22,8 @@ import pytest
 from evaluation import synthetic
 from evaluation.runner import run
 
-pytestmark = [pytest.mark.notebook, pytest.mark.slow, pytest.mark.xdist_group("shapes")]
+# In the "e2e" group: `evaluation compare` (test_compare_cli, the browser tests) reads these runs too.
+pytestmark = [pytest.mark.notebook, pytest.mark.slow, pytest.mark.xdist_group("e2e")]
 SCALE = 0.3
 RUNS: dict = {}
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import nbformat
 import papermill
 import pytest
+from jupyter_core.utils import run_sync
 
-from evaluation.kernels import KernelWorkers, WarmKernel
+from evaluation.kernels import KernelWorkers, PromptKernelClient, WarmKernel
 from evaluation.runner import KERNEL, KERNEL_START_TIMEOUT, ReportKernelManager
 
 pytestmark = pytest.mark.notebook
@@ -120,3 +121,26 @@ class _NoKernel(WarmKernel):
         self.discarded += 1
 
     close = discard
+
+
+def test_a_prompt_client_is_ready_only_when_the_first_cells_output_can_arrive(kernel):
+    """`PromptKernelClient` asks again every 20 ms where jupyter_client waits 0.2 s; ready must
+    still mean that IOPub is connected, or the first cell's output would be lost (ZeroMQ's slow
+    joiner). Twenty fresh clients each execute at once after ready and must see their output."""
+    manager = kernel.manager()
+    for attempt in range(20):
+        client = manager.client()
+        assert isinstance(client, PromptKernelClient)
+        client.start_channels()
+        try:
+            run_sync(client.wait_for_ready)(timeout=30)
+            seen: list[str] = []
+
+            def keep(message, seen=seen):
+                if message["msg_type"] == "stream":
+                    seen.append(message["content"]["text"])
+
+            run_sync(client.execute_interactive)(f"print('attempt {attempt}')", timeout=30, output_hook=keep)
+        finally:
+            client.stop_channels()
+        assert seen == [f"attempt {attempt}\n"]

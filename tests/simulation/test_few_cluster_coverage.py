@@ -144,6 +144,10 @@ def band(replications: int) -> float:
     return float(3 * np.sqrt(0.95 * 0.05 / replications))
 
 
+# One worker computes the study once for every test below (else each worker runs it again).
+pytestmark = pytest.mark.xdist_group("few_clusters")
+
+
 @pytest.fixture(scope="module")
 def study() -> dict[str, dict]:
     return coverage_study(REPLICATIONS, effect=EFFECT, first_seed=50_000)

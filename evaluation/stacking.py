@@ -164,6 +164,7 @@ class Stacked:
     """The frame passed to `match` plus, per row, its person, outcome row and anchor column."""
 
     frame: pd.DataFrame
+    person: np.ndarray  # person id per row
     person_code: np.ndarray  # integer cluster id per row
     outcome_row: np.ndarray
     anchor_col: np.ndarray
@@ -291,6 +292,7 @@ def _stack(
     treated = frame[TREATED].to_numpy() == 1
     return Stacked(
         frame=frame,
+        person=person_ids,
         person_code=person_code,
         outcome_row=outcome_row,
         anchor_col=frame[COHORT].to_numpy(dtype=np.int64),

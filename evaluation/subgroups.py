@@ -56,14 +56,6 @@ def _max_smd(encoded: np.ndarray, treated: np.ndarray, weights: np.ndarray, sd: 
     return float(np.nanmax(np.abs(smd))) if smd.size else 0.0
 
 
-def _row_people(index: pd.Index) -> np.ndarray:
-    """The person id of each stacked row ("T:<id>" or "C:<id>:<cohort>")."""
-    labels = index.astype(str).to_series()
-    return np.where(
-        labels.str.startswith("T:"), labels.str.slice(2), labels.str.slice(2).str.rsplit(":", n=1).str[0]
-    )
-
-
 def subgroup_effects(
     sample,
     participants: pd.DataFrame,
@@ -85,7 +77,7 @@ def subgroup_effects(
     c_pos = index.get_indexer(pd.Index(matched.pairs["control_index"]))
     people = pd.concat([participants, comparison_pool[~comparison_pool[person].isin(participants[person])]])
     members = cohort_members(people).set_axis(people[person].astype(str).to_numpy())
-    row_members = members.reindex(_row_people(index)).fillna(False).to_numpy(dtype=bool)
+    row_members = members.reindex(stacked.person.astype(str)).fillna(False).to_numpy(dtype=bool)
     followed = np.isfinite(y)
     n_clusters = int(stacked.person_code.max()) + 1
     covariates = [c for c in matched.covariates if c in stacked.frame.columns]

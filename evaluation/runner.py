@@ -17,7 +17,6 @@ import contextlib
 import ctypes
 import gc
 import html
-import importlib
 import json
 import os
 import re
@@ -437,14 +436,23 @@ def _run_validated(
         programme = held_lightly(snapshot)
         for job in jobs:
             job.parameters["programme_path"] = str(snapshot)
-        threading.Thread(target=_import_results_modules, daemon=True).start()
         pool = KernelWorkers(min(max(1, workers), len(jobs) or 1), _report_kernel)
         try:
             _run_jobs(jobs, programme, staging, destination, result, pool, progress)
             summary_template = NOTEBOOK_DIR / SUMMARY_NOTEBOOK
+            last = []
             if summary and summary_template.exists():
-                job = Job("summary", None, summary_template, {**common, "programme_path": str(snapshot)})
-                _run_jobs([job], programme, staging, destination, result, pool, False)
+                last.append(
+                    Job("summary", None, summary_template, {**common, "programme_path": str(snapshot)})
+                )
+
+            def results_file() -> None:  # from the impact records, while the summary is written
+                try:
+                    write_results(programme, destination, seed=seed, interim=interim)
+                except Exception as error:  # noqa: BLE001 - a bug here must not lose the reports written
+                    result.failures.append(RunFailure("-", RESULTS_FILE, _first_line(error)))
+
+            _run_jobs(last, programme, staging, destination, result, pool, False, meanwhile=results_file)
         except BaseException:
             # Interrupted: start nothing more, and do not wait for running notebooks before the
             # staging folder is removed (they fail to save once it is gone, and publish nothing).
@@ -452,20 +460,9 @@ def _run_validated(
             raise
         pool.close()
     write_index(programme, destination)
-    try:  # the run's results, for DWP: from the records this run's impact reports left
-        write_results(programme, destination, seed=seed, interim=interim)
-    except Exception as error:  # noqa: BLE001 - a bug here must not lose the reports written
-        result.failures.append(RunFailure("-", RESULTS_FILE, _first_line(error)))
     write_run_record(programme, destination, result, common)
     result.seconds = time.perf_counter() - started
     return result
-
-
-def _import_results_modules() -> None:
-    """Import, while the reports run, what `write_results` needs at the end of the run (the report
-    modules: about 2 s that the run otherwise spends after its last report)."""
-    with contextlib.suppress(Exception):  # write_results imports them itself, and reports any error
-        importlib.import_module("evaluation.report.summary")
 
 
 def held_lightly(snapshot: Path) -> Programme:
@@ -607,13 +604,19 @@ def _report_kernel() -> WarmKernel:
     return WarmKernel(ReportKernelManager, kernel_name=KERNEL, start_timeout=KERNEL_START_TIMEOUT)
 
 
-def _run_jobs(jobs, programme, staging, destination, result, pool: KernelWorkers, progress) -> None:
+def _run_jobs(
+    jobs, programme, staging, destination, result, pool: KernelWorkers, progress, *, meanwhile=None
+) -> None:
+    """Execute `jobs` on the pool and publish each report as it is done; `meanwhile` (if given)
+    is called in this thread once they are submitted, while the kernels work."""
     failed_dir = destination / "_failed"
     bar = tqdm(total=len(jobs), desc="Reports", unit="report", disable=progress is False)
     try:
         futures = {
             pool.submit(_execute, job, staging, failed_dir, report_title(programme, job)): job for job in jobs
         }
+        if meanwhile is not None:
+            meanwhile()
         for future in as_completed(futures):
             files, failure = future.result()
             if failure is not None:

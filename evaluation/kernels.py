@@ -22,11 +22,21 @@ from concurrent.futures import Future
 from queue import Empty
 from typing import Any
 
+import zmq
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
+from traitlets import default
 
-__all__ = ["IOPUB_PROBE", "RESET_CODE", "WARM_UP_CODE", "KernelWorkers", "PromptKernelClient", "WarmKernel"]
+__all__ = [
+    "IOPUB_PROBE",
+    "RESET_CODE",
+    "WARM_UP_CODE",
+    "KernelWorkers",
+    "PromptKernelClient",
+    "ReportKernelManager",
+    "WarmKernel",
+]
 
 IOPUB_PROBE = 0.02
 """Seconds `PromptKernelClient` waits for an IOPub message before asking the kernel again."""
@@ -62,6 +72,55 @@ class PromptKernelClient(AsyncKernelClient):
                 raise RuntimeError("Kernel died before replying to kernel_info")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+
+    def start_channels(self, shell=True, iopub=True, stdin=True, hb=False, control=True) -> None:
+        """The channels without the heartbeat by default: a client of a kernel manager asks the
+        manager whether the kernel is alive, never the heartbeat, whose thread pinged every second
+        for as long as the run lasted (papermill leaves a given manager's client open)."""
+        super().start_channels(shell=shell, iopub=iopub, stdin=stdin, hb=hb, control=control)
+
+
+class ReportKernelManager(AsyncKernelManager):
+    """The kernel a report runs in, started and stopped without noise on the run's output.
+
+    Its connection is encrypted (CurveZMQ) where pyzmq and the kernel support it, as participant
+    data pass over it; the kernel then has no reason to warn that it is "running over TCP without
+    encryption". A kernel whose notebook has finished is stopped without an interrupt: the
+    interrupt jupyter_client sends before every shutdown finds it idle or between two messages, and
+    it logs "KeyboardInterrupt caught in kernel". A kernel that does not stop when asked is still
+    killed after `shutdown_wait_time`, and an interrupt asked for while it runs (a cell timing out)
+    is sent as before. Its clients are `PromptKernelClient`s, and it keeps them, so that those a
+    caller left open (papermill does, with a kernel it did not start) are closed between reports
+    (`close_clients`)."""
+
+    @default("client_factory")
+    def _prompt_clients(self) -> type:
+        return PromptKernelClient
+
+    @default("transport_encryption")
+    def _encrypted_where_possible(self) -> str:
+        return "auto" if zmq.has("curve") else "disabled"
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._given: list[AsyncKernelClient] = []
+
+    def client(self, **kwargs: Any) -> Any:  # an AsyncKernelClient (typed Blocking upstream)
+        made = super().client(**kwargs)
+        self._given.append(made)
+        return made
+
+    def close_clients(self) -> None:
+        """Stop the channels of every client given out so far (their sockets are closed)."""
+        given, self._given = self._given, []
+        for made in given:
+            with contextlib.suppress(Exception):  # already stopped, or never started
+                made.stop_channels()
+
+    async def _async_interrupt_kernel(self) -> None:
+        if self.shutting_down:
+            return
+        await super()._async_interrupt_kernel()
 
 
 WARM_UP_CODE = "import evaluation.report.how_sure, evaluation.report.impact, evaluation.report.process, evaluation.report.summary"
@@ -107,16 +166,19 @@ class WarmKernel:
         return bool(run_sync(_execute_silently)(self._manager, code, self.start_timeout))
 
     def reset(self) -> None:
-        """Make the kernel as fresh as a new one for the next report; discard it if that fails."""
+        """Make the kernel as fresh as a new one for the next report; discard it if that fails.
+        Every client of the last report is closed."""
         try:
             clean = self.run_silently(RESET_CODE)
         except Exception:  # noqa: BLE001 - a kernel that cannot be reset is replaced, never reused
             clean = False
+        self._close_clients()
         if not clean:
             self.discard()
 
     def discard(self) -> None:
         """Stop the kernel at once (the next report starts a new one)."""
+        self._close_clients()
         manager, self._manager = self._manager, None
         if manager is None:
             return
@@ -124,6 +186,11 @@ class WarmKernel:
             run_sync(manager.shutdown_kernel)(now=True)
 
     close = discard
+
+    def _close_clients(self) -> None:
+        close = getattr(self._manager, "close_clients", None)
+        if close is not None:
+            close()
 
 
 async def _execute_silently(manager: AsyncKernelManager, code: str, timeout: float) -> bool:

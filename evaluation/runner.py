@@ -34,14 +34,11 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import papermill
-import zmq
-from jupyter_client.manager import AsyncKernelManager
 from tqdm import tqdm
-from traitlets import default
 
 from evaluation.errors import InputError, OptionError, RunError, RunFailure
 from evaluation.footprint import estimate as estimate_footprint
-from evaluation.kernels import KernelWorkers, PromptKernelClient, WarmKernel
+from evaluation.kernels import KernelWorkers, ReportKernelManager, WarmKernel
 from evaluation.programme import Programme, load_programme
 from evaluation.report.render import page, render_notebook
 from evaluation.resources import TEMPLATES, package_folder
@@ -87,31 +84,6 @@ def safe_name(value: object, what: str) -> str:
         "digits, '.', '-' or '_', start with a letter or digit, and contain no '/', '\\' or '..'. "
         f"{WHERE_TO_FIX.get(what, '')}."
     )
-
-
-class ReportKernelManager(AsyncKernelManager):
-    """The kernel a report runs in, started and stopped without noise on the run's output.
-
-    Its connection is encrypted (CurveZMQ) where pyzmq and the kernel support it, as participant
-    data pass over it; the kernel then has no reason to warn that it is "running over TCP without
-    encryption". And a kernel whose notebook has finished is stopped without an interrupt: the
-    interrupt jupyter_client sends before every shutdown finds it idle or between two messages, and
-    it logs "KeyboardInterrupt caught in kernel". A kernel that does not stop when asked is still
-    killed after `shutdown_wait_time`, and an interrupt asked for while it runs (a cell timing out)
-    is sent as before."""
-
-    @default("client_factory")
-    def _prompt_clients(self) -> type:
-        return PromptKernelClient
-
-    @default("transport_encryption")
-    def _encrypted_where_possible(self) -> str:
-        return "auto" if zmq.has("curve") else "disabled"
-
-    async def _async_interrupt_kernel(self) -> None:
-        if self.shutting_down:
-            return
-        await super()._async_interrupt_kernel()
 
 
 @dataclass(frozen=True)

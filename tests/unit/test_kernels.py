@@ -3,13 +3,16 @@ runs as in a fresh kernel, and a kernel whose report failed is never reused."""
 
 from __future__ import annotations
 
+import threading
+
 import nbformat
 import papermill
 import pytest
+from jupyter_client.channels import HBChannel
 from jupyter_core.utils import run_sync
 
-from evaluation.kernels import KernelWorkers, PromptKernelClient, WarmKernel
-from evaluation.runner import KERNEL, KERNEL_START_TIMEOUT, ReportKernelManager
+from evaluation.kernels import KernelWorkers, PromptKernelClient, ReportKernelManager, WarmKernel
+from evaluation.runner import KERNEL, KERNEL_START_TIMEOUT
 
 pytestmark = pytest.mark.notebook
 
@@ -144,3 +147,17 @@ def test_a_prompt_client_is_ready_only_when_the_first_cells_output_can_arrive(ke
         finally:
             client.stop_channels()
         assert seen == [f"attempt {attempt}\n"]
+
+
+def test_reports_in_a_warm_kernel_leave_no_client_open(kernel, tmp_path):
+    """papermill leaves open the client it makes for a kernel it did not start; each one kept a
+    heartbeat thread pinging every second and its sockets for the rest of the run (7 more
+    threads per run of the default programme). The manager closes its clients between reports."""
+    template = _notebook(tmp_path / "one.ipynb", "1 + 1")
+    before = {thread.ident for thread in threading.enumerate()}
+    for number in range(3):
+        _run(kernel, template, tmp_path / f"out{number}.ipynb")
+    given = kernel.manager()._given
+    assert given == []  # every client the manager handed out was closed at the reset
+    new = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
+    assert not [t for t in new if isinstance(t, HBChannel)], new

@@ -13,7 +13,8 @@ import zmq
 
 from evaluation.cli import plain_warnings
 from evaluation.errors import RunFailure
-from evaluation.runner import ReportKernelManager, RunSummary
+from evaluation.kernels import ReportKernelManager
+from evaluation.runner import RunSummary
 
 
 def test_run_summary_counts_reports_by_kind_not_files():

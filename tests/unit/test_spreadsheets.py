@@ -395,8 +395,8 @@ def test_a_reused_kernel_never_carries_one_reports_tables_into_the_next(syntheti
     import nbformat
     import papermill
 
-    from evaluation.kernels import WarmKernel
-    from evaluation.runner import KERNEL, KERNEL_START_TIMEOUT, ReportKernelManager
+    from evaluation.kernels import ReportKernelManager, WarmKernel
+    from evaluation.runner import KERNEL, KERNEL_START_TIMEOUT
 
     def report(name: str, activity: str, tables: int):
         notebook = nbformat.v4.new_notebook()

@@ -68,7 +68,7 @@ class PromptKernelClient(AsyncKernelClient):
                 else:
                     self._handle_kernel_info_reply(reply)
                     return
-            if not await self._async_is_alive():
+            if self.parent is not None and not await self.parent._async_is_alive():  # the process
                 raise RuntimeError("Kernel died before replying to kernel_info")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")

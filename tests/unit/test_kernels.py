@@ -146,7 +146,7 @@ def test_a_prompt_client_is_ready_only_when_the_first_cells_output_can_arrive(ke
             run_sync(client.execute_interactive)(f"print('attempt {attempt}')", timeout=30, output_hook=keep)
         finally:
             client.stop_channels()
-        assert seen == [f"attempt {attempt}\n"]
+        assert "".join(seen) == f"attempt {attempt}\n"  # a stream may come in pieces
 
 
 def test_reports_in_a_warm_kernel_leave_no_client_open(kernel, tmp_path):

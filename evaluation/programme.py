@@ -667,6 +667,20 @@ def _long(day: pd.Timestamp) -> str:
 def cut_at(programme: Programme, as_of: str | pd.Timestamp) -> Programme:
     """The programme as known at `as_of`: later referrals and stage dates removed, and every month,
     quarter or period kept only if it had ended by then. The result's `as_of` is the cut's date."""
+    cutoff = cutoff_for(programme, as_of)
+    tables = {
+        name: cut_table(frame, programme.contracts[name], cutoff) for name, frame in programme.tables.items()
+    }
+    if {"participants", "comparison_pool", "outcomes_monthly"} <= set(tables):
+        tables["outcomes_monthly"] = outcomes_of_known(tables["outcomes_monthly"], known_people(tables))
+    return replace(
+        programme, tables=MappingProxyType(tables), as_of=cutoff, outcomes_reader=None, outcomes_end=None
+    )
+
+
+def cutoff_for(programme: Programme, as_of: str | pd.Timestamp) -> pd.Timestamp:
+    """`as_of` as a date the programme can be cut at; an error when the data stop before it or
+    the programme had not started by then."""
     cutoff = parse_date(as_of)
     if cutoff > programme.as_of:
         raise OptionError(
@@ -680,20 +694,21 @@ def cut_at(programme: Programme, as_of: str | pd.Timestamp) -> Programme:
             "(the earliest start in the delivery plan), so there is nothing to report yet",
             f"Choose a date on or after {_long(start)} ({DATE_FORMS})",
         )
-    tables = {
-        name: _cut_table(frame, programme.contracts[name], cutoff) for name, frame in programme.tables.items()
-    }
-    # A later referral goes with its outcomes: everyone left with outcomes is known (person_is_known).
-    if {"participants", "comparison_pool", "outcomes_monthly"} <= set(tables):
-        outcomes = tables["outcomes_monthly"]
-        known = set(tables["participants"]["person_id"]) | set(tables["comparison_pool"]["person_id"])
-        tables["outcomes_monthly"] = outcomes[outcomes["person_id"].isin(known)].reset_index(drop=True)
-    return replace(
-        programme, tables=MappingProxyType(tables), as_of=cutoff, outcomes_reader=None, outcomes_end=None
-    )
+    return cutoff
 
 
-def _cut_table(frame: pd.DataFrame, contract: Contract, cutoff: pd.Timestamp) -> pd.DataFrame:
+def known_people(tables: Mapping[str, pd.DataFrame]) -> set:
+    """Everyone still referred or in the pool after a cut, whose outcomes stay: a later referral
+    goes with its outcomes (the `person_is_known` rule)."""
+    return set(tables["participants"]["person_id"]) | set(tables["comparison_pool"]["person_id"])
+
+
+def outcomes_of_known(outcomes: pd.DataFrame, known: set) -> pd.DataFrame:
+    """The outcome rows of the people in `known`, in their order."""
+    return outcomes[outcomes["person_id"].isin(known)].reset_index(drop=True)
+
+
+def cut_table(frame: pd.DataFrame, contract: Contract, cutoff: pd.Timestamp) -> pd.DataFrame:
     """One table as known at the cutoff, by its contract's time columns.
 
     A row whose required event (such as a referral) or whose month, quarter or period is not

@@ -45,6 +45,7 @@ from evaluation.resources import TEMPLATES, package_folder
 from evaluation.run_parameters import RunParameters
 from evaluation.run_results import RESULTS_FILE, write_results
 from evaluation.snapshot import (
+    cut_snapshot,
     is_snapshot,
     read_snapshot,
     snapshot_source,
@@ -360,11 +361,13 @@ def validated_programme(
     engine: str,
     progress: bool = False,
 ) -> Programme:
-    """Validate the input once and write its snapshot into `folder`. A full update from an input
-    folder goes from the engine to the snapshot without the outcome table ever whole in memory;
-    an interim cut, the pandas engine or a snapshot given as input go through `load_programme`."""
-    if as_of is None and engine != "pandas" and not is_snapshot(programme_path):
-        return validate_into_snapshot(programme_path, folder, engine=engine, progress=progress)
+    """Validate the input once and write its snapshot into `folder`. From an input folder, the
+    engine writes the snapshot without the outcome table ever whole in memory, and an interim
+    update then cuts the snapshot a batch at a time; the pandas engine or a snapshot given as
+    input go through `load_programme`."""
+    if engine != "pandas" and not is_snapshot(programme_path):
+        whole = validate_into_snapshot(programme_path, folder, engine=engine, progress=progress)
+        return whole if as_of is None else cut_snapshot(folder, as_of)
     programme = load_programme(programme_path, as_of=as_of, engine=engine)
     write_snapshot(programme, folder)
     return programme

@@ -133,6 +133,73 @@ def validate_into_snapshot(
     return read_snapshot(folder)
 
 
+OUTCOMES = "outcomes_monthly"
+CUT_BATCH_ROWS = 2_000_000
+"""Outcome rows cut at a time by `cut_snapshot`: the outcome table is never whole in memory."""
+
+
+def cut_snapshot(folder: str | Path, as_of: str | pd.Timestamp) -> Programme:
+    """Cut a validated snapshot at `as_of` in place (an interim update) and return it read back:
+    the same tables as `programme.cut_at` gives, the small tables cut in pandas and the outcome
+    table a batch at a time, so an interim update of a national pool needs no more memory than a
+    full one. Each file is replaced only once its cut copy is complete."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = Path(folder)
+    programme = read_snapshot(folder)
+    cutoff = p.cutoff_for(programme, as_of)
+    small = {
+        name: p.cut_table(programme.tables[name], programme.contracts[name], cutoff)
+        for name in programme.tables
+        if name != OUTCOMES
+    }
+    known = p.known_people(small) if {"participants", "comparison_pool"} <= set(small) else None
+    months: list[pd.Timestamp] = []  # the last month of each batch, for the snapshot's record
+    if OUTCOMES in programme.tables:
+        source = folder / f"{OUTCOMES}.parquet"
+        cut = source.with_suffix(".cut")
+        contract = programme.contracts[OUTCOMES]
+        reader = pq.ParquetFile(source)
+        with pq.ParquetWriter(cut, reader.schema_arrow) as writer:
+            for batch in reader.iter_batches(batch_size=CUT_BATCH_ROWS):
+                frame = p.cut_table(
+                    _as_validated(batch.to_pandas(), _text(folder, OUTCOMES)), contract, cutoff
+                )
+                if known is not None:
+                    frame = p.outcomes_of_known(frame, known)
+                months.append(frame["month"].max())
+                writer.write_table(
+                    pa.Table.from_pandas(frame, schema=reader.schema_arrow, preserve_index=False)
+                )
+        cut.replace(source)
+    for name, frame in small.items():
+        path = folder / f"{name}.parquet"
+        frame.to_parquet(path.with_suffix(".cut"), index=False)
+        path.with_suffix(".cut").replace(path)
+    about = json.loads((folder / SNAPSHOT_FILE).read_text(encoding="utf-8"))
+    about["as_of"] = cutoff.date().isoformat()
+    if OUTCOMES in programme.tables:
+        last = pd.Series(months, dtype="datetime64[ns]").max()
+        about["last_outcome_month"] = None if pd.isna(last) else pd.Timestamp(last).date().isoformat()
+    (folder / SNAPSHOT_FILE).write_text(json.dumps(about, indent=2), encoding="utf-8")
+    return read_snapshot(folder)
+
+
+def _text(folder: Path, name: str) -> list[str]:
+    about = json.loads((folder / SNAPSHOT_FILE).read_text(encoding="utf-8"))
+    return list(about["text_columns"].get(name, []))
+
+
+def _as_validated(frame: pd.DataFrame, text_columns: list[str]) -> pd.DataFrame:
+    """A frame read from the snapshot as it was validated: text as plain objects, None when blank
+    (Parquet reads text back as pandas' string type)."""
+    for column in text_columns:
+        values = frame[column].astype(object)
+        frame[column] = values.where(values.notna(), None)
+    return frame
+
+
 def _columns(path: Path) -> list[str]:
     import pyarrow.parquet as pq
 
@@ -197,10 +264,7 @@ def read_snapshot(folder: str | Path) -> Programme:
         )
 
     def as_validated(name: str, frame: pd.DataFrame) -> pd.DataFrame:
-        for column in about["text_columns"].get(name, []):  # as validated: objects, None when blank
-            values = frame[column].astype(object)
-            frame[column] = values.where(values.notna(), None)
-        return frame
+        return _as_validated(frame, about["text_columns"].get(name, []))
 
     def read(name: str) -> pd.DataFrame:
         return as_validated(name, pd.read_parquet(folder / f"{name}.parquet"))

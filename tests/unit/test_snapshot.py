@@ -201,3 +201,61 @@ def test_the_engine_snapshot_refuses_data_after_the_stated_date_as_load_programm
     with pytest.raises(ContractError) as found:
         validate_into_snapshot(folder, tmp_path / "snapshot")
     assert found.value.findings == expected.value.findings and len(found.value.findings) >= 2
+
+
+@pytest.mark.parametrize("as_of", ["2025-10-31", "2026-01-15", "2026-04-30"])
+def test_an_interim_cut_of_the_engine_snapshot_equals_cut_at(synthetic_folder, tmp_path, monkeypatch, as_of):
+    """Issue 13: an interim update of a national pool is cut from the run's snapshot, the outcome
+    table a batch at a time (here 1,000 rows, so in many pieces), never whole in pandas. Every
+    table, dtype and date equals what `cut_at` gives from the programme in memory, and the
+    snapshot's record of its date and last outcome month follows the cut."""
+    from evaluation import snapshot as snapshot_module
+    from evaluation.programme import cut_at
+    from evaluation.snapshot import cut_snapshot, validate_into_snapshot
+
+    monkeypatch.setattr(snapshot_module, "CUT_BATCH_ROWS", 1_000)
+    expected = cut_at(load_programme(synthetic_folder), as_of)
+    folder = tmp_path / "snapshot"
+    validate_into_snapshot(synthetic_folder, folder)
+    found = cut_snapshot(folder, as_of)
+    assert_same_programme(found, expected)
+    assert 0 < len(found.outcomes_monthly) < len(load_programme(synthetic_folder).outcomes_monthly)
+    assert found.last_outcome_month == expected.last_outcome_month
+    assert json.loads((folder / SNAPSHOT_FILE).read_text())["as_of"] == as_of
+    assert sorted(p.name for p in folder.iterdir() if p.suffix == ".cut") == []
+
+
+def test_an_interim_cut_of_the_snapshot_refuses_what_cut_at_refuses(synthetic_folder, tmp_path):
+    """A date after the data, or before the programme started, is refused with the same error,
+    and the snapshot is left as it was."""
+    from evaluation.programme import cut_at
+    from evaluation.snapshot import cut_snapshot, validate_into_snapshot
+
+    whole = load_programme(synthetic_folder)
+    folder = tmp_path / "snapshot"
+    validate_into_snapshot(synthetic_folder, folder)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    for as_of in ["2030-01-01", "2000-01-01"]:
+        with pytest.raises(ValueError) as expected:
+            cut_at(whole, as_of)
+        with pytest.raises(ValueError) as found:
+            cut_snapshot(folder, as_of)
+        assert str(found.value) == str(expected.value)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_an_interim_run_cuts_the_engine_snapshot_without_loading_the_programme(
+    synthetic_folder, tmp_path, monkeypatch
+):
+    """The runner's interim path no longer goes through `load_programme` (which holds the whole
+    outcome table in pandas): it validates into the snapshot and cuts it."""
+
+    def no_load(*args, **kwargs):
+        raise AssertionError("the interim update loaded the whole programme")
+
+    monkeypatch.setattr(runner, "load_programme", no_load)
+    found = runner.validated_programme(
+        synthetic_folder, tmp_path / "staging", as_of="2026-01-31", engine="duckdb"
+    )
+    expected = load_programme(synthetic_folder, as_of="2026-01-31")
+    assert_same_programme(found, expected)

@@ -7,7 +7,9 @@ reused when it is already there). Then, each in a fresh process and one after th
 
 1. validation alone, as a run starts: `validate_into_snapshot` (read, type and check every table in
    DuckDB and write the snapshot the reports read);
-2. the full run: `evaluation run FOLDER --out TMP` (27 reports, the summary, results.json).
+2. the full run: `evaluation run FOLDER --out TMP` (27 reports, the summary, results.json);
+3. an interim update of the same folder: `evaluation run FOLDER --as-of DATE` (`--as-of`,
+   31 January 2026 by default; `--as-of ''` skips it), which cuts the validated snapshot.
 
 For each it reports the seconds and the peak resident memory of the whole process tree (the
 runner and its report kernels together), sampled every 0.2 s from /proc, and the run's time as a
@@ -84,6 +86,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pool-size", type=int, default=1_000_000)
     parser.add_argument("--folder", type=Path, default=None)
+    parser.add_argument("--as-of", default="2026-01-31", help="date of the interim update ('' for none)")
     args = parser.parse_args()
     folder = args.folder or Path(tempfile.gettempdir()) / f"scale_pool{args.pool_size}"
     python = str(BIN / "python")
@@ -101,12 +104,22 @@ def main() -> None:
     print(f"validation {valid_s:.0f} s, peak {valid_gb:.1f} GB", flush=True)
     with tempfile.TemporaryDirectory() as out:
         run_s, run_gb = measured([str(BIN / "evaluation"), "run", str(folder), "--out", out])
+    interim = []
+    if args.as_of:
+        with tempfile.TemporaryDirectory() as out:
+            command = [str(BIN / "evaluation"), "run", str(folder), "--out", out, "--as-of", args.as_of]
+            cut_s, cut_gb = measured(command)
+        interim = [
+            f"- interim update as of {args.as_of}: {cut_s:.0f} s = {cut_s / valid_s:.1f} x validation, "
+            f"peak of the process tree {cut_gb:.1f} GB"
+        ]
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
     lines = [
         f"## {stamp}: pool {args.pool_size:,}, {rows:,} outcome rows (CSV), 27 reports",
         f"- validate once into the snapshot: {valid_s:.0f} s, peak {valid_gb:.1f} GB",
         f"- full evaluation run: {run_s:.0f} s = {run_s / valid_s:.1f} x validation, "
         f"peak of the process tree {run_gb:.1f} GB",
+        *interim,
         "",
     ]
     print("\n".join(lines))

@@ -502,29 +502,42 @@ def load_programme(
             findings += list(error.findings)
         if findings:
             raise ContractError(findings)
+    truth_path = folder / TRUTH_FILE
+    programme = replace(
+        described(folder, tables, contracts, hashes),
+        tables=MappingProxyType(tables),
+        true_effects=pd.read_csv(truth_path) if truth_path.exists() else None,
+    )
+    return cut_at(programme, as_of) if as_of is not None else programme
+
+
+def described(
+    folder: Path,
+    timed: Mapping[str, pd.DataFrame],
+    contracts: Mapping[str, Contract],
+    hashes: Mapping[str, str],
+) -> Programme:
+    """The programme an input folder describes, without its tables: name, slug, targets and the
+    date the data were extracted from programme.json, that date found from the time columns in
+    `timed` (each table's, or just its time columns) where programme.json does not state it,
+    and refused when rows run past a stated one."""
     metadata = _metadata(folder)
-    targets = _stated_targets(metadata)
     extracted = _stated_as_of(metadata)
     if extracted is None:
-        extracted = _inferred_as_of(tables, contracts)
-    else:
-        late = findings_after(tables, contracts, extracted)
-        if late:
-            raise ContractError(late)
-    truth_path = folder / TRUTH_FILE
-    programme = Programme(
+        extracted = _inferred_as_of(timed, contracts)
+    elif late := findings_after(timed, contracts, extracted):
+        raise ContractError(late)
+    return Programme(
         name=metadata.get("name", folder.name),
         slug=metadata.get("slug", folder.name),
         path=folder,
-        tables=MappingProxyType(tables),
-        contracts=MappingProxyType(contracts),
-        input_hashes=MappingProxyType(hashes),
+        tables=MappingProxyType({}),
+        contracts=MappingProxyType(dict(contracts)),
+        input_hashes=MappingProxyType(dict(hashes)),
         as_of=extracted,
-        true_effects=pd.read_csv(truth_path) if truth_path.exists() else None,
         missing_tables=frozenset(t for t in TABLES if not _find_files(folder, t)),
-        targets=MappingProxyType(targets),
+        targets=MappingProxyType(_stated_targets(metadata)),
     )
-    return cut_at(programme, as_of) if as_of is not None else programme
 
 
 def _metadata(folder: Path) -> dict:
@@ -606,7 +619,7 @@ def _inferred_as_of(tables: Mapping[str, pd.DataFrame], contracts: Mapping[str, 
     warnings.warn(
         f"{METADATA_FILE} gives no as_of (the date the data were extracted): taking {day.date()}, the "
         f"last day the data speak for ({table}.{column}). State as_of in {METADATA_FILE}.",
-        stacklevel=3,
+        stacklevel=4,
     )
     return pd.Timestamp(day)
 

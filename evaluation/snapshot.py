@@ -23,7 +23,7 @@ import pandas as pd
 
 from evaluation import programme as p
 from evaluation.contracts import TABLES, load_contracts
-from evaluation.errors import ContractError, InputError, InputFolderNotFoundError
+from evaluation.errors import InputError, InputFolderNotFoundError
 from evaluation.programme import SNAPSHOT_FILE, Programme
 
 SNAPSHOT_VERSION = 1
@@ -99,26 +99,10 @@ def validate_into_snapshot(
         )
         for name in written
     }
-    metadata = p._metadata(source)
-    extracted = p._stated_as_of(metadata)
-    if extracted is None:
-        extracted = p._inferred_as_of(timed, contracts)
-    elif late := p.findings_after(timed, contracts, extracted):
-        raise ContractError(late)
+    programme = p.described(source, timed, contracts, hashes)
     truth = source / p.TRUTH_FILE
     if truth.exists():
         pd.read_csv(truth).to_parquet(folder / "true_effects.parquet", index=False)
-    programme = Programme(
-        name=metadata.get("name", source.name),
-        slug=metadata.get("slug", source.name),
-        path=source,
-        tables=MappingProxyType({}),
-        contracts=MappingProxyType(contracts),
-        input_hashes=MappingProxyType(hashes),
-        as_of=extracted,
-        missing_tables=frozenset(t for t in TABLES if not p._find_files(source, t)),
-        targets=MappingProxyType(p._stated_targets(metadata)),
-    )
     months = timed.get("outcomes_monthly", pd.DataFrame()).get("month")
     last = None if months is None or months.isna().all() else pd.Timestamp(months.max()).date().isoformat()
     text = {  # as write_snapshot records them: the typed text columns
@@ -237,6 +221,9 @@ class _TablesOnDemand(Mapping):
         if name not in self._frames:
             self._frames[name] = self._read(name)
         return self._frames[name]
+
+    def __contains__(self, name: object) -> bool:  # Mapping's own would read the table to answer
+        return name in self._names
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._names)

@@ -142,7 +142,11 @@ class SparkEngine:
         self.spark.sparkContext.setLogLevel("ERROR")
         # Casts that fail give NULL, as in DuckDB; a running session gets its setting back on
         # close. (Dates need no setting: sqlglot writes DuckDB's TIMESTAMP as TIMESTAMP_NTZ.)
-        self._settings = {"spark.sql.ansi.enabled": "false"}
+        # Results come to pandas and Parquet through Arrow, a column batch at a time, not as rows.
+        self._settings = {
+            "spark.sql.ansi.enabled": "false",
+            "spark.sql.execution.arrow.pyspark.enabled": "true",
+        }
         self._before = {key: self.spark.conf.get(key, None) for key in self._settings}
         for key, value in self._settings.items():
             self.spark.conf.set(key, value)
@@ -232,9 +236,16 @@ class SparkEngine:
         return [tuple(r) for r in self._sql(query).collect()]
 
     def frame(self, query: str) -> pd.DataFrame:
+        return self._sql(query).toPandas()
+
+    def arrow(self, query: str) -> Any:
+        """The result as an Arrow table (for writing Parquet); through pandas before Spark 4."""
+        import pyarrow as pa
+
         result = self._sql(query)
-        rows = result.collect()
-        return pd.DataFrame([tuple(r) for r in rows], columns=result.columns)
+        if hasattr(result, "toArrow"):
+            return result.toArrow()
+        return pa.Table.from_pandas(result.toPandas(), preserve_index=False)
 
     def register(self, name: str, frame: pd.DataFrame) -> None:
         records = [

@@ -14,6 +14,7 @@ cannot start and the command line's `--engine`.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -130,6 +131,36 @@ def test_spark_loads_the_same_tables_as_duckdb(spark, small_synthetic_folder, lo
         # Rows in file order, as both engines return them: no sorting needed.
         pd.testing.assert_frame_equal(by_spark.tables[name], frame, obj=name)
     assert spark.getActiveSession() is spark, "the engine leaves a session it did not start running"
+
+
+@pytest.mark.slow
+def test_a_run_validated_in_spark_gives_duckdbs_snapshot_and_interim_cut(
+    spark, small_synthetic_folder, tmp_path, london_time, monkeypatch
+):
+    """`evaluation run --engine spark` end to end up to the reports: the runner validates the
+    folder in Spark into the run's snapshot (the typed tables leaving Spark through Arrow, in
+    batches of 500 rows here so that the outcome table is written in many pieces) and cuts it
+    for an interim update. The reports read only the snapshot, so equal snapshots are equal
+    reports: every file's table, and the snapshot's record, equal DuckDB's."""
+    from evaluation import runner
+    from evaluation.engine import folder as engine_folder
+    from evaluation.snapshot import SNAPSHOT_FILE
+
+    monkeypatch.setattr(engine_folder, "BATCH_ROWS", 500)
+    for as_of in (None, "2026-01-31"):
+        found, expected = tmp_path / f"spark-{as_of}", tmp_path / f"duckdb-{as_of}"
+        runner.validated_programme(small_synthetic_folder, found, as_of=as_of, engine="spark")
+        runner.validated_programme(small_synthetic_folder, expected, as_of=as_of, engine="duckdb")
+        assert json.loads((found / SNAPSHOT_FILE).read_text()) == json.loads(
+            (expected / SNAPSHOT_FILE).read_text()
+        )
+        names = sorted(path.name for path in expected.glob("*.parquet"))
+        assert names == sorted(path.name for path in found.glob("*.parquet")) and len(names) >= 5
+        for name in names:
+            pd.testing.assert_frame_equal(
+                pd.read_parquet(found / name), pd.read_parquet(expected / name), obj=name
+            )
+    assert spark.getActiveSession() is spark
 
 
 @pytest.mark.slow

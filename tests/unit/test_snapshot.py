@@ -259,3 +259,25 @@ def test_an_interim_run_cuts_the_engine_snapshot_without_loading_the_programme(
     )
     expected = load_programme(synthetic_folder, as_of="2026-01-31")
     assert_same_programme(found, expected)
+
+
+def test_an_interim_cut_never_reads_the_whole_outcome_table(synthetic_folder, tmp_path, monkeypatch):
+    """Found at a 1,000,000-person pool: asking whether the snapshot holds the outcome table read
+    all 41 million rows (a Mapping answers `in` by fetching), and the cut peaked at 6.3 GB instead
+    of 1.4 GB. Neither asking nor cutting reads the outcome table whole."""
+    from evaluation.snapshot import cut_snapshot, validate_into_snapshot
+
+    folder = tmp_path / "snapshot"
+    validate_into_snapshot(synthetic_folder, folder)
+    read: list[str] = []
+    original = pd.read_parquet
+
+    def counting(path, *args, **kwargs):
+        read.append(path.stem)
+        return original(path, *args, **kwargs)
+
+    monkeypatch.setattr(pd, "read_parquet", counting)
+    snapshot = read_snapshot(folder)
+    assert "outcomes_monthly" in snapshot.tables and "no_such_table" not in snapshot.tables
+    cut_snapshot(folder, "2026-01-31")
+    assert "outcomes_monthly" not in read and "participants" in read

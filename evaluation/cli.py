@@ -138,7 +138,9 @@ def _one_blas_thread() -> None:
     """Small regressions run fastest on one BLAS thread; more threads per process oversubscribe
     a machine that runs several notebooks at once (measured: one matched estimate 2 s -> 25 s).
     Child kernels inherit the environment; this process is limited through threadpoolctl."""
-    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    from evaluation.kernels import ONE_BLAS_THREAD
+
+    for variable in ONE_BLAS_THREAD:
         os.environ.setdefault(variable, "1")
     threadpool_limits(1)
 

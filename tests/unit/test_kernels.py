@@ -161,3 +161,23 @@ def test_reports_in_a_warm_kernel_leave_no_client_open(kernel, tmp_path):
     assert given == []  # every client the manager handed out was closed at the reset
     new = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
     assert not [t for t in new if isinstance(t, HBChannel)], new
+
+
+def test_a_report_kernel_gets_one_blas_thread_unless_told_otherwise(tmp_path, monkeypatch):
+    """Found measuring: `runner.run` called from Python (not the command line, which sets these
+    variables) started kernels that spread numpy's linear algebra over every core; two at once
+    on two cores took the default full run from 66 s to 303 s. A report kernel now starts on one
+    BLAS thread, and a value the caller set is kept."""
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("MKL_NUM_THREADS", "3")
+    shown = _notebook(
+        tmp_path / "env.ipynb",
+        "import os\nprint([os.environ.get(v) for v in ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS')])",
+    )
+    warm = WarmKernel(ReportKernelManager, kernel_name=KERNEL, start_timeout=KERNEL_START_TIMEOUT)
+    try:
+        ran = _run(warm, shown, tmp_path / "out.ipynb")
+    finally:
+        warm.close()
+    assert _text(ran.cells[0]).strip() == "['1', '1', '3']"

@@ -7,8 +7,9 @@ once, each holding the comparison pool and the outcome rows of one activity's pa
 the comparison people it may stack (at most `POOL_SAMPLE`), plus the stacked, matched sample built
 from them. Rows are counted from Parquet metadata, or estimated from a CSV's size and the length
 of its first lines. The bytes per row were measured on the synthetic programme at a
-1,000,000-person pool (bench/bench_scale_run.py); the estimate is a guide, printed before a run
-starts, not a limit.
+1,000,000-person pool, and the kernels' constants fitted to whole runs at 15,000 and 1,000,000
+people (bench/bench_scale_run.py); the estimate is a guide, printed before a run starts, not a
+limit.
 """
 
 from __future__ import annotations
@@ -23,10 +24,14 @@ GB = 2**30
 BYTES_PER_ROW = {"outcomes_monthly": 90, "comparison_pool": 320, "participants": 600}
 """Bytes a row takes in pandas, as validated (text as Python strings), measured."""
 OTHER_ROW_BYTES = 300
-KERNEL_BASE = 0.35 * GB  # a report kernel with pandas, statsmodels, matplotlib and the package
+KERNEL_BASE = 0.45 * GB  # a report kernel with pandas, statsmodels, matplotlib and the package
 RUNNER_BASE = 0.30 * GB
 STACKED_FACTOR = 6.0
 """The stacked, matched sample and its outcome matrices, as a multiple of the outcome rows read."""
+POOL_COPIES = 2.8
+"""The comparison pool as a kernel holds it: the table, its covariate frame and strata codes."""
+# Fitted (1 December 2026) to the process tree's peak in bench/results_scale_run.txt: 2.1 GB at a
+# 15,000-person pool and 5.7 to 5.9 GB at 1,000,000; tests/unit/test_footprint.py holds both.
 
 
 @dataclass(frozen=True)
@@ -69,16 +74,20 @@ def table_rows(path: Path) -> int:
 
 def estimate(folder: str | Path, *, workers: int = 2) -> Footprint:
     """The memory a full run over `folder` will need with `workers` report kernels."""
-    from evaluation.engine.engines import DUCKDB_MEMORY
-    from evaluation.engine.folder import BATCH_ROWS
     from evaluation.programme import _find_files
-    from evaluation.stacking import POOL_SAMPLE
 
     folder = Path(folder)
-    rows = {}
-    for table in TABLES:
-        files = _find_files(folder, table)
-        rows[table] = sum(table_rows(f) for f in files)
+    return estimate_rows(
+        {table: sum(table_rows(f) for f in _find_files(folder, table)) for table in TABLES}, workers=workers
+    )
+
+
+def estimate_rows(rows: dict[str, int], *, workers: int = 2) -> Footprint:
+    """The memory a full run will need for tables of these many rows, with `workers` kernels."""
+    from evaluation.engine.engines import DUCKDB_MEMORY
+    from evaluation.engine.folder import BATCH_ROWS
+    from evaluation.stacking import POOL_SAMPLE
+
     bytes_of = {t: n * BYTES_PER_ROW.get(t, OTHER_ROW_BYTES) for t, n in rows.items()}
     held = sum(b for t, b in bytes_of.items() if t != "outcomes_monthly")
     outcomes = bytes_of.get("outcomes_monthly", 0)
@@ -88,7 +97,8 @@ def estimate(folder: str | Path, *, workers: int = 2) -> Footprint:
     people = rows.get("participants", 0) + rows.get("comparison_pool", 0)
     per_person = outcomes / people if people else 0
     read = min(people, rows.get("participants", 0) + POOL_SAMPLE) * per_person
-    kernel = KERNEL_BASE + held + read * (1 + STACKED_FACTOR)
+    pool = bytes_of.get("comparison_pool", 0)
+    kernel = KERNEL_BASE + held + (POOL_COPIES - 1) * pool + read * (1 + STACKED_FACTOR)
     reports = RUNNER_BASE + held + max(1, workers) * kernel
     return Footprint(rows, validation, reports)
 

@@ -22,6 +22,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from evaluation import progress
 from evaluation.activity import (
     ActivityImpact,
     AreaImpact,
@@ -119,11 +120,11 @@ def _matched_activity(programme, activity_id, plan, *, policy, seed, alpha, hori
     # Only the outcome rows the estimate can use: its participants' and the comparison people
     # it may stack (a national pool's table never comes into memory whole).
     pool = programme.comparison_pool
-    outcomes = programme.outcomes_of(
-        stacked_people(
-            people, pool, exact=DEFAULT_EXACT, person="person_id", pool_sample=POOL_SAMPLE, seed=seed
-        )
+    needed = stacked_people(
+        people, pool, exact=DEFAULT_EXACT, person="person_id", pool_sample=POOL_SAMPLE, seed=seed
     )
+    progress.note(f"reading the outcomes of {len(needed):,} people")
+    outcomes = programme.outcomes_of(needed)
     result = matched_comparison(
         people,
         pool,
@@ -135,6 +136,7 @@ def _matched_activity(programme, activity_id, plan, *, policy, seed, alpha, hori
         subgroups=True,
         **options,
     )
+    progress.note("placebo referrals")
     checks = falsify(
         result,
         people,
@@ -219,9 +221,10 @@ def estimate_activity(
     if not isinstance(policy, DisclosurePolicy):
         raise TypeError(f"policy must be a DisclosurePolicy, got {type(policy).__name__}")
     try:
-        found = design.estimate(
-            programme, activity_id, plan, policy=policy, seed=seed, alpha=alpha, horizons=horizons
-        )
+        with progress.about(activity_id):  # each long step of the estimate is said to the run
+            found = design.estimate(
+                programme, activity_id, plan, policy=policy, seed=seed, alpha=alpha, horizons=horizons
+            )
     except DesignError as error:
         return design.result(
             activity_id=activity_id,

@@ -16,10 +16,12 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import tempfile
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from pathlib import Path
 from queue import Empty
 from typing import Any
 
@@ -28,6 +30,8 @@ from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from traitlets import default
+
+from evaluation.progress import PROGRESS_VARIABLE, latest
 
 __all__ = [
     "IOPUB_PROBE",
@@ -109,6 +113,7 @@ class ReportKernelManager(AsyncKernelManager):
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self._given: list[AsyncKernelClient] = []
+        self.progress_file: Path | None = None
 
     async def start_kernel(self, **kwargs: Any) -> None:  # type: ignore[override]
         """Start the kernel on one BLAS thread (`ONE_BLAS_THREAD`) unless the environment says
@@ -117,7 +122,18 @@ class ReportKernelManager(AsyncKernelManager):
         env = dict(kwargs.pop("env", None) or os.environ)
         for variable in ONE_BLAS_THREAD:
             env.setdefault(variable, "1")
+        handle, name = tempfile.mkstemp(prefix="evaluation-progress-", suffix=".txt")
+        os.close(handle)
+        self.progress_file = Path(name)  # where the kernel says what it is doing (evaluation.progress)
+        env[PROGRESS_VARIABLE] = name
         await super().start_kernel(env=env, **kwargs)
+
+    async def shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:  # type: ignore[override]
+        try:
+            await super().shutdown_kernel(now=now, restart=restart)
+        finally:
+            if self.progress_file is not None:
+                self.progress_file.unlink(missing_ok=True)
 
     def client(self, **kwargs: Any) -> Any:  # an AsyncKernelClient (typed Blocking upstream)
         made = super().client(**kwargs)
@@ -179,9 +195,17 @@ class WarmKernel:
             return False
         return bool(run_sync(_execute_silently)(self._manager, code, self.start_timeout))
 
+    def step(self) -> str:
+        """The step the kernel last said it started (`evaluation.progress`), '' when none."""
+        return latest(getattr(self._manager, "progress_file", None))
+
     def reset(self) -> None:
         """Make the kernel as fresh as a new one for the next report; discard it if that fails.
-        Every client of the last report is closed."""
+        Every client of the last report is closed, and its last step forgotten."""
+        progress_file = getattr(self._manager, "progress_file", None)
+        if progress_file is not None:
+            with contextlib.suppress(OSError):
+                progress_file.write_text("", encoding="utf-8")
         try:
             clean = self.run_silently(RESET_CODE)
         except Exception:  # noqa: BLE001 - a kernel that cannot be reset is replaced, never reused
@@ -233,6 +257,7 @@ class KernelWorkers:
 
     def __init__(self, size: int, make_kernel: Callable[[], WarmKernel]):
         self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._kernels: list[WarmKernel] = []
         self._threads = [
             threading.Thread(target=self._work, args=(make_kernel,), name=f"report-worker-{i}", daemon=True)
             for i in range(max(1, size))
@@ -245,8 +270,13 @@ class KernelWorkers:
         self._jobs.put((future, function, args))
         return future
 
+    def steps(self) -> list[str]:
+        """What each worker's kernel last said it is doing (empty ones left out)."""
+        return [step for kernel in list(self._kernels) if (step := kernel.step())]
+
     def _work(self, make_kernel: Callable[[], WarmKernel]) -> None:
         kernel = make_kernel()
+        self._kernels.append(kernel)
         try:
             while (item := self._jobs.get()) is not _STOP:
                 future, function, args = item

@@ -27,7 +27,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import as_completed
+from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -592,7 +592,7 @@ def _run_jobs(
         }
         if meanwhile is not None:
             meanwhile()
-        for future in as_completed(futures):
+        for future in _as_done(futures, bar, pool):
             files, failure = future.result()
             if failure is not None:
                 result.failures.append(failure)
@@ -603,6 +603,17 @@ def _run_jobs(
             bar.update(1)
     finally:
         bar.close()
+
+
+def _as_done(futures, bar, pool: KernelWorkers, every: float = 0.5):
+    """The futures as they finish; meanwhile the bar shows what each kernel is doing, as its
+    report says (`evaluation.progress`): at national scale one impact report works for minutes."""
+    pending = set(futures)
+    while pending:
+        done, pending = wait(pending, timeout=every, return_when=FIRST_COMPLETED)
+        if not bar.disable:
+            bar.set_postfix_str(" | ".join(pool.steps()), refresh=True)
+        yield from done
 
 
 def _execute(job, staging, failed_dir, title, *, kernel):

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy.linalg import qr as scipy_qr
 
+from evaluation import progress
 from evaluation.errors import DesignError
 from evaluation.histories import (
     MIN_HISTORY,
@@ -532,6 +533,7 @@ def matched_sample(
         participants, comparison_pool, exact=exact, person=person, pool_sample=pool_sample, seed=seed
     )
     comparison_pool = used.frame
+    progress.note(f"selecting candidates from {len(comparison_pool):,} comparison people")
     last_code = (
         int(month_codes(pd.Series([pd.Timestamp(last_month)]))[0])
         if last_month is not None
@@ -575,6 +577,7 @@ def matched_sample(
             "Add comparison people with outcomes in the participants' areas",
         )
     match_covariates = [c for c in stacked.frame.columns if c not in (*exact, COHORT, TREATED)]
+    progress.note(f"matching {len(stacked.frame):,} candidate rows")
     matched = match(
         stacked.frame,
         treatment=TREATED,

@@ -181,3 +181,18 @@ def test_a_report_kernel_gets_one_blas_thread_unless_told_otherwise(tmp_path, mo
     finally:
         warm.close()
     assert _text(ran.cells[0]).strip() == "['1', '1', '3']"
+
+
+def test_a_kernel_says_its_step_until_the_next_report(kernel, tmp_path):
+    """A report kernel gets a progress file of its own: what a notebook says there is the
+    worker's step while it runs, forgotten when the kernel is reset, and the file goes with it."""
+    saying = _notebook(tmp_path / "says.ipynb", "from evaluation import progress\nprogress.note('matching')")
+    papermill.execute_notebook(
+        str(saying), str(tmp_path / "out.ipynb"), kernel_name=KERNEL, progress_bar=False, km=kernel.manager()
+    )
+    assert kernel.step() == "matching"
+    where = kernel.manager().progress_file
+    kernel.reset()
+    assert kernel.step() == "" and where.exists()
+    kernel.discard()
+    assert not where.exists()

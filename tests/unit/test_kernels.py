@@ -166,7 +166,7 @@ def test_reports_in_a_warm_kernel_leave_no_client_open(kernel, tmp_path):
 def test_a_report_kernel_gets_one_blas_thread_unless_told_otherwise(tmp_path, monkeypatch):
     """Found measuring: `runner.run` called from Python (not the command line, which sets these
     variables) started kernels that spread numpy's linear algebra over every core; two at once
-    on two cores took the default full run from 66 s to 303 s. A report kernel now starts on one
+    on two cores took the default full run from 71 s to 303 s. A report kernel now starts on one
     BLAS thread, and a value the caller set is kept."""
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         monkeypatch.delenv(variable, raising=False)

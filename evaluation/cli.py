@@ -137,11 +137,8 @@ def _as_of_date(text: str) -> str:
 def _one_blas_thread() -> None:
     """Small regressions run fastest on one BLAS thread; more threads per process oversubscribe
     a machine that runs several notebooks at once (measured: one matched estimate 2 s -> 25 s).
-    Child kernels inherit the environment; this process is limited through threadpoolctl."""
-    from evaluation.kernels import ONE_BLAS_THREAD
-
-    for variable in ONE_BLAS_THREAD:
-        os.environ.setdefault(variable, "1")
+    This process is limited through threadpoolctl; report kernels set their own
+    (`evaluation.kernels.ReportKernelManager.start_kernel`)."""
     threadpool_limits(1)
 
 

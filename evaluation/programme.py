@@ -18,7 +18,7 @@ import json
 import re
 import warnings
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -152,8 +152,7 @@ class Programme:
         reads these rows alone, never the whole table (national pools hold millions of people)."""
         if self.outcomes_reader is not None:
             return self.outcomes_reader(pd.Index(people))
-        outcomes = self.tables["outcomes_monthly"]
-        return outcomes[outcomes["person_id"].isin(people)].reset_index(drop=True)
+        return outcomes_of_known(self.tables["outcomes_monthly"], people)
 
     @property
     def last_outcome_month(self) -> pd.Timestamp | None:
@@ -716,7 +715,7 @@ def known_people(tables: Mapping[str, pd.DataFrame]) -> set:
     return set(tables["participants"]["person_id"]) | set(tables["comparison_pool"]["person_id"])
 
 
-def outcomes_of_known(outcomes: pd.DataFrame, known: set) -> pd.DataFrame:
+def outcomes_of_known(outcomes: pd.DataFrame, known: Collection) -> pd.DataFrame:
     """The outcome rows of the people in `known`, in their order."""
     return outcomes[outcomes["person_id"].isin(known)].reset_index(drop=True)
 

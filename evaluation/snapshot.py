@@ -132,6 +132,7 @@ def cut_snapshot(folder: str | Path, as_of: str | pd.Timestamp) -> Programme:
 
     folder = Path(folder)
     programme = read_snapshot(folder)
+    about = json.loads((folder / SNAPSHOT_FILE).read_text(encoding="utf-8"))
     cutoff = p.cutoff_for(programme, as_of)
     small = {
         name: p.cut_table(programme.tables[name], programme.contracts[name], cutoff)
@@ -147,9 +148,8 @@ def cut_snapshot(folder: str | Path, as_of: str | pd.Timestamp) -> Programme:
         reader = pq.ParquetFile(source)
         with pq.ParquetWriter(cut, reader.schema_arrow) as writer:
             for batch in reader.iter_batches(batch_size=CUT_BATCH_ROWS):
-                frame = p.cut_table(
-                    _as_validated(batch.to_pandas(), _text(folder, OUTCOMES)), contract, cutoff
-                )
+                typed = _as_validated(batch.to_pandas(), about["text_columns"].get(OUTCOMES, []))
+                frame = p.cut_table(typed, contract, cutoff)
                 if known is not None:
                     frame = p.outcomes_of_known(frame, known)
                 months.append(frame["month"].max())
@@ -161,18 +161,12 @@ def cut_snapshot(folder: str | Path, as_of: str | pd.Timestamp) -> Programme:
         path = folder / f"{name}.parquet"
         frame.to_parquet(path.with_suffix(".cut"), index=False)
         path.with_suffix(".cut").replace(path)
-    about = json.loads((folder / SNAPSHOT_FILE).read_text(encoding="utf-8"))
     about["as_of"] = cutoff.date().isoformat()
     if OUTCOMES in programme.tables:
         last = pd.Series(months, dtype="datetime64[ns]").max()
         about["last_outcome_month"] = None if pd.isna(last) else pd.Timestamp(last).date().isoformat()
     (folder / SNAPSHOT_FILE).write_text(json.dumps(about, indent=2), encoding="utf-8")
     return read_snapshot(folder)
-
-
-def _text(folder: Path, name: str) -> list[str]:
-    about = json.loads((folder / SNAPSHOT_FILE).read_text(encoding="utf-8"))
-    return list(about["text_columns"].get(name, []))
 
 
 def _as_validated(frame: pd.DataFrame, text_columns: list[str]) -> pd.DataFrame:
@@ -250,16 +244,13 @@ def read_snapshot(folder: str | Path) -> Programme:
             f"reads version {SNAPSHOT_VERSION}. Run the reports again from the input folder."
         )
 
-    def as_validated(name: str, frame: pd.DataFrame) -> pd.DataFrame:
-        return _as_validated(frame, about["text_columns"].get(name, []))
-
     def read(name: str) -> pd.DataFrame:
-        return as_validated(name, pd.read_parquet(folder / f"{name}.parquet"))
+        return _as_validated(pd.read_parquet(folder / f"{name}.parquet"), about["text_columns"].get(name, []))
 
     def outcomes_of(people: pd.Index) -> pd.DataFrame:
         path = folder / "outcomes_monthly.parquet"
         frame = pd.read_parquet(path, filters=[("person_id", "in", people.astype(str).tolist())])
-        return as_validated("outcomes_monthly", frame).reset_index(drop=True)
+        return _as_validated(frame, about["text_columns"].get("outcomes_monthly", [])).reset_index(drop=True)
 
     tables = _TablesOnDemand(about["tables"], read)
     last = about.get("last_outcome_month")

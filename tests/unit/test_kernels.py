@@ -11,7 +11,13 @@ import pytest
 from jupyter_client.channels import HBChannel
 from jupyter_core.utils import run_sync
 
-from evaluation.kernels import KernelWorkers, PromptKernelClient, ReportKernelManager, WarmKernel
+from evaluation.kernels import (
+    ONE_BLAS_THREAD,
+    KernelWorkers,
+    PromptKernelClient,
+    ReportKernelManager,
+    WarmKernel,
+)
 from evaluation.runner import KERNEL, KERNEL_START_TIMEOUT
 
 pytestmark = pytest.mark.notebook
@@ -168,7 +174,7 @@ def test_a_report_kernel_gets_one_blas_thread_unless_told_otherwise(tmp_path, mo
     variables) started kernels that spread numpy's linear algebra over every core; two at once
     on two cores took the default full run from 71 s to 303 s. A report kernel now starts on one
     BLAS thread, and a value the caller set is kept."""
-    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    for variable in ONE_BLAS_THREAD:
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("MKL_NUM_THREADS", "3")
     shown = _notebook(
